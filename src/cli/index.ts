@@ -1,0 +1,121 @@
+import { parseArgs } from 'node:util';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { ZodError } from 'zod';
+import { ConfigError, loadConfig } from '../config.js';
+import { createLogger } from '../logger.js';
+import { openDatabase } from '../server.js';
+import type { Orm } from '../db/orm.js';
+import { createClient, deleteClient, listClients } from '../clients/service.js';
+import { createCustomer } from '../customers/service.js';
+import { ensureSigningKeys, rotateSigningKeys } from '../keys/service.js';
+import type { Config } from '../config.js';
+
+type Command = (context: { orm: Orm; config: Config; args: string[] }) => Promise<void>;
+
+const print = (value: unknown) => process.stdout.write(`${typeof value === 'string' ? value : JSON.stringify(value, null, 2)}\n`);
+const em = (orm: Orm) => orm.em.fork() as EntityManager;
+
+const commands: Record<string, { usage: string; run: Command }> = {
+  'clients:create': {
+    usage: 'clients:create --name NAME [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--grant TYPE]... [--scope "a b"] [--public] [--auth-method client_secret_basic|client_secret_post]',
+    async run({ orm, args }) {
+      const { values } = parseArgs({
+        args,
+        options: {
+          name: { type: 'string' },
+          'redirect-uri': { type: 'string', multiple: true },
+          'post-logout-redirect-uri': { type: 'string', multiple: true },
+          grant: { type: 'string', multiple: true },
+          scope: { type: 'string' },
+          public: { type: 'boolean' },
+          'auth-method': { type: 'string' },
+        },
+      });
+      const created = await createClient(em(orm), {
+        name: values.name ?? '',
+        redirectUris: values['redirect-uri'],
+        postLogoutRedirectUris: values['post-logout-redirect-uri'],
+        grantTypes: values.grant as never,
+        scope: values.scope,
+        public: values.public ?? false,
+        tokenEndpointAuthMethod: values['auth-method'] as never,
+      });
+      print({ client_id: created.clientId, ...(created.clientSecret ? { client_secret: created.clientSecret } : {}), metadata: created.metadata });
+      if (created.clientSecret) process.stderr.write('Store the client_secret now: it is not shown again.\n');
+    },
+  },
+  'clients:list': {
+    usage: 'clients:list',
+    async run({ orm }) {
+      const clients = await listClients(em(orm));
+      print(clients.map((client) => ({ client_id: client.clientId, name: client.name, grant_types: client.metadata.grant_types, scope: client.metadata.scope, created_at: client.createdAt })));
+    },
+  },
+  'clients:delete': {
+    usage: 'clients:delete CLIENT_ID',
+    async run({ orm, args }) {
+      const [clientId] = args;
+      if (!clientId) throw new UsageError('clients:delete needs a client id');
+      if (!(await deleteClient(em(orm), clientId))) throw new UsageError(`no client ${clientId}`);
+      print(`deleted ${clientId}`);
+    },
+  },
+  'users:create': {
+    usage: 'users:create --email EMAIL --password PASSWORD [--first-name NAME] [--last-name NAME] [--verified]',
+    async run({ orm, args }) {
+      const { values } = parseArgs({
+        args,
+        options: { email: { type: 'string' }, password: { type: 'string' }, 'first-name': { type: 'string' }, 'last-name': { type: 'string' }, verified: { type: 'boolean' } },
+      });
+      const customer = await createCustomer(em(orm), {
+        email: values.email ?? '',
+        password: values.password ?? '',
+        firstName: values['first-name'],
+        lastName: values['last-name'],
+        emailVerified: values.verified ?? false,
+      });
+      print({ id: customer.id, email: customer.email });
+    },
+  },
+  'keys:rotate': {
+    usage: 'keys:rotate',
+    async run({ orm, config }) {
+      await ensureSigningKeys(em(orm), config.secret);
+      const longest = Math.max(config.ttl.accessToken, config.ttl.idToken, config.ttl.clientCredentials);
+      const result = await rotateSigningKeys(em(orm), config.secret, longest);
+      print({ ...result, note: `running instances pick up the new keys within ${config.keyRefreshIntervalSeconds}s` });
+    },
+  },
+};
+
+class UsageError extends Error {}
+
+async function main() {
+  const [name, ...args] = process.argv.slice(2);
+  const command = name ? commands[name] : undefined;
+  if (!command) {
+    print(`usage: npm run cli -- <command>\n\n${Object.values(commands).map((c) => `  ${c.usage}`).join('\n')}`);
+    process.exit(name ? 2 : 0);
+  }
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+  const { orm, embedded } = await openDatabase(config, logger);
+  try {
+    await command.run({ orm, config, args });
+  } finally {
+    await orm.close(true);
+    await embedded?.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ZodError) {
+    const issue = error.issues[0];
+    process.stderr.write(`error: ${issue?.path.join('.') || 'input'}: ${issue?.message}\n`);
+  } else if (error instanceof ConfigError || error instanceof UsageError || (error instanceof Error && 'code' in error && error.name === 'ApiError')) {
+    process.stderr.write(`error: ${(error as Error).message}\n`);
+  } else {
+    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
+  process.exit(1);
+});

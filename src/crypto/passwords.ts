@@ -1,0 +1,38 @@
+import argon2 from 'argon2';
+
+/** OWASP's argon2id baseline: 19 MiB, two passes, one lane. */
+export const ARGON2_PARAMETERS = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+
+/**
+ * Each hash holds 19 MiB and a thread-pool slot: bound how many run at once so a burst of logins
+ * queues instead of exhausting memory or starving jose's crypto on the same pool.
+ */
+const MAX_CONCURRENT_HASHES = 4;
+let running = 0;
+const waiting: Array<() => void> = [];
+
+async function withHashSlot<T>(work: () => Promise<T>): Promise<T> {
+  if (running >= MAX_CONCURRENT_HASHES) await new Promise<void>((resolve) => waiting.push(resolve));
+  running += 1;
+  try {
+    return await work();
+  } finally {
+    running -= 1;
+    waiting.shift()?.();
+  }
+}
+
+export function hashPassword(password: string): Promise<string> {
+  return withHashSlot(() => argon2.hash(password, ARGON2_PARAMETERS));
+}
+
+/** A hash of a random password, verified against when the account does not exist so both paths cost the same. */
+let decoyHash: Promise<string> | undefined;
+
+export async function verifyPassword(hash: string | null | undefined, password: string): Promise<boolean> {
+  const target = hash ?? (await (decoyHash ??= hashPassword(crypto.randomUUID())));
+  const matches = await withHashSlot(() => argon2.verify(target, password).catch(() => false));
+  return Boolean(hash) && matches;
+}
+
+export const passwordPolicy = { minLength: 8, maxLength: 128 } as const;

@@ -1,0 +1,7 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261126000000Foundation } from './Migration20261126000000Foundation.js';
+
+/** Every committed migration, in order. Listed explicitly so they run the same from tsx, tests and Docker. */
+export const migrations: MigrationObject[] = [
+  { name: 'Migration20261126000000Foundation', class: Migration20261126000000Foundation },
+];

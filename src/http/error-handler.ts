@@ -1,0 +1,75 @@
+import type { Context, Next } from 'koa';
+import { ZodError } from 'zod';
+import type { Logger } from '../logger.js';
+import { ApiError } from './errors.js';
+
+type ErrorFamily = 'oauth' | 'tenant' | 'html' | 'api';
+
+function familyOf(ctx: Context): ErrorFamily {
+  if (ctx.path.startsWith('/oauth/')) return 'oauth';
+  if (ctx.path.startsWith('/interaction/')) return 'html';
+  if (/^\/api\/v2\/(tenant|login|[^/]+\/identity)/.test(ctx.path)) return 'tenant';
+  return 'api';
+}
+
+function zodToApiError(error: ZodError): ApiError {
+  const issue = error.issues[0];
+  const field = issue?.path.join('.') || 'body';
+  const fields: Record<string, string[]> = {};
+  for (const each of error.issues) (fields[each.path.join('.') || 'body'] ??= []).push(each.message);
+  return new ApiError(400, 'invalid_request', `${field}: ${issue?.message ?? 'invalid'}`, { fields });
+}
+
+/**
+ * The one mapping from errors to responses. Each API family keeps the error shape its integrators
+ * already parse: RFC 6749 at /oauth, `{status:"Failed", message}` for tenant routes,
+ * `{status:"error", code, message}` elsewhere. Unexpected errors are logged with the request id
+ * and answered with a generic message.
+ */
+export function errorHandler(logger: Logger, renderErrorPage: (status: number, message: string) => string) {
+  return async (ctx: Context, next: Next) => {
+    try {
+      await next();
+    } catch (caught) {
+      const normalized =
+        caught instanceof ZodError
+          ? zodToApiError(caught)
+          : caught instanceof ApiError
+            ? caught
+            : isHttpError(caught) && caught.expose
+              ? new ApiError(caught.status, httpCode(caught.status), caught.message)
+              : undefined;
+      const family = familyOf(ctx);
+      if (!normalized) {
+        logger.error({ err: caught, requestId: ctx.state.requestId, path: ctx.path }, 'unhandled error');
+      }
+      const error = normalized ?? new ApiError(500, 'server_error', 'Something went wrong. Please contact Administrator');
+      ctx.status = error.status;
+      for (const [name, value] of Object.entries(error.headers ?? {})) ctx.set(name, value);
+      if (family === 'html') {
+        ctx.type = 'html';
+        ctx.body = renderErrorPage(error.status, error.message);
+      } else if (family === 'oauth') {
+        ctx.body = { error: error.code, error_description: error.message };
+      } else if (family === 'tenant') {
+        const fields = error.details?.fields as Record<string, string[]> | undefined;
+        ctx.body = fields && error.status === 400 ? { errors: fields } : { status: 'Failed', message: error.message };
+      } else {
+        ctx.body = { status: 'error', code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) };
+      }
+    }
+  };
+}
+
+function isHttpError(value: unknown): value is { status: number; message: string; expose: boolean } {
+  return typeof value === 'object' && value !== null && 'status' in value && 'expose' in value;
+}
+
+function httpCode(status: number): string {
+  if (status === 413) return 'payload_too_large';
+  if (status === 415) return 'unsupported_media_type';
+  if (status === 404) return 'not_found';
+  if (status === 403) return 'forbidden';
+  if (status === 401) return 'unauthorized';
+  return 'invalid_request';
+}

@@ -1,0 +1,170 @@
+import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Config } from '../config.js';
+import type { Orm } from '../db/orm.js';
+import { clientSecretMatches } from '../clients/service.js';
+import { customerClaims, findCustomerById } from '../customers/service.js';
+import type { LoadedKeys } from '../keys/service.js';
+import { deriveKey } from '../crypto/secrets.js';
+import type { RenderView } from '../http/views.js';
+import type { Logger } from '../logger.js';
+import { createAdapterClass } from './adapter.js';
+import { API_SCOPES, OIDC_SCOPES } from './scopes.js';
+import type { EntityManager } from '@mikro-orm/postgresql';
+
+export interface ProviderDependencies {
+  config: Config;
+  orm: Orm;
+  keys: LoadedKeys;
+  renderView: RenderView;
+  logger: Logger;
+  /** Called on every successful token response, for metrics. */
+  onTokenIssued?: (grantType: string) => void;
+  /** Lets capabilities (custom grants) register themselves on each new provider instance. */
+  extend?: (provider: Provider) => void;
+}
+
+export const OIDC_ROUTES = {
+  authorization: '/oauth/authorize',
+  token: '/oauth/token',
+  userinfo: '/oauth/userinfo',
+  introspection: '/oauth/introspect',
+  revocation: '/oauth/revoke',
+  end_session: '/oauth/logout',
+  jwks: '/oauth/jwks',
+  pushed_authorization_request: '/oauth/par',
+  device_authorization: '/oauth/device/auth',
+  code_verification: '/oauth/device',
+  registration: '/oauth/register',
+} as const;
+
+/** Every access token is a JWT (RFC 9068) for the Gatehouse API, so resource servers verify it locally. */
+function resourceServer(config: Config) {
+  return {
+    scope: [...OIDC_SCOPES.filter((scope) => scope !== 'offline_access'), ...API_SCOPES].join(' '),
+    audience: config.apiAudience,
+    accessTokenTTL: config.ttl.accessToken,
+    accessTokenFormat: 'jwt' as const,
+    jwt: { sign: { alg: config.accessTokenAlg } },
+  };
+}
+
+export function buildProvider(deps: ProviderDependencies): Provider {
+  const { config, orm } = deps;
+  const cookieKey = deriveKey(config.secret, 'cookies').toString('base64url');
+  const findAccount: Configuration['findAccount'] = async (_ctx, sub) => {
+    const customer = await findCustomerById(orm.em.fork() as EntityManager, sub);
+    if (!customer) return undefined;
+    return { accountId: customer.id, claims: () => customerClaims(customer) as { sub: string } };
+  };
+
+  const configuration: Configuration = {
+    adapter: createAdapterClass({
+      orm,
+      clientCacheTtlSeconds: config.clientCacheTtlSeconds,
+      accessTokenTtlSeconds: Math.max(config.ttl.accessToken, config.ttl.clientCredentials),
+    }),
+    jwks: deps.keys.privateJwks as Configuration['jwks'],
+    findAccount,
+    routes: OIDC_ROUTES,
+    scopes: [...OIDC_SCOPES, ...API_SCOPES],
+    claims: {
+      openid: ['sub'],
+      profile: ['name', 'given_name', 'family_name', 'locale', 'updated_at'],
+      email: ['email', 'email_verified'],
+      phone: ['phone_number', 'phone_number_verified'],
+    },
+    cookies: {
+      keys: [cookieKey],
+      long: { signed: true, httpOnly: true, sameSite: 'lax' },
+      short: { signed: true, httpOnly: true, sameSite: 'lax' },
+    },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    // OAuth 2.1: every authorization-code flow uses PKCE, and oidc-provider only accepts S256.
+    pkce: { required: () => true },
+    rotateRefreshToken: true,
+    enabledJWA: {
+      idTokenSigningAlgValues: ['RS256', 'ES256'],
+      userinfoSigningAlgValues: ['RS256', 'ES256'],
+      introspectionSigningAlgValues: ['RS256', 'ES256'],
+      authorizationSigningAlgValues: ['RS256', 'ES256'],
+    },
+    clientDefaults: {
+      grant_types: ['authorization_code', 'refresh_token'],
+      id_token_signed_response_alg: 'RS256',
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+    responseTypes: ['code'],
+    ttl: {
+      AccessToken: config.ttl.accessToken,
+      AuthorizationCode: config.ttl.authorizationCode,
+      ClientCredentials: config.ttl.clientCredentials,
+      IdToken: config.ttl.idToken,
+      Interaction: config.ttl.interaction,
+      Session: config.ttl.session,
+      Grant: config.ttl.refreshToken,
+      RefreshToken: config.ttl.refreshToken,
+      DeviceCode: 600,
+      BackchannelAuthenticationRequest: 600,
+    },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx, form) => {
+          ctx.type = 'html';
+          ctx.body = deps.renderView('logout', { title: 'Sign out', form, host: ctx.host, clientName: ctx.oidc.client?.clientName });
+        },
+        postLogoutSuccessSource: async (ctx) => {
+          ctx.type = 'html';
+          ctx.body = deps.renderView('logged-out', { title: 'Signed out', clientName: ctx.oidc.client?.clientName });
+        },
+      },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => config.apiAudience,
+        useGrantedResource: () => true,
+        getResourceServerInfo: (_ctx, resourceIndicator) => {
+          if (resourceIndicator !== config.apiAudience) throw new errors.InvalidTarget();
+          return resourceServer(config);
+        },
+      },
+    },
+    formats: {
+      customizers: {
+        // The grant id lets resource servers and introspection refuse tokens of a revoked grant.
+        jwt: (_ctx, token, jwt) => {
+          const grantId = (token as { grantId?: string }).grantId;
+          if (grantId) jwt.payload.gid = grantId;
+        },
+      },
+    },
+    renderError: async (ctx, out) => {
+      ctx.type = 'html';
+      ctx.body = deps.renderView('error', { title: 'Something went wrong', error: out.error, description: out.error_description });
+    },
+  };
+
+  const provider = new Provider(config.issuer, configuration);
+  provider.proxy = config.trustProxy;
+
+  // Client secrets are stored as SHA-256 hashes; compare what the client presents against it.
+  const clientPrototype = provider.Client.prototype as unknown as { clientSecret?: string; compareClientSecret(actual: string): Promise<boolean> };
+  clientPrototype.compareClientSecret = async function compareHashedSecret(this: { clientSecret?: string }, actual: string) {
+    return typeof this.clientSecret === 'string' && clientSecretMatches(this.clientSecret, actual);
+  };
+
+  provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
+    const grantType = (ctx.oidc.params?.grant_type as string | undefined) ?? 'unknown';
+    deps.onTokenIssued?.(grantType);
+  });
+  provider.on('server_error', (ctx: KoaContextWithOIDC, error: Error) => {
+    deps.logger.error({ err: error, requestId: ctx.get('x-request-id') }, 'oidc-provider server error');
+  });
+  deps.extend?.(provider);
+  return provider;
+}

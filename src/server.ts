@@ -1,0 +1,126 @@
+import type { Server } from 'node:http';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Config } from './config.js';
+import { buildApp } from './app.js';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres.js';
+import { applyMigrations, connectDatabase, type Orm } from './db/orm.js';
+import { createMetrics } from './http/metrics.js';
+import { createCredentialLimiter } from './http/rate-limit.js';
+import { createViewRenderer } from './http/views.js';
+import { ensureSigningKeys } from './keys/service.js';
+import { createLogger, type Logger } from './logger.js';
+import { createAccessTokenVerifier } from './oidc/access-tokens.js';
+import { purgeExpired } from './oidc/adapter.js';
+import { buildProvider } from './oidc/provider.js';
+import { ProviderHolder } from './oidc/provider-holder.js';
+
+export interface RunningGatehouse {
+  url: string;
+  port: number;
+  orm: Orm;
+  config: Config;
+  providers: ProviderHolder;
+  /** Stop accepting, finish requests in flight, close the database (and the embedded cluster). */
+  stop(): Promise<void>;
+}
+
+/** Connects to DATABASE_URL, or starts the embedded PostgreSQL when none is configured. */
+export async function openDatabase(config: Config, logger: Logger): Promise<{ orm: Orm; embedded?: EmbeddedDatabase }> {
+  let embedded: EmbeddedDatabase | undefined;
+  let url = config.databaseUrl;
+  if (!url) {
+    embedded = await startEmbeddedPostgres({
+      dataDir: config.dataDir,
+      port: config.embeddedPgPort,
+      password: config.secret.slice(0, 32),
+      logger,
+    });
+    url = embedded.url;
+    logger.info({ dataDir: config.dataDir, port: config.embeddedPgPort }, 'embedded PostgreSQL started');
+  }
+  try {
+    const orm = await connectDatabase(url, config.databasePoolMax, logger);
+    await applyMigrations(orm, logger);
+    return { orm, embedded };
+  } catch (error) {
+    await embedded?.stop();
+    throw error;
+  }
+}
+
+export async function startGatehouse(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningGatehouse> {
+  const { orm, embedded } = await openDatabase(config, logger);
+  await ensureSigningKeys(orm.em.fork() as EntityManager, config.secret);
+
+  const metrics = createMetrics();
+  const renderView = createViewRenderer(config.isProduction);
+  const providers = await ProviderHolder.create({
+    orm,
+    secret: config.secret,
+    logger,
+    build: (keys) =>
+      buildProvider({ config, orm, keys, renderView, logger, onTokenIssued: (grantType) => metrics.tokensIssued.inc({ grant_type: grantType }) }),
+  });
+  providers.startWatching(config.keyRefreshIntervalSeconds);
+
+  const verifyAccessToken = createAccessTokenVerifier({
+    issuer: config.issuer,
+    audience: config.apiAudience,
+    publicJwks: () => providers.keys.publicJwks,
+  });
+  const knex = (orm.em.fork() as EntityManager).getKnex();
+  const loginLimiter = createCredentialLimiter(knex, {
+    name: 'login',
+    failuresPerIdentifier: 5,
+    failuresPerIp: 50,
+    windowSeconds: 15 * 60,
+    baseLockSeconds: 30,
+    maxLockSeconds: 3600,
+  });
+
+  let shuttingDown = false;
+  const app = buildApp({ config, logger, orm, metrics, providers, renderView, verifyAccessToken, loginLimiter, isShuttingDown: () => shuttingDown });
+
+  const server: Server = await new Promise((resolve, reject) => {
+    const listening = app.listen(config.port, config.host, () => resolve(listening));
+    listening.once('error', reject);
+  });
+  server.keepAliveTimeout = 65_000;
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+
+  const purgeTimer = setInterval(() => {
+    purgeExpired(orm).catch((error) => logger.warn({ err: error }, 'purge of expired rows failed'));
+  }, config.purgeIntervalSeconds * 1000);
+  purgeTimer.unref();
+
+  logger.info({ issuer: config.issuer, port }, 'Gatehouse listening');
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    orm,
+    config,
+    providers,
+    async stop() {
+      shuttingDown = true;
+      clearInterval(purgeTimer);
+      providers.stopWatching();
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          server.closeAllConnections();
+          resolve();
+        }, config.shutdownGraceSeconds * 1000);
+        force.unref();
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+      await orm.close(true);
+      await embedded?.stop();
+      logger.info('Gatehouse stopped');
+    },
+  };
+}
