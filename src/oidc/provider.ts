@@ -37,8 +37,25 @@ export const OIDC_ROUTES = {
   registration: '/oauth/register',
 } as const;
 
+export const INTERNAL_CLIENT_ID = 'gatehouse';
+
+/**
+ * Gatehouse's own first-party client: tokens that Gatehouse's REST endpoints issue (tenant admin
+ * login, REMP login) belong to it. It has no grant types, so nobody can use it at /oauth/token.
+ */
+const INTERNAL_CLIENT = (config: Config) => ({
+  client_id: INTERNAL_CLIENT_ID,
+  client_name: 'Gatehouse',
+  client_secret: deriveKey(config.secret, 'internal-client').toString('base64url'),
+  grant_types: [],
+  response_types: [],
+  redirect_uris: [],
+  token_endpoint_auth_method: 'client_secret_basic' as const,
+  scope: [...OIDC_SCOPES, ...API_SCOPES].join(' '),
+});
+
 /** Every access token is a JWT (RFC 9068) for the Gatehouse API, so resource servers verify it locally. */
-function resourceServer(config: Config) {
+export function resourceServer(config: Config) {
   return {
     scope: [...OIDC_SCOPES.filter((scope) => scope !== 'offline_access'), ...API_SCOPES].join(' '),
     audience: config.apiAudience,
@@ -64,6 +81,7 @@ export function buildProvider(deps: ProviderDependencies): Provider {
       accessTokenTtlSeconds: Math.max(config.ttl.accessToken, config.ttl.clientCredentials),
     }),
     jwks: deps.keys.privateJwks as Configuration['jwks'],
+    clients: [INTERNAL_CLIENT(config)],
     findAccount,
     routes: OIDC_ROUTES,
     scopes: [...OIDC_SCOPES, ...API_SCOPES],
@@ -96,7 +114,8 @@ export function buildProvider(deps: ProviderDependencies): Provider {
     },
     responseTypes: ['code'],
     ttl: {
-      AccessToken: config.ttl.accessToken,
+      // Tokens minted for a resource server with its own lifetime (tenant admin: 30 days) keep it.
+      AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? config.ttl.accessToken,
       AuthorizationCode: config.ttl.authorizationCode,
       ClientCredentials: config.ttl.clientCredentials,
       IdToken: config.ttl.idToken,
