@@ -129,8 +129,16 @@ export function buildProvider(deps: ProviderDependencies): Provider {
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      introspection: { enabled: true },
-      revocation: { enabled: true },
+      introspection: {
+        enabled: true,
+        // Confidential clients (resource servers) may introspect any token; public clients only their own.
+        allowedPolicy: (ctx, client, token) => client.clientAuthMethod !== 'none' || token.clientId === ctx.oidc.client?.clientId,
+      },
+      revocation: {
+        enabled: true,
+        // A client revokes only its own tokens (RFC 7009 §2.1).
+        allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId,
+      },
       userinfo: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
@@ -176,6 +184,15 @@ export function buildProvider(deps: ProviderDependencies): Provider {
   clientPrototype.compareClientSecret = async function compareHashedSecret(this: { clientSecret?: string }, actual: string) {
     return typeof this.clientSecret === 'string' && clientSecretMatches(this.clientSecret, actual);
   };
+
+  // RFC 6749 §5.2 names this case unauthorized_client; oidc-provider answers invalid_request.
+  provider.use(async (ctx, next) => {
+    await next();
+    const body = ctx.body as { error?: string; error_description?: string } | undefined;
+    if (body?.error === 'invalid_request' && body.error_description === 'requested grant type is not allowed for this client') {
+      ctx.body = { ...body, error: 'unauthorized_client' };
+    }
+  });
 
   provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
     const grantType = (ctx.oidc.params?.grant_type as string | undefined) ?? 'unknown';
