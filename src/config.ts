@@ -37,6 +37,15 @@ const environmentSchema = z.object({
   PURGE_INTERVAL: seconds(600),
   SHUTDOWN_GRACE: seconds(10),
   ACCESS_TOKEN_ALG: z.enum(['RS256', 'ES256']).default('RS256'),
+  TENANT_ADMIN_TOKEN_TTL: seconds(30 * 24 * 3600),
+  PASSCODE_EXPIRES_MIN: seconds(10),
+  PASSCODE_EXPIRES_MAX: seconds(86_400),
+  PASSCODE_RATE_WINDOW: seconds(60),
+  PASSCODE_CREATE_PER_KEY: seconds(5),
+  PASSCODE_CREATE_PER_IP: seconds(30),
+  PASSCODE_CREATE_PER_TENANT: seconds(600),
+  PASSCODE_LOOKUP_PER_KEY: seconds(30),
+  PASSCODE_LOOKUP_PER_TENANT: seconds(3000),
 });
 
 export type Config = ReturnType<typeof buildConfig>;
@@ -71,6 +80,17 @@ function buildConfig(env: z.infer<typeof environmentSchema>, secret: string) {
     clientCacheTtlSeconds: env.CLIENT_CACHE_TTL,
     purgeIntervalSeconds: env.PURGE_INTERVAL,
     shutdownGraceSeconds: env.SHUTDOWN_GRACE,
+    tenantAdminTokenTtlSeconds: env.TENANT_ADMIN_TOKEN_TTL,
+    passcodes: {
+      expiresMinSeconds: env.PASSCODE_EXPIRES_MIN,
+      expiresMaxSeconds: Math.max(env.PASSCODE_EXPIRES_MAX, env.PASSCODE_EXPIRES_MIN),
+      rateWindowSeconds: env.PASSCODE_RATE_WINDOW,
+      createPerKey: env.PASSCODE_CREATE_PER_KEY,
+      createPerIp: env.PASSCODE_CREATE_PER_IP,
+      createPerTenant: env.PASSCODE_CREATE_PER_TENANT,
+      lookupPerKey: env.PASSCODE_LOOKUP_PER_KEY,
+      lookupPerTenant: env.PASSCODE_LOOKUP_PER_TENANT,
+    },
   };
 }
 

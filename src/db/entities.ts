@@ -2,6 +2,9 @@ import { OAuthClientEntity } from '../clients/entities.js';
 import { CustomerEntity } from '../customers/entities.js';
 import { SigningKeyEntity } from '../keys/entities.js';
 import { OidcModelEntity, RevokedTokenEntity } from '../oidc/entities.js';
+import { PasscodeConfigEntity, PasscodeEntity, PasscodeLookupAuditEntity } from '../passcodes/entities.js';
+import { TenantAdminEntity, TenantEntity } from '../tenants/entities.js';
 
 /** Every entity schema the ORM knows; each capability module adds its own here. */
-export const entities = [OidcModelEntity, RevokedTokenEntity, SigningKeyEntity, OAuthClientEntity, CustomerEntity];
+export const entities = [OidcModelEntity, RevokedTokenEntity, SigningKeyEntity, OAuthClientEntity, CustomerEntity,
+  TenantAdminEntity, TenantEntity, PasscodeConfigEntity, PasscodeEntity, PasscodeLookupAuditEntity];

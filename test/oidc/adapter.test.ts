@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyMigrations, connectDatabase, type Orm } from '../../src/db/orm.js';
+import { createAdapterClass, purgeExpired } from '../../src/oidc/adapter.js';
+import { createTestDatabase } from '../support/server.js';
+
+// Contract of the oidc-provider storage bridge, on a real PostgreSQL (as Ory tests its persisters).
+let orm: Orm;
+let Adapter: ReturnType<typeof createAdapterClass>;
+
+beforeAll(async () => {
+  orm = await connectDatabase(await createTestDatabase(), 3);
+  await applyMigrations(orm);
+  Adapter = createAdapterClass({ orm, clientCacheTtlSeconds: 1, accessTokenTtlSeconds: 60 });
+});
+afterAll(() => orm?.close(true));
+
+describe('PostgreSQL adapter', () => {
+  it('upserts and finds a payload, replacing it on a second upsert', async () => {
+    const sessions = new Adapter('Session');
+    await sessions.upsert('s1', { accountId: 'a', uid: 'u1' } as never, 60);
+    expect(await sessions.find('s1')).toMatchObject({ accountId: 'a', uid: 'u1' });
+    await sessions.upsert('s1', { accountId: 'b', uid: 'u1' } as never, 60);
+    expect(await sessions.find('s1')).toMatchObject({ accountId: 'b' });
+  });
+
+  it('keeps models apart: the same id in another model is not found', async () => {
+    await new Adapter('Grant').upsert('shared', { accountId: 'x' } as never, 60);
+    expect(await new Adapter('Session').find('shared')).toBeUndefined();
+  });
+
+  it('finds by uid and by user code', async () => {
+    await new Adapter('Session').upsert('s2', { uid: 'uid-2' } as never, 60);
+    expect(await new Adapter('Session').findByUid('uid-2')).toMatchObject({ uid: 'uid-2' });
+    await new Adapter('DeviceCode').upsert('d1', { userCode: 'ABCD-EFGH' } as never, 60);
+    expect(await new Adapter('DeviceCode').findByUserCode('ABCD-EFGH')).toMatchObject({ userCode: 'ABCD-EFGH' });
+  });
+
+  it('marks a consumed payload with a consumed timestamp', async () => {
+    const codes = new Adapter('AuthorizationCode');
+    await codes.upsert('c1', { grantId: 'g-c' } as never, 60);
+    await codes.consume('c1');
+    const found = await codes.find('c1');
+    expect(typeof found?.consumed).toBe('number');
+  });
+
+  it('destroys', async () => {
+    const tokens = new Adapter('RefreshToken');
+    await tokens.upsert('r1', { grantId: 'g-d' } as never, 60);
+    await tokens.destroy('r1');
+    expect(await tokens.find('r1')).toBeUndefined();
+  });
+
+  it('revokes every model of a grant and remembers the grant as revoked', async () => {
+    await new Adapter('RefreshToken').upsert('r2', { grantId: 'g-1' } as never, 60);
+    await new Adapter('AuthorizationCode').upsert('c2', { grantId: 'g-1' } as never, 60);
+    await new Adapter('RefreshToken').upsert('r3', { grantId: 'g-2' } as never, 60);
+    await new Adapter('Grant').revokeByGrantId('g-1');
+    expect(await new Adapter('RefreshToken').find('r2')).toBeUndefined();
+    expect(await new Adapter('AuthorizationCode').find('c2')).toBeUndefined();
+    expect(await new Adapter('RefreshToken').find('r3')).toBeDefined();
+    const revoked: any[] = await orm.em.fork().getConnection().execute(`select value from revoked_token where kind = 'grant'`);
+    expect(revoked.map((row) => row.value)).toContain('g-1');
+  });
+
+  it('does not return expired rows, and the purge deletes them', async () => {
+    const interactions = new Adapter('Interaction');
+    await interactions.upsert('i1', { uid: 'i1' } as never, 1);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect(await interactions.find('i1')).toBeUndefined();
+    const purged = await purgeExpired(orm);
+    expect(purged.models).toBeGreaterThanOrEqual(1);
+    const left: any[] = await orm.em.fork().getConnection().execute(`select 1 from oidc_model where model = 'Interaction' and id = 'i1'`);
+    expect(left).toHaveLength(0);
+  });
+
+  it('answers an unknown client as undefined', async () => {
+    expect(await new Adapter('Client').find('missing')).toBeUndefined();
+  });
+});
