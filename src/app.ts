@@ -17,6 +17,9 @@ import type { VerifyAccessToken } from './oidc/access-tokens.js';
 import { createInteractionRoutes } from './oidc/interactions.js';
 import type { ProviderHolder } from './oidc/provider-holder.js';
 import { createTokenRoutes } from './oidc/token-routes.js';
+import { createPasscodeRoutes } from './passcodes/routes.js';
+import { serveWidgets } from './passcodes/widgets.js';
+import { createTenantRoutes } from './tenants/routes.js';
 import path from 'node:path';
 
 export interface AppDependencies {
@@ -68,6 +71,8 @@ export function buildApp(deps: AppDependencies): Koa {
   const routers = [
     createHealthRoutes(deps),
     createTokenRoutes({ orm: deps.orm, verifyAccessToken: deps.verifyAccessToken }),
+    createTenantRoutes({ config: deps.config, orm: deps.orm, verifyAccessToken: deps.verifyAccessToken, provider: () => deps.providers.current }),
+    createPasscodeRoutes({ config: deps.config, orm: deps.orm, verifyAccessToken: deps.verifyAccessToken }),
     createInteractionRoutes({
       orm: deps.orm,
       secret: deps.config.secret,
@@ -78,6 +83,7 @@ export function buildApp(deps: AppDependencies): Koa {
   ];
   for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
   app.use(mount('/assets', serve(path.join(viewsDirectory, 'assets'), { maxage: 3600_000 })));
+  app.use(serveWidgets());
 
   // Everything else is the OIDC provider, a Koa app of its own, run on the raw request.
   app.use(async (ctx) => {

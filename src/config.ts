@@ -37,6 +37,7 @@ const environmentSchema = z.object({
   PURGE_INTERVAL: seconds(600),
   SHUTDOWN_GRACE: seconds(10),
   ACCESS_TOKEN_ALG: z.enum(['RS256', 'ES256']).default('RS256'),
+  LOGIN_FAILURES_PER_IP: z.coerce.number().int().min(1).max(10_000).default(30),
   TENANT_ADMIN_TOKEN_TTL: seconds(30 * 24 * 3600),
   PASSCODE_EXPIRES_MIN: seconds(10),
   PASSCODE_EXPIRES_MAX: seconds(86_400),
@@ -80,6 +81,10 @@ function buildConfig(env: z.infer<typeof environmentSchema>, secret: string) {
     clientCacheTtlSeconds: env.CLIENT_CACHE_TTL,
     purgeIntervalSeconds: env.PURGE_INTERVAL,
     shutdownGraceSeconds: env.SHUTDOWN_GRACE,
+    limits: {
+      /** Failed credential checks one IP may make across all accounts in 15 minutes. */
+      failuresPerIp: env.LOGIN_FAILURES_PER_IP,
+    },
     tenantAdminTokenTtlSeconds: env.TENANT_ADMIN_TOKEN_TTL,
     passcodes: {
       expiresMinSeconds: env.PASSCODE_EXPIRES_MIN,

@@ -13,6 +13,8 @@ import { createAccessTokenVerifier } from './oidc/access-tokens.js';
 import { purgeExpired } from './oidc/adapter.js';
 import { buildProvider } from './oidc/provider.js';
 import { ProviderHolder } from './oidc/provider-holder.js';
+import { registerGrants } from './oidc/grants/index.js';
+import type { GrantDependencies } from './oidc/grants/context.js';
 
 export interface RunningGatehouse {
   url: string;
@@ -48,18 +50,39 @@ export async function openDatabase(config: Config, logger: Logger): Promise<{ or
   }
 }
 
+/** Brute-force limits shared by every path that checks the same kind of credential. */
+function createLimiters(orm: Orm, config: Config): GrantDependencies['limiters'] {
+  const knex = (orm.em.fork() as EntityManager).getKnex();
+  const common = { windowSeconds: 15 * 60, baseLockSeconds: 30, maxLockSeconds: 3600 };
+  return {
+    password: createCredentialLimiter(knex, { name: 'login', failuresPerIdentifier: 5, failuresPerIp: config.limits.failuresPerIp, ...common }),
+    otp: createCredentialLimiter(knex, { name: 'otp', failuresPerIdentifier: 5, failuresPerIp: config.limits.failuresPerIp, ...common }),
+    token: createCredentialLimiter(knex, { name: 'token', failuresPerIdentifier: config.limits.failuresPerIp, failuresPerIp: config.limits.failuresPerIp, ...common }),
+  };
+}
+
 export async function startGatehouse(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningGatehouse> {
   const { orm, embedded } = await openDatabase(config, logger);
   await ensureSigningKeys(orm.em.fork() as EntityManager, config.secret);
 
   const metrics = createMetrics();
   const renderView = createViewRenderer(config.isProduction);
+  const limiters = createLimiters(orm, config);
+  const grantDependencies: GrantDependencies = { config, orm, limiters };
   const providers = await ProviderHolder.create({
     orm,
     secret: config.secret,
     logger,
     build: (keys) =>
-      buildProvider({ config, orm, keys, renderView, logger, onTokenIssued: (grantType) => metrics.tokensIssued.inc({ grant_type: grantType }) }),
+      buildProvider({
+        config,
+        orm,
+        keys,
+        renderView,
+        logger,
+        onTokenIssued: (grantType) => metrics.tokensIssued.inc({ grant_type: grantType }),
+        extend: (provider) => registerGrants(provider, grantDependencies),
+      }),
   });
   providers.startWatching(config.keyRefreshIntervalSeconds);
 
@@ -68,15 +91,7 @@ export async function startGatehouse(config: Config, logger: Logger = createLogg
     audience: config.apiAudience,
     publicJwks: () => providers.keys.publicJwks,
   });
-  const knex = (orm.em.fork() as EntityManager).getKnex();
-  const loginLimiter = createCredentialLimiter(knex, {
-    name: 'login',
-    failuresPerIdentifier: 5,
-    failuresPerIp: 50,
-    windowSeconds: 15 * 60,
-    baseLockSeconds: 30,
-    maxLockSeconds: 3600,
-  });
+  const loginLimiter = limiters.password;
 
   let shuttingDown = false;
   const app = buildApp({ config, logger, orm, metrics, providers, renderView, verifyAccessToken, loginLimiter, isShuttingDown: () => shuttingDown });

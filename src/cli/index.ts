@@ -9,6 +9,7 @@ import { createClient, deleteClient, listClients } from '../clients/service.js';
 import { createCustomer } from '../customers/service.js';
 import { ensureSigningKeys, rotateSigningKeys } from '../keys/service.js';
 import type { Config } from '../config.js';
+import { listTenants, setTenantStatus } from '../tenants/service.js';
 
 type Command = (context: { orm: Orm; config: Config; args: string[] }) => Promise<void>;
 
@@ -75,6 +76,33 @@ const commands: Record<string, { usage: string; run: Command }> = {
         emailVerified: values.verified ?? false,
       });
       print({ id: customer.id, email: customer.email });
+    },
+  },
+  'tenants:list': {
+    usage: 'tenants:list',
+    async run({ orm }) {
+      const tenants = await listTenants(em(orm));
+      print(tenants.map((tenant) => ({ tenant_id: tenant.id, tenant_name: tenant.name, status: tenant.status, owner_id: tenant.ownerId, created_at: tenant.createdAt })));
+    },
+  },
+  'tenants:activate': {
+    usage: 'tenants:activate TENANT_ID',
+    async run({ orm, args }) {
+      const [tenantId] = args;
+      if (!tenantId) throw new UsageError('tenants:activate needs a tenant id');
+      const tenant = await setTenantStatus(em(orm), tenantId, 'ACTIVE');
+      if (!tenant) throw new UsageError(`no tenant ${tenantId}`);
+      print({ tenant_id: tenant.id, tenant_name: tenant.name, status: tenant.status });
+    },
+  },
+  'tenants:deactivate': {
+    usage: 'tenants:deactivate TENANT_ID',
+    async run({ orm, args }) {
+      const [tenantId] = args;
+      if (!tenantId) throw new UsageError('tenants:deactivate needs a tenant id');
+      const tenant = await setTenantStatus(em(orm), tenantId, 'INACTIVE');
+      if (!tenant) throw new UsageError(`no tenant ${tenantId}`);
+      print({ tenant_id: tenant.id, tenant_name: tenant.name, status: tenant.status });
     },
   },
   'keys:rotate': {

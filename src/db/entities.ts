@@ -1,5 +1,8 @@
 import { OAuthClientEntity } from '../clients/entities.js';
-import { CustomerEntity } from '../customers/entities.js';
+import { AutologinTokenEntity } from '../autologin/entities.js';
+import { CustomerEntity, CustomerIdentityEntity, CustomerPhoneEntity } from '../customers/entities.js';
+import { DeviceGrantEntity, DeviceTokenEntity } from '../devices/entities.js';
+import { LoginAttemptEntity } from '../login-attempts/entities.js';
 import { SigningKeyEntity } from '../keys/entities.js';
 import { OidcModelEntity, RevokedTokenEntity } from '../oidc/entities.js';
 import { PasscodeConfigEntity, PasscodeEntity, PasscodeLookupAuditEntity } from '../passcodes/entities.js';
@@ -7,4 +10,5 @@ import { TenantAdminEntity, TenantEntity } from '../tenants/entities.js';
 
 /** Every entity schema the ORM knows; each capability module adds its own here. */
 export const entities = [OidcModelEntity, RevokedTokenEntity, SigningKeyEntity, OAuthClientEntity, CustomerEntity,
-  TenantAdminEntity, TenantEntity, PasscodeConfigEntity, PasscodeEntity, PasscodeLookupAuditEntity];
+  TenantAdminEntity, TenantEntity, PasscodeConfigEntity, PasscodeEntity, PasscodeLookupAuditEntity,
+  CustomerPhoneEntity, CustomerIdentityEntity, LoginAttemptEntity, DeviceTokenEntity, DeviceGrantEntity, AutologinTokenEntity];

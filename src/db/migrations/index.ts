@@ -1,9 +1,11 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261126000000Foundation } from './Migration20261126000000Foundation.js';
+import { Migration20261126020000Identity } from './Migration20261126020000Identity.js';
 import { Migration20261126010000Tenants } from './Migration20261126010000Tenants.js';
 
 /** Every committed migration, in order. Listed explicitly so they run the same from tsx, tests and Docker. */
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261126000000Foundation', class: Migration20261126000000Foundation },
+  { name: 'Migration20261126020000Identity', class: Migration20261126020000Identity },
   { name: 'Migration20261126010000Tenants', class: Migration20261126010000Tenants },
 ];

@@ -1,0 +1,195 @@
+import type { Context, Middleware, Next } from 'koa';
+import { errors as joseErrors } from 'jose';
+import type { AccessTokenClaims, VerifyAccessToken } from '../oidc/access-tokens.js';
+import { ApiError, tooManyRequests } from './errors.js';
+import type { CredentialLimiter } from './rate-limit.js';
+import type { RevocationCache } from './revocation-cache.js';
+
+/** Who is calling a resource API (spec README, "Three kinds of caller"). */
+export type Caller =
+  | { kind: 'user'; customerId: string; clientId: string; scopes: readonly string[]; tokenId: string }
+  | { kind: 'client'; clientId: string; scopes: readonly string[] }
+  | { kind: 'api_key'; keyId: string; name: string; scopes: readonly string[] };
+
+export interface AuthenticateOptions {
+  /** Every one of these must be in a user or client token. API keys are governed by `allowApiKey`. */
+  scopes?: readonly string[];
+  /**
+   * Accept API keys whitelisted for this endpoint id (e.g. 'users.create'). REMP: a key "has to
+   * be whitelisted to access specific API endpoints" — the whitelist is what authorises a key,
+   * so `scopes` are not asked of it. Without this option API keys are refused here.
+   */
+  allowApiKey?: { endpoint: string };
+  /** Accept a customer's access token (default true). */
+  allowUser?: boolean;
+  /** Accept a client-credentials token (default true). */
+  allowClient?: boolean;
+}
+
+/** What the API-key store answers; implemented by src/api-keys/verifier.ts. */
+export interface ApiKeyIdentity {
+  keyId: string;
+  name: string;
+  endpoints: readonly string[];
+  scopes: readonly string[];
+}
+
+export interface ApiKeyLookup {
+  looksLikeApiKey(value: string): boolean;
+  /** A key verified within the last few seconds: no database, no limiter. */
+  fromCache(key: string): ApiKeyIdentity | undefined;
+  verify(key: string): Promise<ApiKeyIdentity | undefined>;
+}
+
+export interface AuthenticatorDependencies {
+  verifyAccessToken: VerifyAccessToken;
+  revocations: Pick<RevocationCache, 'isRevoked'>;
+  apiKeys: ApiKeyLookup;
+  /** Invalid API keys count per client IP; past the allowance the IP gets 429. */
+  apiKeyLimiter: Pick<CredentialLimiter, 'check' | 'recordFailure'>;
+}
+
+const REALM = 'realm="gatehouse"';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** RFC 6750 §2.1 b64token. */
+const BEARER = /^bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+
+// RFC 6750 §3: no error attribute when the request carried no credentials at all.
+const missingCredentials = () =>
+  new ApiError(401, 'unauthorized', 'Authorization is required', undefined, { 'WWW-Authenticate': `Bearer ${REALM}` });
+
+// Descriptions are fixed strings: they go into a header, and say no more than the RFC codes do.
+const invalidToken = (description: string) =>
+  new ApiError(401, 'invalid_token', description, undefined, {
+    'WWW-Authenticate': `Bearer ${REALM}, error="invalid_token", error_description="${description}"`,
+  });
+
+const invalidRequest = (description: string) =>
+  new ApiError(400, 'invalid_request', description, undefined, {
+    'WWW-Authenticate': `Bearer ${REALM}, error="invalid_request", error_description="${description}"`,
+  });
+
+export const insufficientScope = (scopes: readonly string[], message = `The ${scopes.join(' ')} scope is required`) =>
+  new ApiError(403, 'insufficient_scope', message, { scope: scopes.join(' ') }, {
+    'WWW-Authenticate': `Bearer ${REALM}, error="insufficient_scope", scope="${scopes.join(' ')}"`,
+  });
+
+const notAccepted = (message: string) =>
+  new ApiError(403, 'forbidden', message, undefined, { 'WWW-Authenticate': `Bearer ${REALM}, error="insufficient_scope"` });
+
+interface PresentedCredential {
+  value: string;
+  /** Came in an `api_key` / `x-api-key` header: only ever an API key. */
+  fromApiKeyHeader: boolean;
+}
+
+/**
+ * The credential of the request: `Authorization: Bearer …` (an access token or a `gh_` API key),
+ * `api_key` (CRM.COM) or `x-api-key`. RFC 6750 §2: more than one different credential is an error.
+ */
+function presentedCredential(ctx: Context): PresentedCredential | undefined {
+  const found: PresentedCredential[] = [];
+  const authorization = ctx.get('authorization');
+  if (/^bearer(\s|$)/i.test(authorization)) {
+    const match = BEARER.exec(authorization);
+    if (!match) throw invalidToken('Malformed bearer token');
+    found.push({ value: match[1]!, fromApiKeyHeader: false });
+  }
+  for (const header of ['api_key', 'x-api-key']) {
+    const value = ctx.get(header).trim();
+    if (value) found.push({ value, fromApiKeyHeader: true });
+  }
+  if (new Set(found.map((each) => each.value)).size > 1) throw invalidRequest('Present one credential only');
+  return found.find((each) => each.fromApiKeyHeader) ?? found[0];
+}
+
+/**
+ * Resolves the caller of a resource API and enforces what the route declares. Access tokens are
+ * verified locally (signature, issuer, audience, expiry); revocation comes from an in-memory set
+ * refreshed every REVOCATION_CACHE_SECONDS, so a revoked token stops working within that bound.
+ */
+export function createAuthenticator(deps: AuthenticatorDependencies) {
+  const tokenCaller = async (token: string, options: AuthenticateOptions): Promise<Caller> => {
+    let claims: AccessTokenClaims;
+    try {
+      claims = await deps.verifyAccessToken(token);
+    } catch (error) {
+      throw invalidToken(error instanceof joseErrors.JWTExpired ? 'The access token expired' : 'The access token is invalid');
+    }
+    if (await deps.revocations.isRevoked(claims)) throw invalidToken('The access token was revoked');
+
+    const scopes = (claims.scope ?? '').split(' ').filter(Boolean);
+    let caller: Caller;
+    // Client-credentials tokens have no end user: oidc-provider sets sub to the client id.
+    if (claims.sub === claims.client_id) {
+      if (options.allowClient === false) throw notAccepted('Client tokens are not accepted at this endpoint');
+      caller = { kind: 'client', clientId: claims.client_id, scopes };
+    } else if (UUID.test(claims.sub)) {
+      if (options.allowUser === false) throw notAccepted('User tokens are not accepted at this endpoint');
+      caller = { kind: 'user', customerId: claims.sub, clientId: claims.client_id, scopes, tokenId: claims.jti };
+    } else {
+      // Other subjects (tenant admins: `tenant-admin:<uuid>`) belong to their own APIs.
+      throw invalidToken('The access token is not valid at this endpoint');
+    }
+    const missing = (options.scopes ?? []).filter((scope) => !scopes.includes(scope));
+    if (missing.length > 0) throw insufficientScope(missing);
+    return caller;
+  };
+
+  const apiKeyCaller = async (ctx: Context, key: string, options: AuthenticateOptions): Promise<Caller> => {
+    const endpoint = options.allowApiKey?.endpoint;
+    if (!endpoint) throw invalidToken('API keys are not accepted at this endpoint');
+    let identity = deps.apiKeys.fromCache(key);
+    if (!identity) {
+      const limit = await deps.apiKeyLimiter.check(key, ctx.ip);
+      if (!limit.allowed) throw tooManyRequests(limit.retryAfterSeconds);
+      identity = await deps.apiKeys.verify(key);
+      if (!identity) {
+        await deps.apiKeyLimiter.recordFailure(key, ctx.ip);
+        throw invalidToken('The API key is invalid');
+      }
+    }
+    if (!identity.endpoints.includes('*') && !identity.endpoints.includes(endpoint)) {
+      throw notAccepted('The API key is not whitelisted for this endpoint');
+    }
+    return { kind: 'api_key', keyId: identity.keyId, name: identity.name, scopes: identity.scopes };
+  };
+
+  return {
+    /** Koa middleware: sets `ctx.state.caller` (read it with `currentCaller(ctx)`) or throws 400/401/403/429. */
+    authenticate(options: AuthenticateOptions = {}): Middleware {
+      return async (ctx: Context, next: Next) => {
+        const credential = presentedCredential(ctx);
+        if (!credential) throw missingCredentials();
+        ctx.state.caller =
+          credential.fromApiKeyHeader || deps.apiKeys.looksLikeApiKey(credential.value)
+            ? await apiKeyCaller(ctx, credential.value, options)
+            : await tokenCaller(credential.value, options);
+        await next();
+      };
+    },
+  };
+}
+
+export type Authenticator = ReturnType<typeof createAuthenticator>;
+
+/** The caller `authenticate()` resolved; a route without it is a programming error. */
+export function currentCaller(ctx: Context): Caller {
+  const caller = ctx.state.caller as Caller | undefined;
+  if (!caller) throw new Error('currentCaller() used on a route without authenticate()');
+  return caller;
+}
+
+export function hasScope(caller: Caller, scope: string): boolean {
+  return caller.scopes.includes(scope);
+}
+
+/**
+ * A user acts only on itself unless its token carries `scope` (e.g. users:admin). Clients and
+ * API keys have no self: the route's scopes (client) or whitelist (API key) already decided
+ * that they may act on any customer (spec README, "Three kinds of caller").
+ */
+export function assertSelfOrScope(caller: Caller, customerId: string, scope: string): void {
+  if (caller.kind !== 'user' || caller.customerId === customerId || hasScope(caller, scope)) return;
+  throw insufficientScope([scope], 'A user token may act only on its own user');
+}

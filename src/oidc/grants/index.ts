@@ -1,0 +1,14 @@
+import type Provider from 'oidc-provider';
+import { autologinTokenGrant } from './autologin-token.js';
+import type { GrantDefinition, GrantDependencies } from './context.js';
+import { deviceTokenGrant } from './device-token.js';
+import { passwordGrant } from './password.js';
+
+/** Every custom grant at /oauth/token; identifiers as in the spec README. Clients must be allowed each explicitly. */
+export const customGrants: GrantDefinition[] = [passwordGrant, deviceTokenGrant, autologinTokenGrant];
+
+export function registerGrants(provider: Provider, deps: GrantDependencies) {
+  for (const grant of customGrants) {
+    provider.registerGrantType(grant.grantType, grant.buildHandler(deps), grant.parameters);
+  }
+}

@@ -1,0 +1,112 @@
+import Router from '@koa/router';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Context } from 'koa';
+import { koaBody } from 'koa-body';
+import type Provider from 'oidc-provider';
+import type { Config } from '../config.js';
+import type { Orm } from '../db/orm.js';
+import { ApiError, tooManyRequests } from '../http/errors.js';
+import { createCredentialLimiter } from '../http/rate-limit.js';
+import type { VerifyAccessToken } from '../oidc/access-tokens.js';
+import { mintAccessToken } from '../oidc/token-minter.js';
+import { currentTenantAdmin, requireServiceAdmin, requireTenantAdmin, TENANT_ADMIN_SCOPE, tenantAdminSubject } from './admin-auth.js';
+import type { TenantRow, TenantStatus } from './entities.js';
+import { createTenantInput, specTimestamp, tenantAdminLoginInput, tenantAdminSignUpInput } from './schemas.js';
+import { authenticateTenantAdmin, createTenant, fieldError, refreshApiKey, requireOwnedActiveTenant, setTenantStatus, signUpTenantAdmin } from './service.js';
+
+export interface TenantRouteDependencies {
+  config: Config;
+  orm: Orm;
+  verifyAccessToken: VerifyAccessToken;
+  provider: () => Provider;
+}
+
+export const tenantJsonBody = koaBody({ json: true, urlencoded: true, multipart: false, text: false, jsonLimit: '16kb', formLimit: '16kb' });
+
+const em = (orm: Orm) => orm.em.fork() as EntityManager;
+
+const tenantView = (tenant: TenantRow) => ({ tenant_id: tenant.id, tenant_name: tenant.name, tenant_status: tenant.status });
+
+/**
+ * Tenant administration (spec steps 1–3): tenant admin sign-up and login, tenant creation, API
+ * key refresh, and activation by the service operator. Errors take the tenant family's shape
+ * (src/http/error-handler.ts).
+ */
+export function createTenantRoutes(deps: TenantRouteDependencies) {
+  const router = new Router({ prefix: '/api/v2' });
+  const tenantAdmin = requireTenantAdmin(deps);
+  const serviceAdmin = requireServiceAdmin(deps);
+  const loginLimiter = createCredentialLimiter(em(deps.orm).getKnex(), {
+    name: 'tenant-login',
+    failuresPerIdentifier: 5,
+    failuresPerIp: 50,
+    windowSeconds: 15 * 60,
+    baseLockSeconds: 30,
+    maxLockSeconds: 3600,
+  });
+
+  router.post('/tenant/user', tenantJsonBody, async (ctx) => {
+    const input = tenantAdminSignUpInput.parse(ctx.request.body ?? {});
+    const admin = await signUpTenantAdmin(em(deps.orm), input);
+    ctx.body = {
+      status: 'SUCCESS',
+      message: 'User created successfully',
+      data: {
+        first_name: admin.name,
+        username: admin.email,
+        email: admin.email,
+        updated_at: specTimestamp(admin.updatedAt),
+        created_at: specTimestamp(admin.createdAt),
+      },
+    };
+  });
+
+  router.post('/login', tenantJsonBody, async (ctx) => {
+    const { email, password } = tenantAdminLoginInput.parse(ctx.request.body ?? {});
+    const limit = await loginLimiter.check(email, ctx.ip);
+    if (!limit.allowed) throw tooManyRequests(limit.retryAfterSeconds);
+    const admin = await authenticateTenantAdmin(em(deps.orm), email, password);
+    if (!admin) {
+      await loginLimiter.recordFailure(email, ctx.ip);
+      throw new ApiError(401, 'invalid_credentials', 'Invalid credentials');
+    }
+    await loginLimiter.recordSuccess(email);
+    const minted = await mintAccessToken(deps.provider(), deps.config, {
+      accountId: tenantAdminSubject(admin.id),
+      scope: TENANT_ADMIN_SCOPE,
+      ttlSeconds: deps.config.tenantAdminTokenTtlSeconds,
+      grantType: 'urn:gatehouse:tenant-admin-login',
+    });
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { success: true, token: minted.accessToken, token_type: 'Bearer', expires_in: minted.expiresIn };
+  });
+
+  router.post('/tenant', tenantAdmin, tenantJsonBody, async (ctx) => {
+    const { tenant_name } = createTenantInput.parse(ctx.request.body ?? {});
+    const tenant = await createTenant(em(deps.orm), { name: tenant_name, ownerId: currentTenantAdmin(ctx).id });
+    ctx.body = { status: 'Success', message: 'Tenant created successfully', data: tenantView(tenant) };
+  });
+
+  router.post('/tenant/:tenantId/api_key/refresh', tenantAdmin, async (ctx) => {
+    const manager = em(deps.orm);
+    const tenant = await requireOwnedActiveTenant(manager, {
+      tenantId: ctx.params.tenantId!,
+      ownerId: currentTenantAdmin(ctx).id,
+      invalidMessage: 'The tenant id is invalid.',
+    });
+    const apiKey = await refreshApiKey(manager, tenant);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { status: 'Success', api_key: apiKey };
+  });
+
+  const changeStatus = (status: TenantStatus) => async (ctx: Context) => {
+    const tenant = await setTenantStatus(em(deps.orm), String(ctx.params.tenantId), status);
+    // The service operator may know which tenants exist; tenant isolation concerns tenant admins and API keys.
+    if (!tenant) throw fieldError('tenant_id', 'The selected tenant id is invalid.');
+    ctx.body = { status: 'Success', message: status === 'ACTIVE' ? 'Tenant activated successfully' : 'Tenant deactivated successfully', data: tenantView(tenant) };
+  };
+  router.post('/tenant/:tenantId/activate', serviceAdmin, changeStatus('ACTIVE'));
+  router.post('/tenant/:tenantId/deactivate', serviceAdmin, changeStatus('INACTIVE'));
+
+  return router;
+}
