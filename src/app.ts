@@ -5,7 +5,10 @@ import serve from 'koa-static';
 import mount from './http/mount.js';
 import type { Config } from './config.js';
 import type { Orm } from './db/orm.js';
+import { createApiKeyRoutes } from './api-keys/routes.js';
+import type { ApiKeyVerifier } from './api-keys/verifier.js';
 import { bodyLimit } from './http/body-limit.js';
+import type { Authenticator } from './http/auth.js';
 import { errorHandler } from './http/error-handler.js';
 import { createHealthRoutes } from './http/health-routes.js';
 import { measureRequests, type Metrics } from './http/metrics.js';
@@ -17,6 +20,10 @@ import type { VerifyAccessToken } from './oidc/access-tokens.js';
 import { createInteractionRoutes } from './oidc/interactions.js';
 import type { ProviderHolder } from './oidc/provider-holder.js';
 import { createTokenRoutes } from './oidc/token-routes.js';
+import type { GrantDependencies } from './oidc/grants/context.js';
+import { createSessionRoutes } from './users/session-routes.js';
+import { createDeviceRoutes } from './devices/routes.js';
+import { createAutologinRoutes } from './autologin/routes.js';
 import { createPasscodeRoutes } from './passcodes/routes.js';
 import { serveWidgets } from './passcodes/widgets.js';
 import { createTenantRoutes } from './tenants/routes.js';
@@ -30,7 +37,11 @@ export interface AppDependencies {
   providers: ProviderHolder;
   renderView: RenderView;
   verifyAccessToken: VerifyAccessToken;
+  /** Resource-server middleware: `auth.authenticate({ scopes, allowApiKey, allowUser, allowClient })` (src/http/auth.ts). */
+  auth: Authenticator;
+  apiKeys: ApiKeyVerifier;
   loginLimiter: CredentialLimiter;
+  limiters: GrantDependencies['limiters'];
   isShuttingDown: () => boolean;
 }
 
@@ -71,8 +82,12 @@ export function buildApp(deps: AppDependencies): Koa {
   const routers = [
     createHealthRoutes(deps),
     createTokenRoutes({ orm: deps.orm, verifyAccessToken: deps.verifyAccessToken }),
+    createApiKeyRoutes({ orm: deps.orm, logger: deps.logger, auth: deps.auth, apiKeys: deps.apiKeys }),
     createTenantRoutes({ config: deps.config, orm: deps.orm, verifyAccessToken: deps.verifyAccessToken, provider: () => deps.providers.current }),
     createPasscodeRoutes({ config: deps.config, orm: deps.orm, verifyAccessToken: deps.verifyAccessToken }),
+    createSessionRoutes(deps),
+    createDeviceRoutes(deps),
+    createAutologinRoutes({ ...deps, tokenLimiter: deps.limiters.token }),
     createInteractionRoutes({
       orm: deps.orm,
       secret: deps.config.secret,

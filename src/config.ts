@@ -37,6 +37,9 @@ const environmentSchema = z.object({
   PURGE_INTERVAL: seconds(600),
   SHUTDOWN_GRACE: seconds(10),
   ACCESS_TOKEN_ALG: z.enum(['RS256', 'ES256']).default('RS256'),
+  REVOCATION_CACHE_SECONDS: seconds(5),
+  API_KEY_CACHE_SECONDS: seconds(5),
+  API_KEY_FAILURES_PER_IP: z.coerce.number().int().min(1).max(10_000).default(20),
   LOGIN_FAILURES_PER_IP: z.coerce.number().int().min(1).max(10_000).default(30),
   TENANT_ADMIN_TOKEN_TTL: seconds(30 * 24 * 3600),
   PASSCODE_EXPIRES_MIN: seconds(10),
@@ -81,6 +84,14 @@ function buildConfig(env: z.infer<typeof environmentSchema>, secret: string) {
     clientCacheTtlSeconds: env.CLIENT_CACHE_TTL,
     purgeIntervalSeconds: env.PURGE_INTERVAL,
     shutdownGraceSeconds: env.SHUTDOWN_GRACE,
+    resourceAuth: {
+      /** Revoked access tokens stop working at every resource API within this (src/http/revocation-cache.ts). */
+      revocationCacheSeconds: env.REVOCATION_CACHE_SECONDS,
+      /** A revoked API key keeps working on other instances for at most this (src/api-keys/verifier.ts). */
+      apiKeyCacheSeconds: env.API_KEY_CACHE_SECONDS,
+      /** Invalid API keys one IP may present in 15 minutes before it gets 429. */
+      apiKeyFailuresPerIp: env.API_KEY_FAILURES_PER_IP,
+    },
     limits: {
       /** Failed credential checks one IP may make across all accounts in 15 minutes. */
       failuresPerIp: env.LOGIN_FAILURES_PER_IP,

@@ -4,8 +4,11 @@ import type { Config } from './config.js';
 import { buildApp } from './app.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres.js';
 import { applyMigrations, connectDatabase, type Orm } from './db/orm.js';
+import { createApiKeyVerifier } from './api-keys/verifier.js';
+import { createAuthenticator, type Authenticator } from './http/auth.js';
 import { createMetrics } from './http/metrics.js';
 import { createCredentialLimiter } from './http/rate-limit.js';
+import { createRevocationCache } from './http/revocation-cache.js';
 import { createViewRenderer } from './http/views.js';
 import { ensureSigningKeys } from './keys/service.js';
 import { createLogger, type Logger } from './logger.js';
@@ -22,6 +25,8 @@ export interface RunningGatehouse {
   orm: Orm;
   config: Config;
   providers: ProviderHolder;
+  /** The resource-server authenticator the app's routes use (tests mount it on probe routes). */
+  auth: Authenticator;
   /** Stop accepting, finish requests in flight, close the database (and the embedded cluster). */
   stop(): Promise<void>;
 }
@@ -93,8 +98,28 @@ export async function startGatehouse(config: Config, logger: Logger = createLogg
   });
   const loginLimiter = limiters.password;
 
+  // Resource-server authentication (src/http/auth.ts): revocations are polled into memory, valid
+  // API keys cached briefly; both bounds are configured in config.resourceAuth.
+  const revocations = createRevocationCache({ orm, refreshSeconds: config.resourceAuth.revocationCacheSeconds, logger });
+  await revocations.start();
+  const apiKeys = createApiKeyVerifier({ orm, logger, cacheSeconds: config.resourceAuth.apiKeyCacheSeconds });
+  const auth = createAuthenticator({
+    verifyAccessToken,
+    revocations,
+    apiKeys,
+    apiKeyLimiter: createCredentialLimiter((orm.em.fork() as EntityManager).getKnex(), {
+      name: 'api-key',
+      failuresPerIdentifier: 5,
+      failuresPerIp: config.resourceAuth.apiKeyFailuresPerIp,
+      windowSeconds: 15 * 60,
+      baseLockSeconds: 60,
+      maxLockSeconds: 3600,
+    }),
+  });
+
   let shuttingDown = false;
-  const app = buildApp({ config, logger, orm, metrics, providers, renderView, verifyAccessToken, loginLimiter, isShuttingDown: () => shuttingDown });
+  const app = buildApp({ config, logger, orm, metrics, providers, renderView, verifyAccessToken, auth, apiKeys, loginLimiter,
+    limiters, isShuttingDown: () => shuttingDown });
 
   const server: Server = await new Promise((resolve, reject) => {
     const listening = app.listen(config.port, config.host, () => resolve(listening));
@@ -117,10 +142,12 @@ export async function startGatehouse(config: Config, logger: Logger = createLogg
     orm,
     config,
     providers,
+    auth,
     async stop() {
       shuttingDown = true;
       clearInterval(purgeTimer);
       providers.stopWatching();
+      revocations.stop();
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => {
           server.closeAllConnections();

@@ -5,11 +5,14 @@ import { ConfigError, loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { openDatabase } from '../server.js';
 import type { Orm } from '../db/orm.js';
+import { apiKeyFields, createApiKey, listApiKeys, revokeApiKey } from '../api-keys/service.js';
 import { createClient, deleteClient, listClients } from '../clients/service.js';
-import { createCustomer } from '../customers/service.js';
+import { createCustomer, findCustomerByEmail } from '../customers/service.js';
+import { createAutologinToken } from '../autologin/service.js';
 import { ensureSigningKeys, rotateSigningKeys } from '../keys/service.js';
 import type { Config } from '../config.js';
 import { listTenants, setTenantStatus } from '../tenants/service.js';
+import { purgeExpiredPasscodes } from '../passcodes/service.js';
 
 type Command = (context: { orm: Orm; config: Config; args: string[] }) => Promise<void>;
 
@@ -103,6 +106,55 @@ const commands: Record<string, { usage: string; run: Command }> = {
       const tenant = await setTenantStatus(em(orm), tenantId, 'INACTIVE');
       if (!tenant) throw new UsageError(`no tenant ${tenantId}`);
       print({ tenant_id: tenant.id, tenant_name: tenant.name, status: tenant.status });
+    },
+  },
+  'api-keys:create': {
+    usage: 'api-keys:create --name NAME [--endpoint ENDPOINT_ID]... [--scope SCOPE]...   (no endpoint = none; "*" = all)',
+    async run({ orm, args }) {
+      const { values } = parseArgs({
+        args,
+        options: { name: { type: 'string' }, endpoint: { type: 'string', multiple: true }, scope: { type: 'string', multiple: true } },
+      });
+      const { key, row } = await createApiKey(em(orm), { name: values.name ?? '', endpoints: values.endpoint ?? [], scopes: (values.scope ?? []) as never });
+      print({ ...apiKeyFields(row), key });
+      process.stderr.write('Store the key now: it is not shown again.\n');
+    },
+  },
+  'api-keys:list': {
+    usage: 'api-keys:list',
+    async run({ orm }) {
+      print((await listApiKeys(em(orm))).map(apiKeyFields));
+    },
+  },
+  'api-keys:revoke': {
+    usage: 'api-keys:revoke KEY_ID',
+    async run({ orm, args }) {
+      const [keyId] = args;
+      if (!keyId || !/^[0-9a-f-]{36}$/i.test(keyId)) throw new UsageError('api-keys:revoke needs a key id (a UUID, see api-keys:list)');
+      const row = await revokeApiKey(em(orm), keyId);
+      if (!row) throw new UsageError(`no API key ${keyId}`);
+      print({ ...apiKeyFields(row), note: 'running instances refuse it within API_KEY_CACHE_SECONDS' });
+    },
+  },
+  'passcodes:purge': {
+    usage: 'passcodes:purge',
+    async run({ orm }) {
+      print({ purged: await purgeExpiredPasscodes(em(orm)) });
+    },
+  },
+  'autologin:create': {
+    usage: 'autologin:create --email EMAIL [--valid-for SECONDS=86400] [--max-uses N=1]',
+    async run({ orm, args }) {
+      const { values } = parseArgs({ args, options: { email: { type: 'string' }, 'valid-for': { type: 'string' }, 'max-uses': { type: 'string' } } });
+      const customer = values.email ? await findCustomerByEmail(em(orm), values.email) : null;
+      if (!customer) throw new UsageError('autologin:create needs --email of an existing customer');
+      const validForSeconds = Number(values['valid-for'] ?? 86_400);
+      const maxUses = Number(values['max-uses'] ?? 1);
+      if (!Number.isInteger(validForSeconds) || validForSeconds < 1 || !Number.isInteger(maxUses) || maxUses < 1) {
+        throw new UsageError('--valid-for and --max-uses must be positive integers');
+      }
+      const created = await createAutologinToken(em(orm), { customerId: customer.id, validForSeconds, maxUses });
+      print({ autologin_token: created.token, valid_to: created.validTo, max_uses: maxUses });
     },
   },
   'keys:rotate': {

@@ -1,8 +1,10 @@
+import { ApiKeyEntity } from '../api-keys/entities.js';
 import { OAuthClientEntity } from '../clients/entities.js';
 import { AutologinTokenEntity } from '../autologin/entities.js';
 import { CustomerEntity, CustomerIdentityEntity, CustomerPhoneEntity } from '../customers/entities.js';
 import { DeviceGrantEntity, DeviceTokenEntity } from '../devices/entities.js';
 import { LoginAttemptEntity } from '../login-attempts/entities.js';
+import { UserMetaEntity } from '../user-meta/entities.js';
 import { SigningKeyEntity } from '../keys/entities.js';
 import { OidcModelEntity, RevokedTokenEntity } from '../oidc/entities.js';
 import { PasscodeConfigEntity, PasscodeEntity, PasscodeLookupAuditEntity } from '../passcodes/entities.js';
@@ -11,4 +13,5 @@ import { TenantAdminEntity, TenantEntity } from '../tenants/entities.js';
 /** Every entity schema the ORM knows; each capability module adds its own here. */
 export const entities = [OidcModelEntity, RevokedTokenEntity, SigningKeyEntity, OAuthClientEntity, CustomerEntity,
   TenantAdminEntity, TenantEntity, PasscodeConfigEntity, PasscodeEntity, PasscodeLookupAuditEntity,
-  CustomerPhoneEntity, CustomerIdentityEntity, LoginAttemptEntity, DeviceTokenEntity, DeviceGrantEntity, AutologinTokenEntity];
+  CustomerPhoneEntity, CustomerIdentityEntity, LoginAttemptEntity, DeviceTokenEntity, DeviceGrantEntity, AutologinTokenEntity,
+  UserMetaEntity, ApiKeyEntity];

@@ -55,7 +55,8 @@ export function errorHandler(logger: Logger, renderErrorPage: (status: number, m
         const fields = error.details?.fields as Record<string, string[]> | undefined;
         ctx.body = fields && error.status === 400 ? { errors: fields } : { status: 'Failed', message: error.message };
       } else {
-        ctx.body = { status: 'error', code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) };
+        // Details are top-level fields, as REMP documents them (`error`, `reason`, `fields`).
+        ctx.body = { status: 'error', code: error.code, message: error.message, ...error.details };
       }
     }
   };

@@ -93,5 +93,5 @@ export const passcodeSubmissionInput = z.object(
   requiredOr(fieldMessages.required('pass_key'), 'The request body must be a JSON object.'),
 );
 
-/** The agent's path parameter: same limits as the customer's submission. */
-export const passKeyParam = z.string().trim().min(1).max(100);
+/** The agent's path parameter. Longer than any stored key is simply not found (and audited as such). */
+export const passKeyParam = z.string().trim().min(1).max(1024);

@@ -72,15 +72,13 @@ describe('tenant administration endpoints', () => {
     admin = await signUpAndLogIn(server);
   });
 
-  it('answers 401 without a token, with a malformed one, and with a customer token', async () => {
-    const customer = await server.createUser();
+  it('answers 401 without a token or with a malformed one, and 403 to a token without tenants:admin', async () => {
     const client = await server.createClient({ name: 'Customer app', grantTypes: ['client_credentials'], scope: 'users:read' });
     const otherToken = await fetch(`${server.url}/oauth/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}` },
       body: 'grant_type=client_credentials&scope=users:read',
     }).then((response) => response.json() as Promise<{ access_token: string }>);
-    expect(customer.id).toBeTruthy();
 
     const none = await call(server, 'POST', '/api/v2/tenant', { json: { tenant_name: 'X' } });
     expect(none.status).toBe(401);

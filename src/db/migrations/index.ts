@@ -1,11 +1,15 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261126000000Foundation } from './Migration20261126000000Foundation.js';
 import { Migration20261126020000Identity } from './Migration20261126020000Identity.js';
+import { Migration20261126040000UserMeta } from './Migration20261126040000UserMeta.js';
 import { Migration20261126010000Tenants } from './Migration20261126010000Tenants.js';
+import { Migration20261126030000ApiKeys } from './Migration20261126030000ApiKeys.js';
 
 /** Every committed migration, in order. Listed explicitly so they run the same from tsx, tests and Docker. */
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261126000000Foundation', class: Migration20261126000000Foundation },
   { name: 'Migration20261126020000Identity', class: Migration20261126020000Identity },
   { name: 'Migration20261126010000Tenants', class: Migration20261126010000Tenants },
+  { name: 'Migration20261126030000ApiKeys', class: Migration20261126030000ApiKeys },
+  { name: 'Migration20261126040000UserMeta', class: Migration20261126040000UserMeta },
 ];

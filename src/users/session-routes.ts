@@ -1,0 +1,119 @@
+import Router from '@koa/router';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import type { Config } from '../config.js';
+import type { Orm } from '../db/orm.js';
+import { authenticateWithPassword } from '../customers/service.js';
+import { findActiveDeviceToken, revokeDeviceToken } from '../devices/service.js';
+import { parseBody, input } from '../http/body.js';
+import { ApiError, tooManyRequests } from '../http/errors.js';
+import type { CredentialLimiter } from '../http/rate-limit.js';
+import { recordLoginAttempt } from '../login-attempts/service.js';
+import { isAccessTokenRevoked, looksLikeJwt, type VerifyAccessToken } from '../oidc/access-tokens.js';
+import { DevicePairingError, issueCustomerTokens } from '../oidc/customer-tokens.js';
+import type { ProviderHolder } from '../oidc/provider-holder.js';
+import { INTERNAL_CLIENT_ID } from '../oidc/provider.js';
+import { revokeGrant } from '../oidc/revoke-grant.js';
+import { publicUserMetaObject } from '../user-meta/service.js';
+import { rempUser } from './remp-presenter.js';
+
+export interface SessionRouteDependencies {
+  config: Config;
+  orm: Orm;
+  providers: ProviderHolder;
+  verifyAccessToken: VerifyAccessToken;
+  loginLimiter: CredentialLimiter;
+}
+
+/** Scopes of a REMP user token: the customer acting on itself. */
+export const REMP_USER_SCOPE = 'openid profile email users:read users:write meta:read meta:write';
+
+const loginInput = z.object({
+  email: z.email().max(254),
+  password: z.string().min(1).max(1024),
+  source: z.string().max(100).optional(),
+  device_token: z.string().min(1).max(200).optional(),
+});
+
+const bearer = (ctx: Context) => {
+  const header = ctx.get('authorization');
+  return /^bearer\s+\S+/i.test(header) ? header.replace(/^bearer\s+/i, '').trim() : undefined;
+};
+
+// REMP's documented failure body names the error in `error`.
+const authFailed = () => new ApiError(401, 'auth_failed', 'The e-mail address or password is incorrect.', { error: 'auth_failed' });
+
+/** Tokens for a customer signed in through a REMP endpoint, issued to Gatehouse's own client. */
+export async function issueRempUserToken(deps: Pick<SessionRouteDependencies, 'config' | 'orm' | 'providers'>, customerId: string, grantType: string, deviceToken?: string) {
+  const provider = deps.providers.current;
+  const client = await provider.Client.find(INTERNAL_CLIENT_ID);
+  try {
+    const tokens = await issueCustomerTokens({
+      provider,
+      config: deps.config,
+      orm: deps.orm,
+      client: client!,
+      customerId,
+      grantType,
+      requestedScope: REMP_USER_SCOPE,
+      deviceToken,
+      refreshToken: false,
+    });
+    return tokens.access_token;
+  } catch (error) {
+    if (error instanceof DevicePairingError) throw new ApiError(400, 'invalid_device_token', 'device_token is invalid or revoked');
+    throw error;
+  }
+}
+
+/** REMP `POST /api/v1/users/login` and `/logout`: conveniences over the same credentials and grants. */
+export function createSessionRoutes(deps: SessionRouteDependencies) {
+  const router = new Router({ prefix: '/api/v1/users' });
+
+  router.post('/login', parseBody, async (ctx) => {
+    const { email, password, source, device_token } = loginInput.parse(input(ctx));
+    const limit = await deps.loginLimiter.check(email, ctx.ip);
+    const em = deps.orm.em.fork() as EntityManager;
+    const attempt = { ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined, source: source ? `api+${source}` : 'api' };
+    if (!limit.allowed) {
+      await recordLoginAttempt(em, { method: 'password', result: 'locked', ...attempt });
+      throw tooManyRequests(limit.retryAfterSeconds);
+    }
+    const customer = await authenticateWithPassword(em, email, password);
+    if (!customer) {
+      await deps.loginLimiter.recordFailure(email, ctx.ip);
+      await recordLoginAttempt(em, { method: 'password', result: 'failure', ...attempt });
+      throw authFailed();
+    }
+    await deps.loginLimiter.recordSuccess(email);
+    await recordLoginAttempt(em, { customerId: customer.id, method: 'password', result: 'success', ...attempt });
+    const token = await issueRempUserToken(deps, customer.id, 'password', device_token);
+    ctx.body = {
+      status: 'ok',
+      user: rempUser(customer, { roles: true }),
+      user_meta: await publicUserMetaObject(em, customer.id),
+      access: { token },
+    };
+  });
+
+  // Logs out the bearer: an access token ends its grant; a device token ends every grant paired with it.
+  router.post('/logout', async (ctx) => {
+    const token = bearer(ctx);
+    if (!token) throw new ApiError(403, 'invalid_token', 'Missing access token or device token', undefined, { 'WWW-Authenticate': 'Bearer realm="gatehouse"' });
+    const provider = deps.providers.current;
+    if (looksLikeJwt(token)) {
+      const claims = await deps.verifyAccessToken(token).catch(() => undefined);
+      if (!claims || (await isAccessTokenRevoked(deps.orm, claims)) || !claims.gid) throw new ApiError(403, 'invalid_token', 'Invalid access token');
+      await revokeGrant(provider, claims.gid);
+    } else {
+      const em = deps.orm.em.fork() as EntityManager;
+      const device = await findActiveDeviceToken(em, token);
+      if (!device) throw new ApiError(403, 'invalid_token', 'Invalid access token or device token');
+      for (const grantId of await revokeDeviceToken(em, device)) await revokeGrant(provider, grantId);
+    }
+    ctx.body = { status: 'ok' };
+  });
+
+  return router;
+}
