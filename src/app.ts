@@ -11,7 +11,7 @@ import { bodyLimit } from './http/body-limit.js';
 import type { Authenticator } from './http/auth.js';
 import { errorHandler } from './http/error-handler.js';
 import { createHealthRoutes } from './http/health-routes.js';
-import { measureRequests, type Metrics } from './http/metrics.js';
+import { measureRequests, routeLabel, type Metrics } from './http/metrics.js';
 import type { CredentialLimiter } from './http/rate-limit.js';
 import { requestId } from './http/request-id.js';
 import { viewsDirectory, type RenderView } from './http/views.js';
@@ -27,7 +27,17 @@ import { createAutologinRoutes } from './autologin/routes.js';
 import { createPasscodeRoutes } from './passcodes/routes.js';
 import { serveWidgets } from './passcodes/widgets.js';
 import { createTenantRoutes } from './tenants/routes.js';
+import type { Notifier } from './notify/notifier.js';
+import { createDevOutboxRoutes } from './notify/routes.js';
+import { createOtpRoutes } from './otp/routes.js';
+import type { SocialProviders } from './social/providers.js';
+import { createSocialRedirectRoutes } from './social/redirect-routes.js';
+import { createSocialRempRoutes } from './social/remp-routes.js';
 import path from 'node:path';
+import { allOperations } from './openapi/index.js';
+import { createOpenApiRoutes } from './openapi/routes.js';
+
+export const GATEHOUSE_VERSION = '0.1.0';
 
 export interface AppDependencies {
   config: Config;
@@ -42,6 +52,10 @@ export interface AppDependencies {
   apiKeys: ApiKeyVerifier;
   loginLimiter: CredentialLimiter;
   limiters: GrantDependencies['limiters'];
+  /** SMS and e-mail (src/notify): provider, development outbox, or unavailable in production. */
+  notifier: Notifier;
+  /** Google, Apple and Facebook sign-in (src/social/); absent providers are disabled. */
+  socialProviders: SocialProviders;
   isShuttingDown: () => boolean;
 }
 
@@ -52,16 +66,33 @@ function accessLog(logger: Logger) {
     const started = performance.now();
     await next();
     const status = ctx.respond === false ? ctx.res.statusCode : ctx.status;
-    // Paths only: query strings can carry codes and tokens.
+    // The route template, not the path: query strings and path segments can carry codes, tokens
+    // and phone numbers (the agent look-up puts the customer's number in the path).
     logger.info(
-      { requestId: ctx.state.requestId, method: ctx.method, path: ctx.path, status, ms: Math.round(performance.now() - started) },
+      { requestId: ctx.state.requestId, method: ctx.method, route: routeLabel(ctx), status, ms: Math.round(performance.now() - started) },
       'request',
     );
   };
 }
 
-export function buildApp(deps: AppDependencies): Koa {
-  const app = new Koa({ proxy: deps.config.trustProxy });
+export interface RouteSummary {
+  method: string;
+  path: string;
+}
+
+export type GatehouseApp = Koa & { routes: RouteSummary[] };
+
+/** Method + path of every route the routers declare (HEAD is implied by GET). */
+function summarizeRoutes(routers: Array<{ stack: Array<{ path: string | RegExp; methods: string[] }> }>): RouteSummary[] {
+  return routers.flatMap((router) =>
+    router.stack.flatMap((layer) =>
+      layer.methods.filter((method) => method !== 'HEAD' && method !== 'OPTIONS').map((method) => ({ method: method.toLowerCase(), path: String(layer.path) })),
+    ),
+  );
+}
+
+export function buildApp(deps: AppDependencies): GatehouseApp {
+  const app = new Koa({ proxy: deps.config.trustProxy }) as GatehouseApp;
   app.silent = true;
 
   app.use(requestId);
@@ -79,8 +110,10 @@ export function buildApp(deps: AppDependencies): Koa {
   app.use(bodyLimit(MAX_BODY_BYTES));
   app.use((ctx, next) => RequestContext.create(deps.orm.em, next));
 
+  const openApi = createOpenApiRoutes({ issuer: deps.config.issuer, version: GATEHOUSE_VERSION, operations: allOperations });
   const routers = [
     createHealthRoutes(deps),
+    openApi.router,
     createTokenRoutes({ orm: deps.orm, verifyAccessToken: deps.verifyAccessToken }),
     createApiKeyRoutes({ orm: deps.orm, logger: deps.logger, auth: deps.auth, apiKeys: deps.apiKeys }),
     createTenantRoutes({ config: deps.config, orm: deps.orm, verifyAccessToken: deps.verifyAccessToken, provider: () => deps.providers.current }),
@@ -88,6 +121,11 @@ export function buildApp(deps: AppDependencies): Koa {
     createSessionRoutes(deps),
     createDeviceRoutes(deps),
     createAutologinRoutes({ ...deps, tokenLimiter: deps.limiters.token }),
+    createOtpRoutes({ config: deps.config, orm: deps.orm, notifier: deps.notifier }),
+    createSocialRempRoutes({ ...deps, social: deps.socialProviders, limiter: deps.limiters.token }),
+    createSocialRedirectRoutes({ ...deps, social: deps.socialProviders, limiter: deps.limiters.token }),
+    // Development convenience only: in production the route is not registered at all.
+    ...(deps.config.isProduction ? [] : [createDevOutboxRoutes({ orm: deps.orm })]),
     createInteractionRoutes({
       orm: deps.orm,
       secret: deps.config.secret,
@@ -97,6 +135,8 @@ export function buildApp(deps: AppDependencies): Koa {
     }),
   ];
   for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
+  app.routes = summarizeRoutes(routers);
+  for (const assets of openApi.assets) app.use(assets);
   app.use(mount('/assets', serve(path.join(viewsDirectory, 'assets'), { maxage: 3600_000 })));
   app.use(serveWidgets());
 

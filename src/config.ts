@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -11,6 +11,10 @@ const booleanString = z
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const commaList = z.string().transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean));
+const baseUrl = (fallback: string) => z.url({ protocol: /^https?$/ }).default(fallback).transform((url) => url.replace(/\/$/, ''));
+const hostname = z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i, 'must be a host name');
 
 const environmentSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -50,15 +54,65 @@ const environmentSchema = z.object({
   PASSCODE_CREATE_PER_TENANT: seconds(600),
   PASSCODE_LOOKUP_PER_KEY: seconds(30),
   PASSCODE_LOOKUP_PER_TENANT: seconds(3000),
+  // Social sign-in (src/social/): a provider is enabled when its client (app) id is set.
+  GOOGLE_CLIENT_IDS: commaList.optional(),
+  GOOGLE_CLIENT_SECRET: z.string().min(1).optional(),
+  GOOGLE_CERTS_URL: baseUrl('https://www.googleapis.com/oauth2/v1/certs'),
+  GOOGLE_TOKEN_URL: baseUrl('https://oauth2.googleapis.com/token'),
+  GOOGLE_AUTH_URL: baseUrl('https://accounts.google.com/o/oauth2/v2/auth'),
+  APPLE_CLIENT_ID: z.string().min(1).optional(),
+  APPLE_TRUSTED_CLIENT_IDS: commaList.default([]),
+  APPLE_TEAM_ID: z.string().min(1).optional(),
+  APPLE_KEY_ID: z.string().min(1).optional(),
+  // Environment files often carry the PEM on one line with literal \n.
+  APPLE_PRIVATE_KEY: z
+    .string()
+    .transform((pem) => pem.replace(/\\n/g, '\n'))
+    .refine(isPrivateKeyPem, 'must be the PEM private key (.p8) of a Sign in with Apple key')
+    .optional(),
+  APPLE_BASE_URL: baseUrl('https://appleid.apple.com'),
+  FACEBOOK_APP_ID: z.string().regex(/^\d+$/, 'must be a numeric Facebook app id').optional(),
+  FACEBOOK_APP_SECRET: z.string().min(1).optional(),
+  FACEBOOK_GRAPH_URL: baseUrl('https://graph.facebook.com'),
+  SIGN_IN_REDIRECT_ALLOWED_DOMAINS: commaList.pipe(z.array(hostname.transform((host) => host.toLowerCase()))).default([]),
+  OTP_LENGTH: z.coerce.number().int().min(4).max(10).default(6),
+  OTP_TTL: seconds(300),
+  OTP_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+  OTP_RESEND_SECONDS: seconds(30),
+  OTP_MAX_PER_HOUR: z.coerce.number().int().min(1).max(1000).default(5),
+  OTP_MAX_PER_IP_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(30),
+  TWILIO_ACCOUNT_SID: z.string().regex(/^AC\w+$/, 'must start with AC').optional(),
+  TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
+  TWILIO_FROM: z.string().min(1).optional(),
+  TWILIO_MESSAGING_SERVICE_SID: z.string().regex(/^MG\w+$/, 'must start with MG').optional(),
+  TWILIO_API_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://api.twilio.com'),
+  SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+  MAIL_FROM: z.string().min(3).optional(),
 });
 
 export type Config = ReturnType<typeof buildConfig>;
+
+/** Twilio is all or nothing: half a configuration would silently fall back to the outbox. */
+function twilioSettings(env: z.infer<typeof environmentSchema>) {
+  if (!env.TWILIO_ACCOUNT_SID && !env.TWILIO_AUTH_TOKEN) return undefined;
+  if (!env.TWILIO_ACCOUNT_SID || !env.TWILIO_AUTH_TOKEN || !(env.TWILIO_FROM || env.TWILIO_MESSAGING_SERVICE_SID)) {
+    throw new ConfigError('Invalid configuration: TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID must be set together');
+  }
+  return {
+    accountSid: env.TWILIO_ACCOUNT_SID,
+    authToken: env.TWILIO_AUTH_TOKEN,
+    from: env.TWILIO_FROM,
+    messagingServiceSid: env.TWILIO_MESSAGING_SERVICE_SID,
+    apiBaseUrl: env.TWILIO_API_BASE_URL.replace(/\/$/, ''),
+  };
+}
 
 function buildConfig(env: z.infer<typeof environmentSchema>, secret: string) {
   const issuer = (env.ISSUER ?? `http://localhost:${env.PORT || 3000}`).replace(/\/$/, '');
   return {
     env: env.NODE_ENV,
     isProduction: env.NODE_ENV === 'production',
+    social: socialConfig(env),
     host: env.HOST,
     port: env.PORT,
     issuer,
@@ -107,6 +161,19 @@ function buildConfig(env: z.infer<typeof environmentSchema>, secret: string) {
       lookupPerKey: env.PASSCODE_LOOKUP_PER_KEY,
       lookupPerTenant: env.PASSCODE_LOOKUP_PER_TENANT,
     },
+    otp: {
+      codeLength: env.OTP_LENGTH,
+      ttlSeconds: env.OTP_TTL,
+      maxAttempts: env.OTP_MAX_ATTEMPTS,
+      resendSeconds: env.OTP_RESEND_SECONDS,
+      maxPerHour: env.OTP_MAX_PER_HOUR,
+      maxPerIpPerHour: env.OTP_MAX_PER_IP_PER_HOUR,
+    },
+    /** Message providers (src/notify); a channel without one uses the development outbox, or is unavailable in production. */
+    notify: {
+      twilio: twilioSettings(env),
+      smtp: env.SMTP_URL ? { url: env.SMTP_URL, from: env.MAIL_FROM ?? `Gatehouse <no-reply@${new URL(issuer).hostname}>` } : undefined,
+    },
   };
 }
 
@@ -139,5 +206,65 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (env.NODE_ENV === 'production' && !env.DATABASE_URL) {
     throw new ConfigError('Invalid configuration: DATABASE_URL is required in production (the embedded PostgreSQL is for development)');
   }
+  const socialProblem = socialConfigProblem(env);
+  if (socialProblem) throw new ConfigError(`Invalid configuration: ${socialProblem}`);
   return buildConfig(env, env.GATEHOUSE_SECRET ?? developmentSecret(env.DATA_DIR));
+}
+
+/** Google, Apple and Facebook sign-in (src/social/); a provider is absent unless its id is set. */
+function socialConfig(env: z.infer<typeof environmentSchema>) {
+  const googleClientIds = env.GOOGLE_CLIENT_IDS ?? [];
+  const appleCodeFlow =
+    env.APPLE_TEAM_ID && env.APPLE_KEY_ID && env.APPLE_PRIVATE_KEY
+      ? { teamId: env.APPLE_TEAM_ID, keyId: env.APPLE_KEY_ID, privateKey: env.APPLE_PRIVATE_KEY }
+      : undefined;
+  return {
+    google: googleClientIds[0]
+      ? {
+          /** The web client: redirect sign-in and gsi_auth_code. Every id is an accepted ID token audience. */
+          webClientId: googleClientIds[0],
+          clientIds: googleClientIds,
+          /** Only the code flows (redirect sign-in, gsi_auth_code) need it. */
+          clientSecret: env.GOOGLE_CLIENT_SECRET,
+          certsUrl: env.GOOGLE_CERTS_URL,
+          tokenUrl: env.GOOGLE_TOKEN_URL,
+          authUrl: env.GOOGLE_AUTH_URL,
+        }
+      : undefined,
+    apple: env.APPLE_CLIENT_ID
+      ? {
+          /** The web Services ID; with the trusted ids (apps) it forms the accepted ID token audiences. */
+          clientId: env.APPLE_CLIENT_ID,
+          trustedClientIds: env.APPLE_TRUSTED_CLIENT_IDS,
+          baseUrl: env.APPLE_BASE_URL,
+          /** Signs the client_secret JWT of the redirect flow; without it only ID tokens are accepted. */
+          codeFlow: appleCodeFlow,
+        }
+      : undefined,
+    facebook:
+      env.FACEBOOK_APP_ID && env.FACEBOOK_APP_SECRET
+        ? { appId: env.FACEBOOK_APP_ID, appSecret: env.FACEBOOK_APP_SECRET, graphUrl: env.FACEBOOK_GRAPH_URL }
+        : undefined,
+    /** Hosts (and their subdomains) a redirect sign-in may return to besides the issuer's own domain. */
+    redirectAllowedDomains: env.SIGN_IN_REDIRECT_ALLOWED_DOMAINS,
+  };
+}
+
+function socialConfigProblem(env: z.infer<typeof environmentSchema>): string | undefined {
+  if (env.GOOGLE_CLIENT_SECRET && !env.GOOGLE_CLIENT_IDS?.length) return 'GOOGLE_CLIENT_SECRET is set but GOOGLE_CLIENT_IDS is not';
+  if (env.APPLE_TRUSTED_CLIENT_IDS.length && !env.APPLE_CLIENT_ID) return 'APPLE_TRUSTED_CLIENT_IDS is set but APPLE_CLIENT_ID is not';
+  const appleKeyParts = [env.APPLE_TEAM_ID, env.APPLE_KEY_ID, env.APPLE_PRIVATE_KEY].filter(Boolean).length;
+  if (appleKeyParts !== 0 && appleKeyParts !== 3) return 'APPLE_TEAM_ID, APPLE_KEY_ID and APPLE_PRIVATE_KEY must be set together';
+  if (appleKeyParts === 3 && !env.APPLE_CLIENT_ID) return 'APPLE_TEAM_ID, APPLE_KEY_ID and APPLE_PRIVATE_KEY need APPLE_CLIENT_ID';
+  if (Boolean(env.FACEBOOK_APP_ID) !== Boolean(env.FACEBOOK_APP_SECRET)) return 'FACEBOOK_APP_ID and FACEBOOK_APP_SECRET must be set together';
+  return undefined;
+}
+
+function isPrivateKeyPem(pem: string): boolean {
+  try {
+    createPrivateKey(pem);
+    return true;
+  } catch {
+    return false;
+  }
 }

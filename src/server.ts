@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from './config.js';
-import { buildApp } from './app.js';
+import { buildApp, type RouteSummary } from './app.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres.js';
 import { applyMigrations, connectDatabase, type Orm } from './db/orm.js';
 import { createApiKeyVerifier } from './api-keys/verifier.js';
@@ -14,9 +14,14 @@ import { ensureSigningKeys } from './keys/service.js';
 import { createLogger, type Logger } from './logger.js';
 import { createAccessTokenVerifier } from './oidc/access-tokens.js';
 import { purgeExpired } from './oidc/adapter.js';
+import { purgeExpiredPasscodes } from './passcodes/service.js';
+import { createNotifier } from './notify/notifier.js';
+import { purgeDevOutbox } from './notify/outbox.js';
+import { purgeOtpChallenges } from './otp/service.js';
 import { buildProvider } from './oidc/provider.js';
 import { ProviderHolder } from './oidc/provider-holder.js';
 import { registerGrants } from './oidc/grants/index.js';
+import { createSocialProviders } from './social/providers.js';
 import type { GrantDependencies } from './oidc/grants/context.js';
 
 export interface RunningGatehouse {
@@ -27,6 +32,8 @@ export interface RunningGatehouse {
   providers: ProviderHolder;
   /** The resource-server authenticator the app's routes use (tests mount it on probe routes). */
   auth: Authenticator;
+  /** Method + path of every route the app serves besides the provider's own. */
+  routes: RouteSummary[];
   /** Stop accepting, finish requests in flight, close the database (and the embedded cluster). */
   stop(): Promise<void>;
 }
@@ -73,6 +80,7 @@ export async function startGatehouse(config: Config, logger: Logger = createLogg
   const metrics = createMetrics();
   const renderView = createViewRenderer(config.isProduction);
   const limiters = createLimiters(orm, config);
+  const notifier = createNotifier({ config, orm, logger });
   const grantDependencies: GrantDependencies = { config, orm, limiters };
   const providers = await ProviderHolder.create({
     orm,
@@ -97,6 +105,7 @@ export async function startGatehouse(config: Config, logger: Logger = createLogg
     publicJwks: () => providers.keys.publicJwks,
   });
   const loginLimiter = limiters.password;
+  const socialProviders = createSocialProviders(config.social);
 
   // Resource-server authentication (src/http/auth.ts): revocations are polled into memory, valid
   // API keys cached briefly; both bounds are configured in config.resourceAuth.
@@ -119,7 +128,7 @@ export async function startGatehouse(config: Config, logger: Logger = createLogg
 
   let shuttingDown = false;
   const app = buildApp({ config, logger, orm, metrics, providers, renderView, verifyAccessToken, auth, apiKeys, loginLimiter,
-    limiters, isShuttingDown: () => shuttingDown });
+    limiters, notifier, socialProviders, isShuttingDown: () => shuttingDown });
 
   const server: Server = await new Promise((resolve, reject) => {
     const listening = app.listen(config.port, config.host, () => resolve(listening));
@@ -130,7 +139,11 @@ export async function startGatehouse(config: Config, logger: Logger = createLogg
   const port = typeof address === 'object' && address ? address.port : config.port;
 
   const purgeTimer = setInterval(() => {
-    purgeExpired(orm).catch((error) => logger.warn({ err: error }, 'purge of expired rows failed'));
+    Promise.all([purgeExpired(orm), purgeExpiredPasscodes(orm.em.fork() as EntityManager)]).catch((error) =>
+      logger.warn({ err: error }, 'purge of expired rows failed'),
+    );
+    purgeOtpChallenges(orm).catch((error) => logger.warn({ err: error }, 'purge of old OTP challenges failed'));
+    if (!config.isProduction) purgeDevOutbox(orm).catch((error) => logger.warn({ err: error }, 'purge of the development outbox failed'));
   }, config.purgeIntervalSeconds * 1000);
   purgeTimer.unref();
 
@@ -143,6 +156,7 @@ export async function startGatehouse(config: Config, logger: Logger = createLogg
     config,
     providers,
     auth,
+    routes: app.routes,
     async stop() {
       shuttingDown = true;
       clearInterval(purgeTimer);
@@ -160,6 +174,8 @@ export async function startGatehouse(config: Config, logger: Logger = createLogg
         });
         server.closeIdleConnections();
       });
+      // Messages already dispatched (an OTP just requested) are delivered before the database goes.
+      await notifier.close();
       await orm.close(true);
       await embedded?.stop();
       logger.info('Gatehouse stopped');

@@ -17,7 +17,8 @@ export interface ApiKeyRouteDependencies {
 }
 
 const ADMIN_PATH = '/api/v1/admin/api-keys';
-const jsonBody = koaBody({ json: true, urlencoded: true, multipart: false, text: false, jsonLimit: '16kb', formLimit: '16kb' });
+// A new admin API: JSON only (endpoint and scope lists do not survive form encoding unambiguously).
+const jsonBody = koaBody({ json: true, urlencoded: false, multipart: false, text: false, jsonLimit: '16kb' });
 const em = (orm: Orm) => orm.em.fork() as EntityManager;
 
 const callerForAudit = (caller: Caller) =>

@@ -22,7 +22,7 @@ export type CreateApiKeyInput = z.input<typeof createApiKeyInput>;
 
 export const apiKeyIdParams = z.object({ id: z.uuid() });
 
-const timestamp = z.date().transform((date) => date.toISOString());
+const timestamp = z.iso.datetime();
 
 /** The response shape of a key. Parsing drops every other field, so the hash can never leak. */
 export const apiKeyView = z.object({

@@ -82,8 +82,8 @@ export function apiKeyFields(row: ApiKeyRow) {
     prefix: row.prefix,
     endpoints: row.endpoints,
     scopes: row.scopes,
-    created_at: row.createdAt,
-    last_used_at: row.lastUsedAt ?? null,
-    revoked_at: row.revokedAt ?? null,
+    created_at: row.createdAt.toISOString(),
+    last_used_at: row.lastUsedAt?.toISOString() ?? null,
+    revoked_at: row.revokedAt?.toISOString() ?? null,
   };
 }

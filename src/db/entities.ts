@@ -9,9 +9,11 @@ import { SigningKeyEntity } from '../keys/entities.js';
 import { OidcModelEntity, RevokedTokenEntity } from '../oidc/entities.js';
 import { PasscodeConfigEntity, PasscodeEntity, PasscodeLookupAuditEntity } from '../passcodes/entities.js';
 import { TenantAdminEntity, TenantEntity } from '../tenants/entities.js';
+import { OtpChallengeEntity } from '../otp/entities.js';
+import { DevOutboxMessageEntity } from '../notify/entities.js';
 
 /** Every entity schema the ORM knows; each capability module adds its own here. */
 export const entities = [OidcModelEntity, RevokedTokenEntity, SigningKeyEntity, OAuthClientEntity, CustomerEntity,
   TenantAdminEntity, TenantEntity, PasscodeConfigEntity, PasscodeEntity, PasscodeLookupAuditEntity,
   CustomerPhoneEntity, CustomerIdentityEntity, LoginAttemptEntity, DeviceTokenEntity, DeviceGrantEntity, AutologinTokenEntity,
-  UserMetaEntity, ApiKeyEntity];
+  UserMetaEntity, ApiKeyEntity, OtpChallengeEntity, DevOutboxMessageEntity];

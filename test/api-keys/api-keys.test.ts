@@ -9,23 +9,34 @@ const API_KEY_CACHE_SECONDS = 1;
 let server: TestServer;
 let target: Probe;
 let adminToken: string;
+/** Created once with the CLI (a separate process, ~seconds); further keys come from the admin API. */
+let crm: Awaited<ReturnType<typeof createKeyByCli>>;
 
 beforeAll(async () => {
   server = await startTestServer({ API_KEY_CACHE_SECONDS: String(API_KEY_CACHE_SECONDS) });
   target = await startProbe(server);
   adminToken = (await clientToken(server, 'users:admin')).accessToken;
+  crm = await createKeyByCli(server, ['--name', 'Newsletter sync', '--endpoint', 'users.create', '--scope', 'users:read']);
 });
+
 afterAll(async () => {
   await target?.stop();
   await server?.stop();
 });
+
+/** A key made through the admin API. */
+async function createKey(json: { name: string; endpoints?: string[]; scopes?: string[] }): Promise<{ id: string; key: string }> {
+  const created = await call(server, 'POST', API_KEYS_PATH, { headers: bearer(adminToken), json });
+  expect(created.status).toBe(201);
+  return created.body;
+}
 
 const row = async (id: string) =>
   ((await server.em().getConnection().execute('select * from api_key where id = ?', [id])) as any[])[0];
 
 describe('API keys created with the CLI', () => {
   it('prints the key once, stores only its sha256 and a display prefix', async () => {
-    const created = await createKeyByCli(server, ['--name', 'Newsletter sync', '--endpoint', 'users.create', '--scope', 'users:read']);
+    const created = crm;
     expect(created.key).toMatch(/^gh_[A-Za-z0-9_-]{43}$/);
     expect(created).toMatchObject({ name: 'Newsletter sync', prefix: created.key.slice(0, 8), endpoints: ['users.create'], scopes: ['users:read'], revoked_at: null });
     expect(created.stderr).toContain('not shown again');
@@ -41,9 +52,9 @@ describe('API keys created with the CLI', () => {
   });
 
   it('authenticates with Authorization: Bearer, api_key and x-api-key on a whitelisted endpoint', async () => {
-    const created = await createKeyByCli(server, ['--name', 'CRM', '--endpoint', 'users.create']);
-    const expected = { kind: 'api_key', keyId: created.id, name: 'CRM', scopes: [] };
-    for (const headers of [bearer(created.key), { api_key: created.key }, { 'x-api-key': created.key }]) {
+    const expected = { kind: 'api_key', keyId: crm.id, name: 'Newsletter sync', scopes: ['users:read'] };
+    const headerSets: Record<string, string>[] = [bearer(crm.key), { api_key: crm.key }, { 'x-api-key': crm.key }];
+    for (const headers of headerSets) {
       const response = await probe(target, 'users.create', headers);
       expect(response.status).toBe(200);
       expect(response.body).toEqual(expected);
@@ -51,27 +62,26 @@ describe('API keys created with the CLI', () => {
   });
 
   it('refuses the key on an endpoint it is not whitelisted for, and a key with no endpoints everywhere', async () => {
-    const created = await createKeyByCli(server, ['--name', 'CRM', '--endpoint', 'users.create']);
-    const refused = await probe(target, 'users.delete', { 'x-api-key': created.key });
+    const refused = await probe(target, 'users.delete', { 'x-api-key': crm.key });
     expect(refused.status).toBe(403);
     expect(refused.body).toEqual({ status: 'error', code: 'forbidden', message: 'The API key is not whitelisted for this endpoint' });
 
-    const nothing = await createKeyByCli(server, ['--name', 'Default']);
-    expect(nothing.endpoints).toEqual([]);
+    const nothing = await createKey({ name: 'Default' });
+    expect((await row(nothing.id)).endpoints).toEqual([]);
     for (const endpoint of ['users.create', 'users.delete', 'user-meta.list']) {
       expect((await probe(target, endpoint, { 'x-api-key': nothing.key })).status).toBe(403);
     }
   });
 
   it('lets a key whitelisted with * call every endpoint', async () => {
-    const created = await createKeyByCli(server, ['--name', 'Everything', '--endpoint', '*']);
+    const created = await createKey({ name: 'Everything', endpoints: ['*'] });
     for (const endpoint of ['users.create', 'users.delete', 'user-meta.list']) {
       expect((await probe(target, endpoint, bearer(created.key))).status).toBe(200);
     }
   });
 
   it('records when a key was last used, without writing on every request', async () => {
-    const created = await createKeyByCli(server, ['--name', 'CRM', '--endpoint', 'users.create']);
+    const created = await createKey({ name: 'CRM', endpoints: ['users.create'] });
     expect((await row(created.id)).last_used_at).toBeNull();
     await probe(target, 'users.create', { 'x-api-key': created.key });
     await vi.waitFor(async () => expect((await row(created.id)).last_used_at).not.toBeNull(), { timeout: 5000, interval: 50 });
@@ -82,7 +92,7 @@ describe('API keys created with the CLI', () => {
   });
 
   it('refuses a key revoked with the CLI within API_KEY_CACHE_SECONDS', async () => {
-    const created = await createKeyByCli(server, ['--name', 'Leaked', '--endpoint', 'users.create']);
+    const created = await createKey({ name: 'Leaked', endpoints: ['users.create'] });
     expect((await probe(target, 'users.create', { api_key: created.key })).status).toBe(200);
     const revoked = await runCli(['api-keys:revoke', created.id], server.env);
     expect(revoked.code).toBe(0);
@@ -153,7 +163,7 @@ describe('API key administration over HTTP', () => {
     expect((await call(server, 'POST', API_KEYS_PATH, { headers: bearer(reader), json: { name: 'x' } })).status).toBe(403);
     expect((await call(server, 'DELETE', `${API_KEYS_PATH}/00000000-0000-4000-8000-000000000000`, { headers: bearer(reader) })).status).toBe(403);
     expect((await call(server, 'POST', API_KEYS_PATH, { json: { name: 'x' } })).status).toBe(401);
-    const key = (await createKeyByCli(server, ['--name', 'All', '--endpoint', '*'])).key;
+    const { key } = await createKey({ name: 'All', endpoints: ['*'] });
     expect((await call(server, 'GET', API_KEYS_PATH, { headers: { 'x-api-key': key } })).status).toBe(401);
   });
 });

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { bearer, clientToken } from '../http/support.js';
-import { createKeyByCli, probe, startProbe, type Probe } from './support.js';
+import { createApiKey } from '../../src/api-keys/service.js';
+import { probe, startProbe, type Probe } from './support.js';
 
 let server: TestServer;
 let target: Probe;
@@ -17,7 +18,7 @@ afterAll(async () => {
 
 describe('guessing API keys', () => {
   it('locks an IP out with 429 after repeated invalid keys, without affecting access tokens', async () => {
-    const valid = await createKeyByCli(server, ['--name', 'CRM', '--endpoint', 'users.create']);
+    const valid = await createApiKey(server.em(), { name: 'CRM', endpoints: ['users.create'] });
     const statuses: number[] = [];
     let locked: Awaited<ReturnType<typeof probe>> | undefined;
     for (let attempt = 0; attempt < 30 && !locked; attempt += 1) {

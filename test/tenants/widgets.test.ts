@@ -5,7 +5,7 @@ import { startHttpServer, type RunningHttpServer } from '../support/fakes/http-s
 import { startTestServer, type TestServer } from '../support/server.js';
 import { getPasscode, readyTenant, serviceAdminToken, sleep, type ReadyTenant } from './support.js';
 
-const EXPIRES_SECONDS = 3;
+const EXPIRES_SECONDS = 5;
 
 let server: TestServer;
 let browser: Browser;

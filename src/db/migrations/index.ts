@@ -4,6 +4,7 @@ import { Migration20261126020000Identity } from './Migration20261126020000Identi
 import { Migration20261126040000UserMeta } from './Migration20261126040000UserMeta.js';
 import { Migration20261126010000Tenants } from './Migration20261126010000Tenants.js';
 import { Migration20261126030000ApiKeys } from './Migration20261126030000ApiKeys.js';
+import { Migration20261126050000Otp } from './Migration20261126050000Otp.js';
 
 /** Every committed migration, in order. Listed explicitly so they run the same from tsx, tests and Docker. */
 export const migrations: MigrationObject[] = [
@@ -12,4 +13,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261126010000Tenants', class: Migration20261126010000Tenants },
   { name: 'Migration20261126030000ApiKeys', class: Migration20261126030000ApiKeys },
   { name: 'Migration20261126040000UserMeta', class: Migration20261126040000UserMeta },
+  { name: 'Migration20261126050000Otp', class: Migration20261126050000Otp },
 ];

@@ -1,0 +1,49 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import { ApiError } from '../../http/errors.js';
+import { recordLoginAttempt } from '../../login-attempts/service.js';
+import { createOtpKeys } from '../../otp/codes.js';
+import { parseOtpIdentifier, type OtpIdentifier } from '../../otp/identifier.js';
+import { verifyOtp } from '../../otp/service.js';
+import { attemptContext, enforceLimit, param, requireParam, respondWithCustomerTokens, type GrantDefinition } from './context.js';
+
+export const OTP_GRANT_TYPE = 'urn:gatehouse:grant-type:otp';
+
+function identifierFromParams(ctx: KoaContextWithOIDC): OtpIdentifier {
+  try {
+    return parseOtpIdentifier({ email: param(ctx, 'email'), phone_number: param(ctx, 'phone_number'), country_code: param(ctx, 'country_code') });
+  } catch (error) {
+    if (error instanceof ApiError) throw new errors.InvalidRequest(error.message);
+    throw error;
+  }
+}
+
+/**
+ * One-time code grant: `email` or `phone_number` [+`country_code`] and the `code` sent by
+ * POST /api/v1/otp/request. Unknown identifier, wrong, reused, expired or exhausted code: one
+ * error, invalid_grant. Failures count towards the OTP limiter (5 per identifier, per-IP allowance).
+ */
+export const otpGrant: GrantDefinition = {
+  grantType: OTP_GRANT_TYPE,
+  parameters: ['email', 'phone_number', 'country_code', 'code', 'scope', 'device_token', 'source'],
+  buildHandler: (deps) => {
+    const keys = createOtpKeys(deps.config.secret);
+    return async (ctx) => {
+      const identifier = identifierFromParams(ctx);
+      const code = requireParam(ctx, 'code');
+      const limiterKey = `${identifier.channel}:${identifier.value}`;
+      await enforceLimit(ctx, deps.limiters.otp, limiterKey, deps, 'otp');
+
+      const em = deps.orm.em.fork() as EntityManager;
+      const customerId = await verifyOtp({ em, keys }, { identifier, code });
+      if (!customerId) {
+        await deps.limiters.otp.recordFailure(limiterKey, ctx.ip);
+        await recordLoginAttempt(em, { method: 'otp', result: 'failure', ...attemptContext(ctx) });
+        throw new errors.InvalidGrant('invalid or expired code');
+      }
+      await deps.limiters.otp.recordSuccess(limiterKey);
+      await recordLoginAttempt(em, { customerId, method: 'otp', result: 'success', ...attemptContext(ctx) });
+      await respondWithCustomerTokens(ctx, deps, customerId, OTP_GRANT_TYPE);
+    };
+  },
+};

@@ -1,0 +1,13 @@
+import { passcodeOperations } from '../passcodes/openapi.js';
+import { tenantOperations } from '../tenants/openapi.js';
+import { sessionOperations } from '../users/openapi.js';
+import { coreOperations } from './core-operations.js';
+import type { ApiOperation } from './operation.js';
+import { apiKeyOperations } from '../api-keys/openapi.js';
+import { otpOperations } from '../otp/openapi.js';
+import { devOutboxOperations } from '../notify/openapi.js';
+
+/** Every documented operation; a test fails when a route exists that is not listed here. */
+export function allOperations(): ApiOperation[] {
+  return [...coreOperations, ...sessionOperations, ...otpOperations, ...devOutboxOperations, ...apiKeyOperations];
+}

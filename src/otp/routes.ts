@@ -1,0 +1,42 @@
+import Router from '@koa/router';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { koaBody } from 'koa-body';
+import type { Config } from '../config.js';
+import type { Orm } from '../db/orm.js';
+import type { Notifier } from '../notify/notifier.js';
+import { createOtpKeys } from './codes.js';
+import { parseOtpIdentifier } from './identifier.js';
+import { OTP_REQUEST_ACCEPTED, otpRequestAccepted, otpRequestInput } from './schemas.js';
+import { requestOtp } from './service.js';
+
+export interface OtpRouteDependencies {
+  config: Config;
+  orm: Orm;
+  notifier: Notifier;
+}
+
+const body = koaBody({ json: true, urlencoded: true, multipart: false, text: false, jsonLimit: '4kb', formLimit: '4kb' });
+
+/**
+ * POST /api/v1/otp/request (issue #3 §3): sends a sign-in code for the `urn:gatehouse:grant-type:otp`
+ * grant. 202 with the same body whether or not the identifier is registered; 429 with Retry-After
+ * when the resend interval or an hourly cap is hit (for unknown identifiers too); 400 when the
+ * e-mail address or phone number is malformed.
+ */
+export function createOtpRoutes(deps: OtpRouteDependencies) {
+  const router = new Router();
+  const keys = createOtpKeys(deps.config.secret);
+
+  router.post('/api/v1/otp/request', body, async (ctx) => {
+    const identifier = parseOtpIdentifier(otpRequestInput.parse(ctx.request.body ?? {}));
+    await requestOtp(
+      { em: deps.orm.em.fork() as EntityManager, keys, settings: deps.config.otp, notifier: deps.notifier },
+      { identifier, purpose: 'login', ip: ctx.ip },
+    );
+    ctx.status = 202;
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = otpRequestAccepted.parse(OTP_REQUEST_ACCEPTED);
+  });
+
+  return router;
+}

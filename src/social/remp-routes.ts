@@ -1,0 +1,102 @@
+import Router from '@koa/router';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Context } from 'koa';
+import type { Config } from '../config.js';
+import type { CustomerRow } from '../customers/entities.js';
+import type { Orm } from '../db/orm.js';
+import { input, parseBody } from '../http/body.js';
+import { tooManyRequests } from '../http/errors.js';
+import type { CredentialLimiter } from '../http/rate-limit.js';
+import { recordLoginAttempt } from '../login-attempts/service.js';
+import type { ProviderHolder } from '../oidc/provider-holder.js';
+import { publicUserMetaObject } from '../user-meta/service.js';
+import { rempUser } from '../users/remp-presenter.js';
+import { issueRempUserToken } from '../users/session-routes.js';
+import { signInDisabled, socialApiError } from './api-errors.js';
+import type { IdentityProvider, VerifiedIdentity } from './identity.js';
+import type { NewCustomerProfile } from './account-linking.js';
+import type { SocialProviders } from './providers.js';
+import { appleTokenSignInInput, googleTokenSignInInput, rempSignInResponse } from './schemas.js';
+import { signInWithProvider, socialLimitKey } from './sign-in.js';
+
+export interface SocialRouteDependencies {
+  config: Config;
+  orm: Orm;
+  providers: ProviderHolder;
+  social: SocialProviders;
+  /** The limiter of token credentials (server.ts `limiters.token`), shared with the token-exchange grant. */
+  limiter: CredentialLimiter;
+}
+
+/** Every social sign-in issues tokens "as" an RFC 8693 exchange: the REST endpoints are conveniences over it. */
+export const SOCIAL_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+
+/** Limiter check, verification, account linking and the login attempt, with errors in REMP shape. */
+export async function signInOverHttp(
+  deps: SocialRouteDependencies,
+  ctx: Context,
+  request: { provider: IdentityProvider; verify: () => Promise<VerifiedIdentity>; profile: NewCustomerProfile; source?: string },
+): Promise<CustomerRow> {
+  const attempt = { ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined, source: request.source ? `api+${request.source}` : 'api' };
+  const limit = await deps.limiter.check(socialLimitKey(ctx.ip), ctx.ip);
+  if (!limit.allowed) {
+    await recordLoginAttempt(deps.orm.em.fork() as EntityManager, { method: request.provider, result: 'locked', ...attempt });
+    throw tooManyRequests(limit.retryAfterSeconds);
+  }
+  try {
+    const { customer } = await signInWithProvider({ orm: deps.orm, limiter: deps.limiter }, { provider: request.provider, verify: request.verify, attempt, profile: request.profile });
+    return customer;
+  } catch (error) {
+    throw socialApiError(error);
+  }
+}
+
+async function rempSignInBody(deps: SocialRouteDependencies, customer: CustomerRow, access: { create: boolean; deviceToken?: string }) {
+  const em = deps.orm.em.fork() as EntityManager;
+  return rempSignInResponse.parse({
+    status: 'ok',
+    user: rempUser(customer, { createdAt: true }),
+    user_meta: await publicUserMetaObject(em, customer.id),
+    // REMP: device_token is only used together with create_access_token=true.
+    ...(access.create ? { access: { token: await issueRempUserToken(deps, customer.id, SOCIAL_GRANT_TYPE, access.deviceToken) } } : {}),
+  });
+}
+
+/** REMP `POST /api/v1/users/google-token-sign-in` and `/apple-token-sign-in` (form, JSON or multipart). */
+export function createSocialRempRoutes(deps: SocialRouteDependencies) {
+  const router = new Router({ prefix: '/api/v1/users' });
+
+  router.post('/google-token-sign-in', parseBody, async (ctx) => {
+    const body = googleTokenSignInInput.parse(input(ctx));
+    const google = deps.social.google;
+    if (!google || (body.gsi_auth_code && !google.codeFlowEnabled)) throw signInDisabled('google');
+    const customer = await signInOverHttp(deps, ctx, {
+      provider: 'google',
+      verify: async () => {
+        // Web codes (Google's JS library) are bound to the "postmessage" redirect URI; codes an app
+        // obtained natively carry none.
+        const idToken = body.gsi_auth_code ? await google.exchangeCode(body.gsi_auth_code, { redirectUri: body.is_web ? 'postmessage' : undefined }) : body.id_token!;
+        return google.verifyIdToken(idToken);
+      },
+      profile: { source: body.source ?? 'google', locale: body.locale },
+      source: body.source,
+    });
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = await rempSignInBody(deps, customer, { create: body.create_access_token, deviceToken: body.device_token });
+  });
+
+  router.post('/apple-token-sign-in', parseBody, async (ctx) => {
+    const body = appleTokenSignInInput.parse(input(ctx));
+    const apple = deps.social.apple;
+    if (!apple) throw signInDisabled('apple');
+    const customer = await signInOverHttp(deps, ctx, {
+      provider: 'apple',
+      verify: () => apple.verifyIdToken(body.id_token),
+      profile: { source: 'apple', locale: body.locale },
+    });
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = await rempSignInBody(deps, customer, { create: body.create_access_token, deviceToken: body.device_token });
+  });
+
+  return router;
+}
