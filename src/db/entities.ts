@@ -5,6 +5,7 @@ import { CustomerEntity, CustomerIdentityEntity, CustomerPhoneEntity } from '../
 import { DeviceGrantEntity, DeviceTokenEntity } from '../devices/entities.js';
 import { LoginAttemptEntity } from '../login-attempts/entities.js';
 import { UserMetaEntity } from '../user-meta/entities.js';
+import { OutboxEventEntity } from '../webhooks/entities.js';
 import { SigningKeyEntity } from '../keys/entities.js';
 import { OidcModelEntity, RevokedTokenEntity } from '../oidc/entities.js';
 import { PasscodeConfigEntity, PasscodeEntity, PasscodeLookupAuditEntity } from '../passcodes/entities.js';
@@ -16,4 +17,4 @@ import { DevOutboxMessageEntity } from '../notify/entities.js';
 export const entities = [OidcModelEntity, RevokedTokenEntity, SigningKeyEntity, OAuthClientEntity, CustomerEntity,
   TenantAdminEntity, TenantEntity, PasscodeConfigEntity, PasscodeEntity, PasscodeLookupAuditEntity,
   CustomerPhoneEntity, CustomerIdentityEntity, LoginAttemptEntity, DeviceTokenEntity, DeviceGrantEntity, AutologinTokenEntity,
-  UserMetaEntity, ApiKeyEntity, OtpChallengeEntity, DevOutboxMessageEntity];
+  UserMetaEntity, OutboxEventEntity, ApiKeyEntity, OtpChallengeEntity, DevOutboxMessageEntity];

@@ -2,6 +2,7 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261126000000Foundation } from './Migration20261126000000Foundation.js';
 import { Migration20261126020000Identity } from './Migration20261126020000Identity.js';
 import { Migration20261126040000UserMeta } from './Migration20261126040000UserMeta.js';
+import { Migration20261126070000Outbox } from './Migration20261126070000Outbox.js';
 import { Migration20261126010000Tenants } from './Migration20261126010000Tenants.js';
 import { Migration20261126030000ApiKeys } from './Migration20261126030000ApiKeys.js';
 import { Migration20261126050000Otp } from './Migration20261126050000Otp.js';
@@ -14,4 +15,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261126030000ApiKeys', class: Migration20261126030000ApiKeys },
   { name: 'Migration20261126040000UserMeta', class: Migration20261126040000UserMeta },
   { name: 'Migration20261126050000Otp', class: Migration20261126050000Otp },
+  { name: 'Migration20261126070000Outbox', class: Migration20261126070000Outbox },
 ];

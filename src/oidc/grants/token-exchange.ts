@@ -25,6 +25,13 @@ class IdentityProviderUnavailable extends errors.OIDCProviderError {
   }
 }
 
+/** invalid_grant saying which check failed; oidc-provider's own keeps a fixed description. */
+function invalidGrant(description: string) {
+  const error = new errors.InvalidGrant();
+  error.error_description = description;
+  return error;
+}
+
 function verifierFor(providers: SocialProviders, provider: IdentityProvider, subjectToken: string, nonce: string | undefined): (() => Promise<VerifiedIdentity>) | undefined {
   if (provider === 'google' && providers.google) return () => providers.google!.verifyIdToken(subjectToken, { nonce });
   if (provider === 'apple' && providers.apple) return () => providers.apple!.verifyIdToken(subjectToken, { nonce });
@@ -67,7 +74,7 @@ export const tokenExchangeGrant: GrantDefinition = {
         );
         customerId = customer.id;
       } catch (error) {
-        if (error instanceof IdentityVerificationError || error instanceof AccountLinkError) throw new errors.InvalidGrant(error.message);
+        if (error instanceof IdentityVerificationError || error instanceof AccountLinkError) throw invalidGrant(error.message);
         if (error instanceof ProviderUnavailableError) throw new IdentityProviderUnavailable(error.message);
         throw error;
       }
