@@ -12,7 +12,7 @@ export interface OtpIdentifier {
 
 /** The contact fields as the APIs take them (spec README: `email` or `phone_number` [+`country_code`]). */
 export const otpContactInput = z.object({
-  email: z.string().trim().max(254).pipe(z.email()).optional(),
+  email: z.email().max(254).optional(),
   phone_number: z.string().trim().min(3).max(32).optional(),
   country_code: z.string().trim().min(1).max(8).optional(),
 });

@@ -132,6 +132,13 @@ describe('refusals', () => {
     expect(await grantCount(server, customerId)).toBe(1);
   });
 
+  it('lets only one of two simultaneous requests with the right code through', async () => {
+    const { phone, customerId, code } = await smsCustomer();
+    const answers = await Promise.all([otpGrant(server, app, { phone_number: phone.e164, code }), otpGrant(server, app, { phone_number: phone.e164, code })]);
+    expect(answers.map((answer) => answer.status).sort()).toEqual([200, 400]);
+    expect(await grantCount(server, customerId)).toBe(1);
+  });
+
   it('exhausts a code after 5 wrong tries: the limiter answers 429, and the right code still fails afterwards', async () => {
     const { phone, customerId, code } = await smsCustomer();
     const wrong = code === '000000' ? '111111' : '000000';

@@ -70,7 +70,7 @@ describe('token exchange with a Google ID token', () => {
 
     expect(await count(world.server, 'customer')).toBe(before + 1);
     expect(await identityRow(world.server, 'google', subject)).toMatchObject({ customer_id: customerId, email: firstEmail });
-    expect(await customerRow(world.server, customerId)).toMatchObject({ email: firstEmail, source: 'google', email_verified_at: expect.any(Date), password_hash: null });
+    expect(await customerRow(world.server, customerId)).toMatchObject({ email: firstEmail, source: 'google', email_verified_at: expect.anything(), password_hash: null });
   });
 
   it('signs the same customer in when the Google account later reports another e-mail', async () => {
@@ -102,13 +102,12 @@ describe('token exchange with a Google ID token', () => {
 
   it('takes the password off an unverified account it links, so whoever registered the address cannot keep access', async () => {
     const email = uniqueEmail('squatted');
-    await postForm(`${world.server.url}/oauth/token`, {}); // warm-up no-op keeps the fixture order obvious
     const squatter = await world.server.createUser({ email });
     await world.server.em().getConnection().execute('update customer set email_verified_at = null where id = ?', [squatter.id]);
     const response = await withGoogle(await world.google.mintIdToken({ sub: googleSubject(), email, email_verified: true }));
     expect(response.status).toBe(200);
     expect(decodeJwt(response.body.access_token).sub).toBe(squatter.id);
-    expect(await customerRow(world.server, squatter.id)).toMatchObject({ password_hash: null, email_verified_at: expect.any(Date) });
+    expect(await customerRow(world.server, squatter.id)).toMatchObject({ password_hash: null, email_verified_at: expect.anything() });
     const password = await postForm(`${world.server.url}/oauth/token`, { grant_type: 'password', username: email, password: squatter.password }, { basic: [app.clientId, app.clientSecret!] });
     expect(password.status).toBe(400);
   });
