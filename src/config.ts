@@ -2,6 +2,8 @@ import { createPrivateKey, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { deriveKey } from './crypto/secrets.js';
+import { isCountryIso } from './addresses/countries.js';
 
 /** Thrown when the environment is unusable; main prints its one-line message and exits. */
 export class ConfigError extends Error {}
@@ -88,6 +90,20 @@ const environmentSchema = z.object({
   TWILIO_API_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://api.twilio.com'),
   SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
   MAIL_FROM: z.string().min(3).optional(),
+  // Webhooks (src/webhooks/): outbox events POSTed to each URL, signed with WEBHOOK_SECRET.
+  WEBHOOK_URLS: commaList.pipe(z.array(z.url({ protocol: /^https?$/ }))).default([]),
+  WEBHOOK_SECRET: z.string().min(16, 'at least 16 characters').optional(),
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
+  WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(1000),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(86_400_000).default(30_000),
+  WEBHOOK_RETRY_MAX_MS: z.coerce.number().int().min(10).max(7 * 86_400_000).default(6 * 3_600_000),
+  // Data retention (`npm run cli -- cleanup`, src/retention/).
+  RETENTION_LOGIN_ATTEMPTS_DAYS: z.coerce.number().int().min(1).max(36_500).default(90),
+  RETENTION_OUTBOX_DAYS: z.coerce.number().int().min(1).max(36_500).default(30),
+  RETENTION_CHANGE_LOGS_DAYS: z.coerce.number().int().min(1).max(36_500).default(365),
+  // REMP addresses: "Default country is used if not provided" (ISO 3166-1 alpha-2).
+  ADDRESS_DEFAULT_COUNTRY: z.string().toUpperCase().refine(isCountryIso, 'must be an ISO 3166-1 alpha-2 country code').optional(),
 });
 
 export type Config = ReturnType<typeof buildConfig>;
@@ -168,6 +184,25 @@ function buildConfig(env: z.infer<typeof environmentSchema>, secret: string) {
       resendSeconds: env.OTP_RESEND_SECONDS,
       maxPerHour: env.OTP_MAX_PER_HOUR,
       maxPerIpPerHour: env.OTP_MAX_PER_IP_PER_HOUR,
+    },
+    addresses: {
+      /** Country of an address created without country_iso; none when unset. */
+      defaultCountryIso: env.ADDRESS_DEFAULT_COUNTRY,
+    },
+    webhooks: {
+      urls: env.WEBHOOK_URLS,
+      /** HMAC-SHA256 key (its UTF-8 bytes); without WEBHOOK_SECRET, derived from GATEHOUSE_SECRET (`npm run cli -- webhooks:secret` prints it). */
+      secret: env.WEBHOOK_SECRET ?? deriveKey(secret, 'webhooks').toString('base64url'),
+      maxAttempts: env.WEBHOOK_MAX_ATTEMPTS,
+      pollMs: env.WEBHOOK_POLL_MS,
+      timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+      retryBaseMs: env.WEBHOOK_RETRY_BASE_MS,
+      retryMaxMs: Math.max(env.WEBHOOK_RETRY_MAX_MS, env.WEBHOOK_RETRY_BASE_MS),
+    },
+    retention: {
+      loginAttemptsDays: env.RETENTION_LOGIN_ATTEMPTS_DAYS,
+      outboxDays: env.RETENTION_OUTBOX_DAYS,
+      changeLogsDays: env.RETENTION_CHANGE_LOGS_DAYS,
     },
     /** Message providers (src/notify); a channel without one uses the development outbox, or is unavailable in production. */
     notify: {

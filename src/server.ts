@@ -22,6 +22,7 @@ import { buildProvider } from './oidc/provider.js';
 import { ProviderHolder } from './oidc/provider-holder.js';
 import { registerGrants } from './oidc/grants/index.js';
 import { createSocialProviders } from './social/providers.js';
+import { startWebhookDispatcher } from './webhooks/dispatcher.js';
 import type { GrantDependencies } from './oidc/grants/context.js';
 
 export interface RunningGatehouse {
@@ -146,6 +147,8 @@ export async function startGatehouse(config: Config, logger: Logger = createLogg
     if (!config.isProduction) purgeDevOutbox(orm).catch((error) => logger.warn({ err: error }, 'purge of the development outbox failed'));
   }, config.purgeIntervalSeconds * 1000);
   purgeTimer.unref();
+  // Outbox events to WEBHOOK_URLS (src/webhooks/dispatcher.ts); state in PostgreSQL, so safe to run on every instance.
+  const webhooks = config.webhooks.urls.length > 0 ? startWebhookDispatcher({ orm, logger, settings: config.webhooks }) : undefined;
 
   logger.info({ issuer: config.issuer, port }, 'Gatehouse listening');
 
@@ -160,6 +163,8 @@ export async function startGatehouse(config: Config, logger: Logger = createLogg
     async stop() {
       shuttingDown = true;
       clearInterval(purgeTimer);
+      // No new webhook claims from here; the deliveries in flight finish before the database closes.
+      const webhooksStopped = webhooks?.stop();
       providers.stopWatching();
       revocations.stop();
       await new Promise<void>((resolve) => {
@@ -174,6 +179,7 @@ export async function startGatehouse(config: Config, logger: Logger = createLogg
         });
         server.closeIdleConnections();
       });
+      await webhooksStopped;
       // Messages already dispatched (an OTP just requested) are delivered before the database goes.
       await notifier.close();
       await orm.close(true);

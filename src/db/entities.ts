@@ -5,16 +5,21 @@ import { CustomerEntity, CustomerIdentityEntity, CustomerPhoneEntity } from '../
 import { DeviceGrantEntity, DeviceTokenEntity } from '../devices/entities.js';
 import { LoginAttemptEntity } from '../login-attempts/entities.js';
 import { UserMetaEntity } from '../user-meta/entities.js';
-import { OutboxEventEntity } from '../webhooks/entities.js';
+import { OutboxEventEntity, WebhookDeliveryEntity } from '../webhooks/entities.js';
+import { SessionmProfileEntity } from '../sessionm/entities.js';
 import { SigningKeyEntity } from '../keys/entities.js';
 import { OidcModelEntity, RevokedTokenEntity } from '../oidc/entities.js';
 import { PasscodeConfigEntity, PasscodeEntity, PasscodeLookupAuditEntity } from '../passcodes/entities.js';
 import { TenantAdminEntity, TenantEntity } from '../tenants/entities.js';
 import { OtpChallengeEntity } from '../otp/entities.js';
 import { DevOutboxMessageEntity } from '../notify/entities.js';
+import { UserGroupEntity, UserGroupMemberEntity } from '../groups/entities.js';
+import { AddressChangeRequestEntity, AddressEntity } from '../addresses/entities.js';
 
 /** Every entity schema the ORM knows; each capability module adds its own here. */
 export const entities = [OidcModelEntity, RevokedTokenEntity, SigningKeyEntity, OAuthClientEntity, CustomerEntity,
   TenantAdminEntity, TenantEntity, PasscodeConfigEntity, PasscodeEntity, PasscodeLookupAuditEntity,
   CustomerPhoneEntity, CustomerIdentityEntity, LoginAttemptEntity, DeviceTokenEntity, DeviceGrantEntity, AutologinTokenEntity,
-  UserMetaEntity, OutboxEventEntity, ApiKeyEntity, OtpChallengeEntity, DevOutboxMessageEntity];
+  UserMetaEntity, OutboxEventEntity, ApiKeyEntity, OtpChallengeEntity, DevOutboxMessageEntity,
+  UserGroupEntity, UserGroupMemberEntity, AddressEntity, AddressChangeRequestEntity,
+  WebhookDeliveryEntity, SessionmProfileEntity];

@@ -110,7 +110,7 @@ describe('Google redirect sign-in', () => {
     const before = await count(world.server, 'customer');
     const callback = await get(`${world.server.url}/users/google/callback?code=4/0replayed&state=${state}`, cookies);
     expect(callback.status).toBe(400);
-    expect(JSON.parse(callback.body)).toMatchObject({ status: 'error', code: 'invalid_id_token', details: { reason: 'nonce' } });
+    expect(JSON.parse(callback.body)).toMatchObject({ status: 'error', code: 'invalid_id_token', message: expect.stringMatching(/nonce/) });
     expect(cookieNamed(callback.setCookies, 'n_token')).toBeUndefined();
     expect(await count(world.server, 'customer')).toBe(before);
   });

@@ -114,7 +114,7 @@ describe('POST /api/v1/users/google-token-sign-in', () => {
     const response = await googleSignIn({ id_token: await world.google.mintIdToken({ email: uniqueEmail('paired'), email_verified: true }), create_access_token: 'true', device_token: device.body.device_token });
     expect(response.status).toBe(200);
     const [row] = await world.server.em().getConnection().execute('select customer_id from device_token where device_id = ?', ['pixel-9']);
-    expect(row.customer_id).toBe(response.body.user.id);
+    expect(row!.customer_id).toBe(response.body.user.id);
 
     const revoked = await googleSignIn({ id_token: await world.google.mintIdToken({ email: uniqueEmail('x'), email_verified: true }), create_access_token: 'true', device_token: 'not-a-device-token' });
     expect(revoked.body).toMatchObject({ status: 'error', code: 'invalid_device_token' });

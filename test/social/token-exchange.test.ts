@@ -153,7 +153,7 @@ describe('token exchange with Apple and Facebook credentials', () => {
     const response = await withGoogle(await world.google.mintIdToken({ email: uniqueEmail('device'), email_verified: true }), { device_token: device.body.device_token });
     expect(response.status).toBe(200);
     const [row] = await world.server.em().getConnection().execute('select customer_id from device_token where device_id = ?', ['iphone-15']);
-    expect(row.customer_id).toBe(decodeJwt(response.body.access_token).sub);
+    expect(row!.customer_id).toBe(decodeJwt(response.body.access_token).sub);
   });
 });
 

@@ -6,6 +6,9 @@ import { Migration20261126070000Outbox } from './Migration20261126070000Outbox.j
 import { Migration20261126010000Tenants } from './Migration20261126010000Tenants.js';
 import { Migration20261126030000ApiKeys } from './Migration20261126030000ApiKeys.js';
 import { Migration20261126050000Otp } from './Migration20261126050000Otp.js';
+import { Migration20261126080000UsersApi } from './Migration20261126080000UsersApi.js';
+import { Migration20261126090000Webhooks } from './Migration20261126090000Webhooks.js';
+import { Migration20261126091000SessionmProfiles } from './Migration20261126091000SessionmProfiles.js';
 
 /** Every committed migration, in order. Listed explicitly so they run the same from tsx, tests and Docker. */
 export const migrations: MigrationObject[] = [
@@ -16,4 +19,7 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261126040000UserMeta', class: Migration20261126040000UserMeta },
   { name: 'Migration20261126050000Otp', class: Migration20261126050000Otp },
   { name: 'Migration20261126070000Outbox', class: Migration20261126070000Outbox },
+  { name: 'Migration20261126080000UsersApi', class: Migration20261126080000UsersApi },
+  { name: 'Migration20261126090000Webhooks', class: Migration20261126090000Webhooks },
+  { name: 'Migration20261126091000SessionmProfiles', class: Migration20261126091000SessionmProfiles },
 ];

@@ -1,0 +1,109 @@
+/**
+ * Baseline for (a) client_credentials, (b) refresh_token and (e) introspection: oidc-provider on
+ * its own, with its in-memory adapter, one static client and JWT access tokens for one resource
+ * server, configured like Gatehouse's provider (src/oidc/provider.ts) minus everything Gatehouse
+ * adds (PostgreSQL adapter, Koa middleware, custom grants, metrics). Run as a child process by
+ * bench/run.ts; the parent asks it over IPC for refresh tokens to redeem.
+ *
+ * Environment: PORT, ISSUER, AUDIENCE, CLIENT_ID, CLIENT_SECRET.
+ */
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import Provider, { type Configuration } from 'oidc-provider';
+
+const env = (name: string) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is required`);
+  return value;
+};
+const port = Number(env('PORT'));
+const issuer = env('ISSUER');
+const audience = env('AUDIENCE');
+const clientId = env('CLIENT_ID');
+
+const SCOPES = ['openid', 'profile', 'email', 'offline_access', 'users:read'];
+const RESOURCE_SCOPE = 'openid profile email users:read';
+
+const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: 'bench', use: 'sig', alg: 'RS256' };
+
+const configuration: Configuration = {
+  clients: [
+    {
+      client_id: clientId,
+      client_secret: env('CLIENT_SECRET'),
+      grant_types: ['client_credentials', 'refresh_token'],
+      response_types: [],
+      redirect_uris: [],
+      token_endpoint_auth_method: 'client_secret_basic',
+      scope: SCOPES.join(' '),
+    },
+  ],
+  jwks: { keys: [signingKey] } as Configuration['jwks'],
+  findAccount: async (_ctx, sub) => ({
+    accountId: sub,
+    claims: () => ({ sub, name: 'Bench User', given_name: 'Bench', family_name: 'User', email: 'bench@example.com', email_verified: true }),
+  }),
+  scopes: SCOPES,
+  claims: { openid: ['sub'], profile: ['name', 'given_name', 'family_name'], email: ['email', 'email_verified'] },
+  rotateRefreshToken: true,
+  ttl: { AccessToken: 3600, ClientCredentials: 3600, IdToken: 3600, RefreshToken: 14 * 86_400, Grant: 14 * 86_400 },
+  features: {
+    devInteractions: { enabled: false },
+    clientCredentials: { enabled: true },
+    introspection: { enabled: true },
+    resourceIndicators: {
+      enabled: true,
+      defaultResource: () => audience,
+      useGrantedResource: () => true,
+      getResourceServerInfo: () => ({
+        scope: RESOURCE_SCOPE,
+        audience,
+        accessTokenTTL: 3600,
+        accessTokenFormat: 'jwt',
+        jwt: { sign: { alg: 'RS256' } },
+      }),
+    },
+  },
+  formats: {
+    customizers: {
+      jwt: (_ctx, token, jwt) => {
+        const grantId = (token as { grantId?: string }).grantId;
+        if (grantId) jwt.payload.gid = grantId;
+      },
+    },
+  },
+};
+
+const provider = new Provider(issuer, configuration);
+
+/** What Gatehouse's password grant leaves behind (src/oidc/customer-tokens.ts): a Grant and a RefreshToken. */
+async function mintRefreshToken(): Promise<string> {
+  const client = await provider.Client.find(clientId);
+  if (!client) throw new Error('the static client is missing');
+  const accountId = randomUUID();
+  const grant = new provider.Grant({ accountId, clientId });
+  grant.addOIDCScope('openid profile email offline_access');
+  grant.addResourceScope(audience, 'users:read');
+  const grantId = await grant.save();
+  const refreshToken = new provider.RefreshToken({
+    accountId,
+    client,
+    grantId,
+    scope: SCOPES.join(' '),
+    gty: 'password',
+    resource: audience,
+    rotations: 0,
+    iiat: Math.floor(Date.now() / 1000),
+  } as never);
+  return refreshToken.save();
+}
+
+process.on('message', (message: { type?: string; count?: number }) => {
+  if (message?.type !== 'mint-refresh-tokens') return;
+  Promise.all(Array.from({ length: message.count ?? 1 }, mintRefreshToken))
+    .then((tokens) => process.send?.({ type: 'mint-refresh-tokens', tokens }))
+    .catch((error: Error) => process.send?.({ type: 'mint-refresh-tokens', error: error.message }));
+});
+
+provider.listen(port, '127.0.0.1');
+process.on('SIGTERM', () => process.exit(0));

@@ -1,0 +1,22 @@
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { CompactSign } from 'jose';
+import { closedLoop } from '../lib/closed-loop.js';
+
+/**
+ * Ceiling for (a): RS256 signatures per second with jose, the way oidc-provider signs a JWT access
+ * token (CompactSign over a 2048-bit RSA KeyObject, as src/keys/service.ts generates), with
+ * `inFlight` signatures outstanding as the connections would keep them. Every token issued costs
+ * at least one of these; nothing else is done.
+ */
+export async function measureJoseSign(seconds: number, inFlight: number, alg: 'RS256' = 'RS256') {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const encoder = new TextEncoder();
+  const sign = () => {
+    const now = Math.floor(Date.now() / 1000);
+    const payload = { jti: randomUUID(), sub: 'client', iat: now, exp: now + 3600, scope: 'users:read', client_id: 'client', iss: 'http://localhost', aud: 'http://localhost/api' };
+    return new CompactSign(encoder.encode(JSON.stringify(payload))).setProtectedHeader({ alg, typ: 'at+jwt', kid: 'bench' }).sign(privateKey);
+  };
+  await closedLoop(Math.min(1, seconds / 4), inFlight, sign);
+  const result = await closedLoop(seconds, inFlight, sign);
+  return { alg, signsPerSecond: result.perSecond };
+}

@@ -1,0 +1,18 @@
+/**
+ * Keeps `concurrency` calls of `operation` in flight for `seconds` and counts completions: the
+ * in-process counterpart of a fixed number of connections.
+ */
+export async function closedLoop(seconds: number, concurrency: number, operation: () => Promise<unknown>): Promise<{ perSecond: number; completed: number }> {
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  let completed = 0;
+  const worker = async () => {
+    while (performance.now() < deadline) {
+      await operation();
+      completed += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const elapsedSeconds = (performance.now() - started) / 1000;
+  return { perSecond: completed / elapsedSeconds, completed };
+}

@@ -1,0 +1,70 @@
+import autocannon from 'autocannon';
+import { PeakRss } from './peak-rss.js';
+
+export interface LoadSpec {
+  /** Base URL (scheme, host, port); paths come from the requests. */
+  url: string;
+  connections: number;
+  /**
+   * The sequence each connection repeats. Built fresh for the warm-up and for the measurement
+   * (autocannon keeps per-connection state in them).
+   */
+  requests: () => autocannon.Request[];
+}
+
+export interface LoadResult {
+  /** 2xx responses per second over the measured period; failures are not throughput. */
+  requestsPerSecond: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  /** Every response that was not 2xx. */
+  non2xx: number;
+  /** Connection errors and timeouts (no response at all). */
+  errors: number;
+  total2xx: number;
+  durationSeconds: number;
+  statusCodes: Record<string, number>;
+  /** Peak RSS of the measured server process(es) over warm-up and measurement, MiB. */
+  peakRssMb?: number;
+}
+
+export function runAutocannon(options: autocannon.Options, onStart?: (instance: autocannon.Instance) => void): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(options, (error, result) => (error ? reject(error) : resolve(result)));
+    onStart?.(instance);
+  });
+}
+
+/**
+ * A warm-up at the same concurrency (its numbers are discarded: JIT, connection pools, caches),
+ * then the measured run. Status codes are counted from the measured run only.
+ */
+export async function measureLoad(
+  spec: LoadSpec,
+  timing: { warmupSeconds: number; durationSeconds: number },
+  observe: { serverPids?: number[]; onMeasureStart?: (instance: autocannon.Instance) => void } = {},
+): Promise<LoadResult> {
+  const rss = observe.serverPids ? new PeakRss(observe.serverPids).start() : undefined;
+  const common = { url: spec.url, connections: spec.connections, pipelining: 1, timeout: 10 };
+  if (timing.warmupSeconds > 0) await runAutocannon({ ...common, duration: timing.warmupSeconds, requests: spec.requests() });
+  const result = await runAutocannon({ ...common, duration: timing.durationSeconds, requests: spec.requests() }, observe.onMeasureStart);
+  const statusCodes: Record<string, number> = {};
+  for (const [code, stats] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = stats.count ?? 0;
+  return {
+    requestsPerSecond: result['2xx'] / result.duration,
+    latencyP50Ms: result.latency.p50,
+    latencyP99Ms: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    total2xx: result['2xx'],
+    durationSeconds: result.duration,
+    statusCodes,
+    peakRssMb: rss?.stop(),
+  };
+}
+
+/** Form body and Basic credentials the OAuth way (RFC 6749 §2.3.1: each part form-encoded first). */
+export const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
+export const basicAuth = (id: string, secret: string) =>
+  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+export const FORM_HEADERS = { 'content-type': 'application/x-www-form-urlencoded' } as const;
