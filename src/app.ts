@@ -22,6 +22,10 @@ import type { ProviderHolder } from './oidc/provider-holder.js';
 import { createTokenRoutes } from './oidc/token-routes.js';
 import type { GrantDependencies } from './oidc/grants/context.js';
 import { createSessionRoutes } from './users/session-routes.js';
+import { createUserRoutes } from './users/routes.js';
+import { createAddressRoutes } from './addresses/routes.js';
+import { createGroupRoutes } from './groups/routes.js';
+import { createUserMetaRoutes } from './user-meta/routes.js';
 import { createDeviceRoutes } from './devices/routes.js';
 import { createAutologinRoutes } from './autologin/routes.js';
 import { createPasscodeRoutes } from './passcodes/routes.js';
@@ -119,6 +123,10 @@ export function buildApp(deps: AppDependencies): GatehouseApp {
     createTenantRoutes({ config: deps.config, orm: deps.orm, verifyAccessToken: deps.verifyAccessToken, provider: () => deps.providers.current }),
     createPasscodeRoutes({ config: deps.config, orm: deps.orm, verifyAccessToken: deps.verifyAccessToken }),
     createSessionRoutes(deps),
+    createUserRoutes(deps),
+    createAddressRoutes(deps),
+    createGroupRoutes(deps),
+    createUserMetaRoutes(deps),
     createDeviceRoutes(deps),
     createAutologinRoutes({ ...deps, tokenLimiter: deps.limiters.token }),
     createOtpRoutes({ config: deps.config, orm: deps.orm, notifier: deps.notifier }),

@@ -102,6 +102,9 @@ const environmentSchema = z.object({
   RETENTION_LOGIN_ATTEMPTS_DAYS: z.coerce.number().int().min(1).max(36_500).default(90),
   RETENTION_OUTBOX_DAYS: z.coerce.number().int().min(1).max(36_500).default(30),
   RETENTION_CHANGE_LOGS_DAYS: z.coerce.number().int().min(1).max(36_500).default(365),
+  // CRM.COM access tokens (customer credentials, src/access-tokens/): verification codes.
+  CREDENTIAL_TOKEN_VERIFICATION_TTL: seconds(24 * 3600),
+  CREDENTIAL_TOKEN_VERIFICATION_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
   // REMP addresses: "Default country is used if not provided" (ISO 3166-1 alpha-2).
   ADDRESS_DEFAULT_COUNTRY: z.string().toUpperCase().refine(isCountryIso, 'must be an ISO 3166-1 alpha-2 country code').optional(),
 });
@@ -184,6 +187,13 @@ function buildConfig(env: z.infer<typeof environmentSchema>, secret: string) {
       resendSeconds: env.OTP_RESEND_SECONDS,
       maxPerHour: env.OTP_MAX_PER_HOUR,
       maxPerIpPerHour: env.OTP_MAX_PER_IP_PER_HOUR,
+    },
+    /** CRM.COM access tokens as customer credentials (src/access-tokens/), not OAuth tokens. */
+    credentialTokens: {
+      /** How long a verification code sent on assignment stays valid. */
+      verificationTtlSeconds: env.CREDENTIAL_TOKEN_VERIFICATION_TTL,
+      /** Wrong verification codes a token accepts before its code is dead (a new one must be sent). */
+      verificationMaxAttempts: env.CREDENTIAL_TOKEN_VERIFICATION_MAX_ATTEMPTS,
     },
     addresses: {
       /** Country of an address created without country_iso; none when unset. */

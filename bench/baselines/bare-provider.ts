@@ -43,6 +43,8 @@ const configuration: Configuration = {
     accountId: sub,
     claims: () => ({ sub, name: 'Bench User', given_name: 'Bench', family_name: 'User', email: 'bench@example.com', email_verified: true }),
   }),
+  // Gatehouse's paths (src/oidc/provider.ts OIDC_ROUTES), so the scenarios' requests work unchanged.
+  routes: { token: '/oauth/token', introspection: '/oauth/introspect', jwks: '/oauth/jwks' },
   scopes: SCOPES,
   claims: { openid: ['sub'], profile: ['name', 'given_name', 'family_name'], email: ['email', 'email_verified'] },
   rotateRefreshToken: true,

@@ -13,6 +13,8 @@ import { ensureSigningKeys, rotateSigningKeys } from '../keys/service.js';
 import type { Config } from '../config.js';
 import { listTenants, setTenantStatus } from '../tenants/service.js';
 import { purgeExpiredPasscodes } from '../passcodes/service.js';
+import { createGroup } from '../groups/service.js';
+import { createGroupInput } from '../groups/schemas.js';
 
 type Command = (context: { orm: Orm; config: Config; args: string[] }) => Promise<void>;
 
@@ -155,6 +157,14 @@ const commands: Record<string, { usage: string; run: Command }> = {
       }
       const created = await createAutologinToken(em(orm), { customerId: customer.id, validForSeconds, maxUses });
       print({ autologin_token: created.token, valid_to: created.validTo, max_uses: maxUses });
+    },
+  },
+  'groups:create': {
+    usage: 'groups:create NAME   (REMP user group, for /api/v1/users/add-to-group)',
+    async run({ orm, args }) {
+      const { name } = createGroupInput.parse({ name: args.join(' ') });
+      const group = await createGroup(em(orm), name);
+      print({ id: group.id, name: group.name });
     },
   },
   'keys:rotate': {

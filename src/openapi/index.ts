@@ -6,8 +6,13 @@ import type { ApiOperation } from './operation.js';
 import { apiKeyOperations } from '../api-keys/openapi.js';
 import { otpOperations } from '../otp/openapi.js';
 import { devOutboxOperations } from '../notify/openapi.js';
+import { userOperations } from '../users/users-openapi.js';
+import { addressOperations } from '../addresses/openapi.js';
+import { groupOperations } from '../groups/openapi.js';
+import { userMetaOperations } from '../user-meta/openapi.js';
 
 /** Every documented operation; a test fails when a route exists that is not listed here. */
 export function allOperations(): ApiOperation[] {
-  return [...coreOperations, ...sessionOperations, ...otpOperations, ...devOutboxOperations, ...apiKeyOperations];
+  return [...coreOperations, ...sessionOperations, ...otpOperations, ...devOutboxOperations, ...apiKeyOperations,
+    ...userOperations, ...addressOperations, ...groupOperations, ...userMetaOperations, ...tenantOperations, ...passcodeOperations];
 }

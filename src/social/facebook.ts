@@ -26,10 +26,9 @@ const GRAPH_TIMEOUT_MS = 10_000;
 export function createFacebookSignIn(settings: FacebookSettings): FacebookSignIn {
   const graph = async (path: string, params: Record<string, string>, bearer: string) => {
     const url = `${settings.graphUrl}${path}?${new URLSearchParams(params)}`;
-    let response: Response;
     try {
       // Tokens go in the Authorization header, not the query string that proxies tend to log.
-      response = await fetch(url, { headers: { authorization: `Bearer ${bearer}`, accept: 'application/json' }, signal: AbortSignal.timeout(GRAPH_TIMEOUT_MS) });
+      const response = await fetch(url, { headers: { authorization: `Bearer ${bearer}`, accept: 'application/json' }, signal: AbortSignal.timeout(GRAPH_TIMEOUT_MS) });
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
     } catch (error) {
       throw new ProviderUnavailableError('facebook', error);

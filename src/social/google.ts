@@ -71,9 +71,9 @@ export function createGoogleSignIn(settings: GoogleSettings): GoogleSignIn {
     try {
       ({ tokens: { id_token: idToken } } = await client.getToken({ code, redirect_uri: options.redirectUri, codeVerifier: options.codeVerifier }));
     } catch (error) {
-      const status = (error as { response?: { status?: number } }).response?.status;
-      // 400 invalid_grant / 401 invalid_client: the code is not redeemable (used, expired, foreign).
-      if (status !== undefined && status >= 400 && status < 500) throw new IdentityVerificationError('google', 'invalid', 'authorization_code');
+      // 400 (invalid_grant, redirect_uri_mismatch): the caller's code is not redeemable here. Anything
+      // else (401 invalid_client, 5xx, network) is a configuration or availability problem of ours.
+      if ((error as { response?: { status?: number } }).response?.status === 400) throw new IdentityVerificationError('google', 'invalid', 'authorization_code');
       throw new ProviderUnavailableError('google', error);
     }
     if (!idToken) throw new ProviderUnavailableError('google', new Error('the token response carries no id_token'));

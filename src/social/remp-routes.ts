@@ -8,12 +8,13 @@ import { input, parseBody } from '../http/body.js';
 import { tooManyRequests } from '../http/errors.js';
 import type { CredentialLimiter } from '../http/rate-limit.js';
 import { recordLoginAttempt } from '../login-attempts/service.js';
+import type { Logger } from '../logger.js';
 import type { ProviderHolder } from '../oidc/provider-holder.js';
 import { publicUserMetaObject } from '../user-meta/service.js';
 import { rempUser } from '../users/remp-presenter.js';
 import { issueRempUserToken } from '../users/session-routes.js';
 import { signInDisabled, socialApiError } from './api-errors.js';
-import type { IdentityProvider, VerifiedIdentity } from './identity.js';
+import { ProviderUnavailableError, type IdentityProvider, type VerifiedIdentity } from './identity.js';
 import type { NewCustomerProfile } from './account-linking.js';
 import type { SocialProviders } from './providers.js';
 import { appleTokenSignInInput, googleTokenSignInInput, rempSignInResponse } from './schemas.js';
@@ -22,6 +23,7 @@ import { signInWithProvider, socialLimitKey } from './sign-in.js';
 export interface SocialRouteDependencies {
   config: Config;
   orm: Orm;
+  logger: Logger;
   providers: ProviderHolder;
   social: SocialProviders;
   /** The limiter of token credentials (server.ts `limiters.token`), shared with the token-exchange grant. */
@@ -47,6 +49,11 @@ export async function signInOverHttp(
     const { customer } = await signInWithProvider({ orm: deps.orm, limiter: deps.limiter }, { provider: request.provider, verify: request.verify, attempt, profile: request.profile });
     return customer;
   } catch (error) {
+    if (error instanceof ProviderUnavailableError) {
+      // Only the cause's message: the libraries' error objects carry request bodies with codes and secrets.
+      const cause = error.cause instanceof Error ? error.cause.message.slice(0, 300) : String(error.cause);
+      deps.logger.warn({ provider: request.provider, cause, requestId: ctx.state.requestId }, 'identity provider unavailable');
+    }
     throw socialApiError(error);
   }
 }

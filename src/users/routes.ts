@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from 'koa';
 import { findCustomerByEmail, findCustomerById } from '../customers/service.js';
 import { findActiveDeviceToken } from '../devices/service.js';
-import { currentCaller, type Authenticator } from '../http/auth.js';
+import { currentCaller, insufficientScope, type Authenticator } from '../http/auth.js';
 import { input, parseBody } from '../http/body.js';
 import { ApiError } from '../http/errors.js';
 import type { CredentialLimiter } from '../http/rate-limit.js';
@@ -29,7 +29,6 @@ import {
 } from './schemas.js';
 import { anonymizeCustomer, checkEmail, confirmUser, createRempUser, DeleteProtectedError, listUsers, setEmailValidity, updateRempUser } from './service.js';
 import { issueRempUserToken, type SessionRouteDependencies } from './session-routes.js';
-import { insufficientScope } from '../http/auth.js';
 
 export interface UserRouteDependencies extends Pick<SessionRouteDependencies, 'config' | 'orm' | 'providers'> {
   auth: Authenticator;

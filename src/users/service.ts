@@ -186,9 +186,14 @@ export async function anonymizeCustomer(em: EntityManager, customerId: string): 
       anonymizedAt: now,
       updatedAt: now,
     } satisfies Partial<CustomerRow>);
-    for (const entity of [CustomerPhoneEntity, CustomerIdentityEntity, UserMetaEntity, AddressChangeRequestEntity, AddressEntity, UserGroupMemberEntity, AutologinTokenEntity, OtpChallengeEntity]) {
-      await tx.nativeDelete(entity, { customerId });
-    }
+    await tx.nativeDelete(CustomerPhoneEntity, { customerId });
+    await tx.nativeDelete(CustomerIdentityEntity, { customerId });
+    await tx.nativeDelete(UserMetaEntity, { customerId });
+    await tx.nativeDelete(AddressChangeRequestEntity, { customerId });
+    await tx.nativeDelete(AddressEntity, { customerId });
+    await tx.nativeDelete(UserGroupMemberEntity, { customerId });
+    await tx.nativeDelete(AutologinTokenEntity, { customerId });
+    await tx.nativeDelete(OtpChallengeEntity, { customerId });
     await tx.nativeUpdate(DeviceTokenEntity, { customerId, revokedAt: null }, { revokedAt: now });
     // The sign-in log is kept for security, but no longer points at the person.
     await tx.nativeUpdate(LoginAttemptEntity, { customerId }, { customerId: null });
@@ -198,7 +203,10 @@ export async function anonymizeCustomer(em: EntityManager, customerId: string): 
       'all',
       tx.getTransactionContext(),
     );
-    await tx.getConnection().execute(`delete from oidc_model where model = 'Session' and payload->>'accountId' = ?`, [customerId], 'run', tx.getTransactionContext());
+    // Sign-in sessions and the grants themselves go now; the caller then revokes what was issued under each grant.
+    await tx
+      .getConnection()
+      .execute(`delete from oidc_model where model in ('Session', 'Grant') and payload->>'accountId' = ?`, [customerId], 'run', tx.getTransactionContext());
     recordEvent(tx, { type: 'UserDeletedEvent', customerId, data: { user_id: customerId } });
     return { grantIds: grants.map((grant) => grant.id) };
   });

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { WebhookDeliveryEntity, type WebhookDeliveryRow } from './entities.js';
+import { OutboxEventEntity, WebhookDeliveryEntity, type WebhookDeliveryRow } from './entities.js';
 
 /** A delivery claimed by one instance, with the event it carries. */
 export interface ClaimedDelivery {
@@ -120,11 +120,17 @@ const statusFilter = {
   failed: { failedAt: { $ne: null } },
 } as const;
 
-/** Newest first, for the admin read endpoint. */
-export async function listDeliveries(em: EntityManager, filter: { status?: DeliveryStatus; eventId?: string; limit: number }): Promise<WebhookDeliveryRow[]> {
-  return em.find(
+/** Newest first, with each event's type, for the admin read endpoint. */
+export async function listDeliveries(
+  em: EntityManager,
+  filter: { status?: DeliveryStatus; eventId?: string; limit: number },
+): Promise<Array<{ delivery: WebhookDeliveryRow; eventType: string }>> {
+  const deliveries = await em.find(
     WebhookDeliveryEntity,
     { ...(filter.status ? statusFilter[filter.status] : {}), ...(filter.eventId ? { eventId: filter.eventId } : {}) },
     { orderBy: { createdAt: 'desc', id: 'asc' }, limit: filter.limit },
   );
+  const events = await em.find(OutboxEventEntity, { id: { $in: [...new Set(deliveries.map((delivery) => delivery.eventId))] } }, { fields: ['id', 'type'] });
+  const typeOf = new Map(events.map((event) => [event.id, event.type]));
+  return deliveries.map((delivery) => ({ delivery, eventType: typeOf.get(delivery.eventId) ?? 'unknown' }));
 }

@@ -39,6 +39,42 @@ describe('without social configuration', () => {
   });
 });
 
+describe('when the identity provider cannot be reached', () => {
+  let server: TestServer;
+  let app: { clientId: string; clientSecret?: string };
+  const closedPort = 'http://127.0.0.1:9';
+
+  beforeAll(async () => {
+    server = await startTestServer({
+      GOOGLE_CLIENT_IDS: 'web.apps.googleusercontent.com',
+      GOOGLE_CERTS_URL: `${closedPort}/oauth2/v1/certs`,
+      FACEBOOK_APP_ID: '42',
+      FACEBOOK_APP_SECRET: 'secret',
+      FACEBOOK_GRAPH_URL: closedPort,
+    });
+    app = await server.createClient({ name: 'exchange', grantTypes: [TOKEN_EXCHANGE], scope: 'openid email' });
+  });
+  afterAll(() => server?.stop());
+
+  it('answers 503 temporarily_unavailable at the grant, without counting it against the caller', async () => {
+    const response = await postForm(
+      `${server.url}/oauth/token`,
+      { grant_type: TOKEN_EXCHANGE, subject_token: 'EAAsome-token', subject_token_type: 'urn:ietf:params:oauth:token-type:access_token', subject_issuer: 'facebook' },
+      { basic: [app.clientId, app.clientSecret!] },
+    );
+    expect(response.status).toBe(503);
+    expect(response.body).toMatchObject({ error: 'temporarily_unavailable', error_description: expect.stringMatching(/Facebook could not be reached/) });
+    const [row] = await server.em().getConnection().execute(`select count(*) as n from login_attempt where method = 'facebook' and result = 'failure'`);
+    expect(Number(row!.n)).toBe(0);
+  });
+
+  it('answers 503 provider_unavailable at the REMP endpoint', async () => {
+    const response = await postForm(`${server.url}/api/v1/users/google-token-sign-in`, { id_token: 'eyJhbGciOiJSUzI1NiIsImtpZCI6IngifQ.e30.c2ln' });
+    expect(response.status).toBe(503);
+    expect(response.body).toMatchObject({ status: 'error', code: 'provider_unavailable' });
+  });
+});
+
 describe('social sign-in configuration', () => {
   const base = { NODE_ENV: 'test', GATEHOUSE_SECRET: TEST_SECRET, DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/db' };
   const load = (env: Record<string, string>) => loadConfig({ ...base, ...env });

@@ -9,6 +9,8 @@ import { Migration20261126050000Otp } from './Migration20261126050000Otp.js';
 import { Migration20261126080000UsersApi } from './Migration20261126080000UsersApi.js';
 import { Migration20261126090000Webhooks } from './Migration20261126090000Webhooks.js';
 import { Migration20261126091000SessionmProfiles } from './Migration20261126091000SessionmProfiles.js';
+import { Migration20261126100000Contacts } from './Migration20261126100000Contacts.js';
+import { Migration20261126110000AccessTokens } from './Migration20261126110000AccessTokens.js';
 
 /** Every committed migration, in order. Listed explicitly so they run the same from tsx, tests and Docker. */
 export const migrations: MigrationObject[] = [
@@ -22,4 +24,6 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261126080000UsersApi', class: Migration20261126080000UsersApi },
   { name: 'Migration20261126090000Webhooks', class: Migration20261126090000Webhooks },
   { name: 'Migration20261126091000SessionmProfiles', class: Migration20261126091000SessionmProfiles },
+  { name: 'Migration20261126100000Contacts', class: Migration20261126100000Contacts },
+  { name: 'Migration20261126110000AccessTokens', class: Migration20261126110000AccessTokens },
 ];

@@ -32,11 +32,12 @@ function invalidGrant(description: string) {
   return error;
 }
 
+/** How to verify the subject token, or undefined when that provider is not configured. */
 function verifierFor(providers: SocialProviders, provider: IdentityProvider, subjectToken: string, nonce: string | undefined): (() => Promise<VerifiedIdentity>) | undefined {
-  if (provider === 'google' && providers.google) return () => providers.google!.verifyIdToken(subjectToken, { nonce });
-  if (provider === 'apple' && providers.apple) return () => providers.apple!.verifyIdToken(subjectToken, { nonce });
-  if (provider === 'facebook' && providers.facebook) return () => providers.facebook!.verifyAccessToken(subjectToken);
-  return undefined;
+  const { google, apple, facebook } = providers;
+  if (provider === 'google') return google && (() => google.verifyIdToken(subjectToken, { nonce }));
+  if (provider === 'apple') return apple && (() => apple.verifyIdToken(subjectToken, { nonce }));
+  return facebook && (() => facebook.verifyAccessToken(subjectToken));
 }
 
 /**

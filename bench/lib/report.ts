@@ -1,0 +1,116 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { BaselineResult } from '../baselines/index.js';
+import type { ProfileSummary } from './cpu-profile.js';
+import type { LoadResult } from './load.js';
+import type { TargetCheck } from './targets.js';
+
+export interface Comparison {
+  label: string;
+  perSecond: number;
+  /** Gatehouse's requests/s divided by the comparison's operations/s; NaN when the baseline failed. */
+  ratio: number;
+}
+
+export interface ScenarioResult {
+  id: string;
+  title: string;
+  path: string;
+  load: LoadResult;
+  baseline?: Comparison;
+  ceiling?: Comparison;
+  notes: string[];
+  profile?: ProfileSummary;
+}
+
+export interface InstanceCheck {
+  check: string;
+  passed: boolean;
+  detail: string;
+}
+
+export interface BenchReport {
+  startedAt: string;
+  finishedAt: string;
+  machine: { cpus: number; node: string; loadAverage: number[] };
+  settings: Record<string, unknown>;
+  scenarios: ScenarioResult[];
+  baselines: BaselineResult[];
+  targets: TargetCheck[];
+  instanceChecks?: InstanceCheck[];
+}
+
+const integer = (value: number) => Math.round(value).toLocaleString('en-US');
+const milliseconds = (value: number) => (value >= 100 ? value.toFixed(0) : value.toFixed(1));
+const percent = (ratio: number) => (Number.isFinite(ratio) ? `${Math.round(ratio * 100)}%` : 'n/a');
+
+function table(headers: string[], rows: string[][], rightAligned: Set<number>): string {
+  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells.map((cell, column) => (rightAligned.has(column) ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join('  ').trimEnd();
+  return [line(headers), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
+}
+
+export function formatScenarios(results: ScenarioResult[]): string {
+  const rows = results.map((result) => [
+    `(${result.id}) ${result.title}`,
+    integer(result.load.requestsPerSecond),
+    milliseconds(result.load.latencyP50Ms),
+    milliseconds(result.load.latencyP99Ms),
+    String(result.load.non2xx),
+    String(result.load.errors),
+    result.load.peakRssMb === undefined ? '-' : String(result.load.peakRssMb),
+    result.baseline ? `${result.baseline.label} ${integer(result.baseline.perSecond)}/s` : 'none defined',
+    result.baseline ? percent(result.baseline.ratio) : '-',
+  ]);
+  const main = table(
+    ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'RSS MB', 'baseline', 'ratio'],
+    rows,
+    new Set([1, 2, 3, 4, 5, 6, 8]),
+  );
+  const extras = results.flatMap((result) => [
+    ...(result.ceiling ? [`  (${result.id}) ceiling: ${result.ceiling.label} ${integer(result.ceiling.perSecond)}/s -> ${percent(result.ceiling.ratio)} of it`] : []),
+    ...result.notes.map((note) => `  (${result.id}) ${note}`),
+    ...(Object.keys(result.load.statusCodes).some((code) => !code.startsWith('2'))
+      ? [`  (${result.id}) status codes: ${Object.entries(result.load.statusCodes).map(([code, count]) => `${code}x${count}`).join(' ')}`]
+      : []),
+  ]);
+  return [main, ...(extras.length ? ['', ...extras] : [])].join('\n');
+}
+
+export function formatBaselines(baselines: BaselineResult[]): string {
+  if (!baselines.length) return '(baselines skipped)';
+  return table(
+    ['baseline', 'ops/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'RSS MB'],
+    baselines.map((baseline) => [
+      `${baseline.key} (${baseline.label})`,
+      integer(baseline.perSecond),
+      baseline.latencyP50Ms === undefined ? '-' : milliseconds(baseline.latencyP50Ms),
+      baseline.latencyP99Ms === undefined ? '-' : milliseconds(baseline.latencyP99Ms),
+      baseline.non2xx === undefined ? '-' : String(baseline.non2xx),
+      baseline.errors === undefined ? '-' : String(baseline.errors),
+      baseline.peakRssMb === undefined ? '-' : String(baseline.peakRssMb),
+    ]),
+    new Set([1, 2, 3, 4, 5, 6]),
+  );
+}
+
+export function formatTargets(checks: TargetCheck[]): string {
+  return table(
+    ['target', 'actual', 'result'],
+    checks.map((check) => [check.target, check.actual, check.met === undefined ? 'not measured' : check.met ? 'MET' : 'NOT MET']),
+    new Set([1]),
+  );
+}
+
+export function formatInstanceChecks(checks: InstanceCheck[]): string {
+  return checks.map((check) => `${check.passed ? 'PASS' : 'FAIL'}  ${check.check}\n      ${check.detail}`).join('\n');
+}
+
+/** bench/results/<timestamp>.json (git-ignored, except the directory's .gitkeep). */
+export function writeReport(resultsDir: string, report: BenchReport): string {
+  mkdirSync(resultsDir, { recursive: true });
+  const file = path.join(resultsDir, `${report.startedAt.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  return file;
+}
