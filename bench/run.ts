@@ -13,7 +13,8 @@ import path from 'node:path';
 import { Baselines, type BaselineResult } from './baselines/index.js';
 import { runInstanceChecks } from './instances.js';
 import { REPO_ROOT, startTypeScript, waitUntilServing, type NodeProcess } from './lib/child-process.js';
-import { formatProfile, summarizeCpuProfile } from './lib/cpu-profile.js';
+import { formatProfile, monotonicMicros, summarizeCpuProfile } from './lib/cpu-profile.js';
+import { DatabaseCounters, type DatabaseActivity } from './lib/database-activity.js';
 import { passwordGrant, seedFixtures } from './lib/fixtures.js';
 import { startGatehouseProcess, type GatehouseProcess } from './lib/gatehouse-process.js';
 import { expectOk, freePort, requestJson } from './lib/http.js';
@@ -126,6 +127,8 @@ try {
   });
   cleanups.push(() => baselines.stop());
 
+  const counters = await DatabaseCounters.connect(database.url);
+  cleanups.push(() => counters.close());
   const results: ScenarioResult[] = [];
   for (const scenario of SCENARIOS.filter((candidate) => options.scenarios.includes(candidate.id))) {
     const profileName = options.cpuProfile ? `gatehouse-${scenario.id}` : undefined;
@@ -135,15 +138,28 @@ try {
     }
     const prepared = await scenario.prepare(environment);
     const target = proxy ? proxy.url : servers[0]!.url;
+    let measuredFrom = 0;
+    let countersBefore: Promise<DatabaseActivity> | undefined;
     const load = await measureLoad(
       { url: target, connections: options.connections, requests: prepared.requests },
       { warmupSeconds: options.warmupSeconds, durationSeconds: options.durationSeconds },
-      { serverPids: servers.map((server) => server.pid) },
+      {
+        serverPids: servers.map((server) => server.pid),
+        onMeasureStart: () => {
+          measuredFrom = monotonicMicros();
+          countersBefore = counters.read();
+        },
+      },
     );
-    const result: ScenarioResult = { id: scenario.id, title: scenario.title, path: prepared.endpoint, load, notes: prepared.notes ?? [] };
+    const measuredTo = monotonicMicros();
+    // Backends publish their statistics at most once a second.
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    const database = DatabaseCounters.perRequest(await countersBefore!, await counters.read(), load.total2xx + load.non2xx);
+    const result: ScenarioResult = { id: scenario.id, title: scenario.title, path: prepared.endpoint, load, database, notes: prepared.notes ?? [] };
     if (profileName) {
       await servers[0]!.stop();
-      result.profile = summarizeCpuProfile(path.join(RESULTS_DIR, `${profileStamp}-${profileName}.cpuprofile.json`));
+      const file = path.join(RESULTS_DIR, `${profileStamp}-${profileName}.cpuprofile.json`);
+      result.profile = summarizeCpuProfile(file, 20, { fromMicros: measuredFrom, toMicros: measuredTo });
       await launch(0);
     }
     if (options.baselines && scenario.baseline) {

@@ -23,6 +23,8 @@ import { createTokenRoutes } from './oidc/token-routes.js';
 import type { GrantDependencies } from './oidc/grants/context.js';
 import { createSessionRoutes } from './users/session-routes.js';
 import { createUserRoutes } from './users/routes.js';
+import { createSessionmRoutes } from './sessionm/routes.js';
+import { createWebhookAdminRoutes } from './webhooks/routes.js';
 import { createAddressRoutes } from './addresses/routes.js';
 import { createGroupRoutes } from './groups/routes.js';
 import { createUserMetaRoutes } from './user-meta/routes.js';
@@ -127,6 +129,8 @@ export function buildApp(deps: AppDependencies): GatehouseApp {
     createAddressRoutes(deps),
     createGroupRoutes(deps),
     createUserMetaRoutes(deps),
+    createSessionmRoutes({ orm: deps.orm, logger: deps.logger, auth: deps.auth, apiKeys: deps.apiKeys }),
+    createWebhookAdminRoutes({ orm: deps.orm, auth: deps.auth }),
     createDeviceRoutes(deps),
     createAutologinRoutes({ ...deps, tokenLimiter: deps.limiters.token }),
     createOtpRoutes({ config: deps.config, orm: deps.orm, notifier: deps.notifier }),

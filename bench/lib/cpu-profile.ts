@@ -6,6 +6,7 @@ interface CpuProfileNode {
 }
 
 interface CpuProfile {
+  startTime: number;
   nodes: CpuProfileNode[];
   samples: number[];
   timeDeltas: number[];
@@ -20,6 +21,8 @@ export interface ProfileEntry {
 
 export interface ProfileSummary {
   file: string;
+  /** Only samples inside this window (monotonic clock, microseconds) were counted. */
+  window?: { fromMicros: number; toMicros: number };
   sampledMs: number;
   idlePercent: number;
   functions: ProfileEntry[];
@@ -46,15 +49,22 @@ function location(frame: CpuProfileNode['callFrame']): string {
   return ` ${short}:${frame.lineNumber + 1}`;
 }
 
+/** The clock V8 stamps profiles with (CLOCK_MONOTONIC on Linux, like process.hrtime), in microseconds. */
+export const monotonicMicros = () => Number(process.hrtime.bigint() / 1000n);
+
 /**
  * Self time per function and per area of a V8 .cpuprofile (node --cpu-prof). Main thread only:
- * work on the libuv pool (WebCrypto RSA signing in jose, argon2) shows up as idle here.
+ * work on the libuv pool (WebCrypto RSA signing in jose, argon2) shows up as idle here. With a
+ * window (from `monotonicMicros()` in any process on the machine), start-up and warm-up are left out.
  */
-export function summarizeCpuProfile(file: string, top = 15): ProfileSummary {
+export function summarizeCpuProfile(file: string, top = 15, window?: { fromMicros: number; toMicros: number }): ProfileSummary {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
   const selfMicros = new Map<number, number>();
+  let timestamp = profile.startTime;
   for (let index = 0; index < profile.samples.length; index += 1) {
+    timestamp += profile.timeDeltas[index] ?? 0;
+    if (window && (timestamp < window.fromMicros || timestamp > window.toMicros)) continue;
     // timeDeltas[i] is the time since the previous sample: charge it to that previous sample.
     const delta = profile.timeDeltas[index + 1] ?? 0;
     const id = profile.samples[index]!;
@@ -84,6 +94,7 @@ export function summarizeCpuProfile(file: string, top = 15): ProfileSummary {
       .map(([name, micros]) => ({ name, selfMs: Math.round(micros / 1000), busyPercent: Math.round((micros / busy) * 1000) / 10 }));
   return {
     file,
+    window,
     sampledMs: Math.round(total / 1000),
     idlePercent: Math.round((idle / Math.max(1, total)) * 1000) / 10,
     functions: entries(byFunction, top),
@@ -92,7 +103,8 @@ export function summarizeCpuProfile(file: string, top = 15): ProfileSummary {
 }
 
 export function formatProfile(summary: ProfileSummary): string {
-  const lines = [`${summary.file}: ${summary.sampledMs} ms sampled, main thread idle ${summary.idlePercent}%`, '  self time by area (% of busy):'];
+  const scope = summary.window ? 'measured window' : 'whole process';
+  const lines = [`${summary.file}: ${summary.sampledMs} ms sampled (${scope}), main thread idle ${summary.idlePercent}%`, '  self time by area (% of busy):'];
   for (const area of summary.areas) lines.push(`    ${String(area.busyPercent).padStart(5)}%  ${area.name}`);
   lines.push('  top functions by self time (% of busy):');
   for (const entry of summary.functions) lines.push(`    ${String(entry.busyPercent).padStart(5)}%  ${entry.name}`);

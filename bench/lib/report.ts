@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BaselineResult } from '../baselines/index.js';
 import type { ProfileSummary } from './cpu-profile.js';
+import type { DatabaseActivity } from './database-activity.js';
 import type { LoadResult } from './load.js';
 import type { TargetCheck } from './targets.js';
 
@@ -17,6 +18,8 @@ export interface ScenarioResult {
   title: string;
   path: string;
   load: LoadResult;
+  /** PostgreSQL work per request during the measurement. */
+  database?: DatabaseActivity;
   baseline?: Comparison;
   ceiling?: Comparison;
   notes: string[];
@@ -70,6 +73,12 @@ export function formatScenarios(results: ScenarioResult[]): string {
   );
   const extras = results.flatMap((result) => [
     ...(result.ceiling ? [`  (${result.id}) ceiling: ${result.ceiling.label} ${integer(result.ceiling.perSecond)}/s -> ${percent(result.ceiling.ratio)} of it`] : []),
+    ...(result.database
+      ? [
+          `  (${result.id}) database per request: ${result.database.transactions} transactions, ${result.database.rowsRead} rows read, ` +
+            `${result.database.rowsInserted} inserted, ${result.database.rowsUpdated} updated, ${result.database.rowsDeleted} deleted`,
+        ]
+      : []),
     ...result.notes.map((note) => `  (${result.id}) ${note}`),
     ...(Object.keys(result.load.statusCodes).some((code) => !code.startsWith('2'))
       ? [`  (${result.id}) status codes: ${Object.entries(result.load.statusCodes).map(([code, count]) => `${code}x${count}`).join(' ')}`]

@@ -13,6 +13,7 @@ import { ensureSigningKeys, rotateSigningKeys } from '../keys/service.js';
 import type { Config } from '../config.js';
 import { listTenants, setTenantStatus } from '../tenants/service.js';
 import { purgeExpiredPasscodes } from '../passcodes/service.js';
+import { runRetentionCleanup } from '../retention/service.js';
 import { createGroup } from '../groups/service.js';
 import { createGroupInput } from '../groups/schemas.js';
 
@@ -165,6 +166,19 @@ const commands: Record<string, { usage: string; run: Command }> = {
       const { name } = createGroupInput.parse({ name: args.join(' ') });
       const group = await createGroup(em(orm), name);
       print({ id: group.id, name: group.name });
+    },
+  },
+  cleanup: {
+    usage: 'cleanup   (deletes data past its retention: RETENTION_LOGIN_ATTEMPTS_DAYS, RETENTION_OUTBOX_DAYS, RETENTION_CHANGE_LOGS_DAYS; expired tokens)',
+    async run({ orm, config }) {
+      print(await runRetentionCleanup(em(orm), config.retention));
+    },
+  },
+  'webhooks:secret': {
+    usage: 'webhooks:secret   (the key receivers verify X-Gatehouse-Signature with: WEBHOOK_SECRET, or the one derived from GATEHOUSE_SECRET)',
+    async run({ config }) {
+      print(config.webhooks.secret);
+      process.stderr.write('Keep it secret: it proves webhook requests come from Gatehouse.\n');
     },
   },
   'keys:rotate': {

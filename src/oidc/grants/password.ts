@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { errors } from 'oidc-provider';
+import { authenticateWithCredentialToken } from '../../access-tokens/authentication.js';
 import { authenticateWithPassword } from '../../customers/service.js';
 import { recordLoginAttempt } from '../../login-attempts/service.js';
 import { attemptContext, enforceLimit, param, requireParam, respondWithCustomerTokens, type GrantDefinition } from './context.js';
@@ -18,7 +19,10 @@ export const passwordGrant: GrantDefinition = {
     await enforceLimit(ctx, deps.limiters.password, identifier, deps, 'password');
 
     const em = deps.orm.em.fork() as EntityManager;
-    const customer = await authenticateWithPassword(em, identifier, password);
+    // Else the identifier + pass code of an Effective CRM.COM access token (src/access-tokens/).
+    // Every failure runs both checks (one argon2 verification each), so it costs the same
+    // whichever credential was unknown, wrong or not yet effective, and gives the same error.
+    const customer = (await authenticateWithPassword(em, identifier, password)) ?? (await authenticateWithCredentialToken(em, identifier, password));
     if (!customer) {
       await deps.limiters.password.recordFailure(identifier, ctx.ip);
       await recordLoginAttempt(em, { method: 'password', result: 'failure', ...attemptContext(ctx) });
