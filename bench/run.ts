@@ -81,6 +81,7 @@ try {
       secret,
       dataDir,
       extraEnv: options.serverEnv,
+      serverDir: options.serverDir,
       // Named *.json so bench/results' ignore rule covers them; Chrome DevTools loads them as profiles.
       cpuProfile: profileName ? { dir: RESULTS_DIR, name: `${profileStamp}-${profileName}.cpuprofile.json` } : undefined,
     });
@@ -124,6 +125,7 @@ try {
     durationSeconds: options.durationSeconds,
     gatehouse: { issuer, audience: `${issuer}/api`, jwks },
     userAccessToken: customer.access_token,
+    accessTokenAlg: options.serverEnv.ACCESS_TOKEN_ALG === 'ES256' ? 'ES256' : 'RS256',
   });
   cleanups.push(() => baselines.stop());
 

@@ -22,6 +22,7 @@ import type { ProviderHolder } from './oidc/provider-holder.js';
 import { createTokenRoutes } from './oidc/token-routes.js';
 import type { GrantDependencies } from './oidc/grants/context.js';
 import { createSessionRoutes } from './users/session-routes.js';
+import { createLoginAttemptRoutes } from './login-attempts/routes.js';
 import { createUserRoutes } from './users/routes.js';
 import { createSessionmRoutes } from './sessionm/routes.js';
 import { createWebhookAdminRoutes } from './webhooks/routes.js';
@@ -125,6 +126,7 @@ export function buildApp(deps: AppDependencies): GatehouseApp {
     createTenantRoutes({ config: deps.config, orm: deps.orm, verifyAccessToken: deps.verifyAccessToken, provider: () => deps.providers.current }),
     createPasscodeRoutes({ config: deps.config, orm: deps.orm, verifyAccessToken: deps.verifyAccessToken }),
     createSessionRoutes(deps),
+    createLoginAttemptRoutes(deps),
     createUserRoutes(deps),
     createAddressRoutes(deps),
     createGroupRoutes(deps),

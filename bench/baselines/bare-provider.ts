@@ -5,7 +5,7 @@
  * adds (PostgreSQL adapter, Koa middleware, custom grants, metrics). Run as a child process by
  * bench/run.ts; the parent asks it over IPC for refresh tokens to redeem.
  *
- * Environment: PORT, ISSUER, AUDIENCE, CLIENT_ID, CLIENT_SECRET.
+ * Environment: PORT, ISSUER, AUDIENCE, CLIENT_ID, CLIENT_SECRET, ACCESS_TOKEN_ALG (RS256 | ES256).
  */
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import Provider, { type Configuration } from 'oidc-provider';
@@ -23,8 +23,11 @@ const clientId = env('CLIENT_ID');
 const SCOPES = ['openid', 'profile', 'email', 'offline_access', 'users:read'];
 const RESOURCE_SCOPE = 'openid profile email users:read';
 
-const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: 'bench', use: 'sig', alg: 'RS256' };
+// The access-token algorithm Gatehouse is configured with (ACCESS_TOKEN_ALG), with the key size
+// src/keys/service.ts generates.
+const alg = process.env.ACCESS_TOKEN_ALG === 'ES256' ? 'ES256' : 'RS256';
+const { privateKey } = alg === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('rsa', { modulusLength: 2048 });
+const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: 'bench', use: 'sig', alg };
 
 const configuration: Configuration = {
   clients: [
@@ -62,7 +65,7 @@ const configuration: Configuration = {
         audience,
         accessTokenTTL: 3600,
         accessTokenFormat: 'jwt',
-        jwt: { sign: { alg: 'RS256' } },
+        jwt: { sign: { alg } },
       }),
     },
   },

@@ -41,6 +41,8 @@ export interface BaselineSettings {
   gatehouse: { issuer: string; audience: string; jwks: unknown };
   /** A Gatehouse customer access token (the one scenario (d) presents). */
   userAccessToken: string;
+  /** Gatehouse's ACCESS_TOKEN_ALG: the bare provider and the signing ceiling use the same. */
+  accessTokenAlg: 'RS256' | 'ES256';
 }
 
 /** Measures each baseline once, on first request, starting its child process only when needed. */
@@ -108,7 +110,7 @@ export class Baselines {
         };
       }
       case 'jose-sign': {
-        const sign = await measureJoseSign(this.settings.durationSeconds, connections);
+        const sign = await measureJoseSign(this.settings.durationSeconds, connections, this.settings.accessTokenAlg);
         return { key, label: `raw jose ${sign.alg} signs (in-process)`, perSecond: sign.signsPerSecond };
       }
     }
@@ -121,7 +123,7 @@ export class Baselines {
     const client = { clientId: 'bench', clientSecret: randomBytes(32).toString('base64url') };
     const child = startTypeScript('bare oidc-provider', 'bench/baselines/bare-provider.ts', {
       ipc: true,
-      env: { PORT: String(port), ISSUER: url, AUDIENCE: `${url}/api`, CLIENT_ID: client.clientId, CLIENT_SECRET: client.clientSecret, NODE_ENV: 'production' },
+      env: { PORT: String(port), ISSUER: url, AUDIENCE: `${url}/api`, CLIENT_ID: client.clientId, CLIENT_SECRET: client.clientSecret, ACCESS_TOKEN_ALG: this.settings.accessTokenAlg, NODE_ENV: 'production' },
     });
     await waitUntilServing(child, `${url}/.well-known/openid-configuration`);
     this.bareProvider = { process: child, url, client };

@@ -3,13 +3,13 @@ import { CompactSign } from 'jose';
 import { closedLoop } from '../lib/closed-loop.js';
 
 /**
- * Ceiling for (a): RS256 signatures per second with jose, the way oidc-provider signs a JWT access
- * token (CompactSign over a 2048-bit RSA KeyObject, as src/keys/service.ts generates), with
+ * Ceiling for (a): signatures per second with jose, the way oidc-provider signs a JWT access token
+ * (CompactSign over a KeyObject: 2048-bit RSA or P-256, as src/keys/service.ts generates), with
  * `inFlight` signatures outstanding as the connections would keep them. Every token issued costs
  * at least one of these; nothing else is done.
  */
-export async function measureJoseSign(seconds: number, inFlight: number, alg: 'RS256' = 'RS256') {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+export async function measureJoseSign(seconds: number, inFlight: number, alg: 'RS256' | 'ES256' = 'RS256') {
+  const { privateKey } = alg === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('rsa', { modulusLength: 2048 });
   const encoder = new TextEncoder();
   const sign = () => {
     const now = Math.floor(Date.now() / 1000);

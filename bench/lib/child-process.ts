@@ -25,10 +25,11 @@ export interface NodeProcess {
 export function startTypeScript(
   name: string,
   script: string,
-  options: { env?: Record<string, string>; nodeArgs?: string[]; args?: string[]; ipc?: boolean } = {},
+  options: { env?: Record<string, string>; nodeArgs?: string[]; args?: string[]; ipc?: boolean; cwd?: string } = {},
 ): NodeProcess {
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', path.resolve(REPO_ROOT, script), ...(options.args ?? [])], {
-    cwd: REPO_ROOT,
+  const cwd = options.cwd ?? REPO_ROOT;
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', path.resolve(cwd, script), ...(options.args ?? [])], {
+    cwd,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe', ...(options.ipc ? (['ipc'] as const) : [])],
   });

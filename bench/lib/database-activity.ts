@@ -20,6 +20,7 @@ export class DatabaseCounters {
 
   static async connect(databaseUrl: string): Promise<DatabaseCounters> {
     const client = new pg.Client({ connectionString: databaseUrl });
+    client.on('error', () => {}); // the cluster stopping at the end is not an error here
     await client.connect();
     return new DatabaseCounters(client);
   }

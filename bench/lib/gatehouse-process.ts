@@ -13,6 +13,8 @@ export interface GatehouseLaunch {
   secret: string;
   dataDir: string;
   extraEnv?: Record<string, string>;
+  /** Another checkout to run `src/main.ts` from (default: this one). */
+  serverDir?: string;
   /** Write a V8 CPU profile (`--cpu-prof`) into this directory when the process exits. */
   cpuProfile?: { dir: string; name: string };
 }
@@ -36,6 +38,7 @@ const GENEROUS_LIMITS = {
 export async function startGatehouseProcess(launch: GatehouseLaunch): Promise<GatehouseProcess> {
   const nodeArgs = launch.cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${launch.cpuProfile.dir}`, `--cpu-prof-name=${launch.cpuProfile.name}`] : [];
   const handle = startTypeScript(launch.name, 'src/main.ts', {
+    cwd: launch.serverDir,
     nodeArgs,
     env: {
       NODE_ENV: 'production',

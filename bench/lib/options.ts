@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 export const SCENARIO_IDS = ['a', 'b', 'c', 'd', 'e', 'e2', 'f'] as const;
@@ -17,6 +18,8 @@ export interface BenchOptions {
   cpuProfile: boolean;
   /** Extra Gatehouse environment (`--env DATABASE_POOL_MAX=20`), for trying a setting without editing code. */
   serverEnv: Record<string, string>;
+  /** Run the server from another checkout (a branch's worktree) for an A/B comparison. */
+  serverDir?: string;
 }
 
 const USAGE = `npm run bench -- [options]
@@ -28,7 +31,8 @@ const USAGE = `npm run bench -- [options]
   --scenarios a,b,...   subset of ${SCENARIO_IDS.join(',')}
   --skip-baselines      only measure Gatehouse
   --cpu-prof            write and summarise a CPU profile of the server for each scenario
-  --env KEY=VALUE       extra Gatehouse environment (repeatable)`;
+  --env KEY=VALUE       extra Gatehouse environment (repeatable)
+  --server-dir DIR      run src/main.ts of another checkout (with its own node_modules), e.g. a branch to compare`;
 
 export function parseBenchOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
@@ -43,6 +47,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
       'skip-baselines': { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
       env: { type: 'string', multiple: true },
+      'server-dir': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -78,5 +83,6 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     baselines: !values['skip-baselines'],
     cpuProfile: values['cpu-prof'],
     serverEnv,
+    serverDir: values['server-dir'] ? path.resolve(values['server-dir']) : undefined,
   };
 }

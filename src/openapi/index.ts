@@ -2,6 +2,7 @@ import { passcodeOperations } from '../passcodes/openapi.js';
 import { tenantOperations } from '../tenants/openapi.js';
 import { sessionOperations } from '../users/openapi.js';
 import { coreOperations } from './core-operations.js';
+import { loginAttemptOperations } from '../login-attempts/openapi.js';
 import type { ApiOperation } from './operation.js';
 import { apiKeyOperations } from '../api-keys/openapi.js';
 import { otpOperations } from '../otp/openapi.js';
@@ -16,7 +17,7 @@ import { webhookOperations } from '../webhooks/openapi.js';
 
 /** Every documented operation; a test fails when a route exists that is not listed here. */
 export function allOperations(): ApiOperation[] {
-  return [...coreOperations, ...sessionOperations, ...otpOperations, ...devOutboxOperations, ...apiKeyOperations,
+  return [...coreOperations, ...loginAttemptOperations, ...sessionOperations, ...otpOperations, ...devOutboxOperations, ...apiKeyOperations,
     ...userOperations, ...addressOperations, ...groupOperations, ...userMetaOperations, ...tenantOperations, ...passcodeOperations,
     ...sessionmOperations, ...webhookOperations,
     ...socialOperations];

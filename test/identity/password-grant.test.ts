@@ -103,3 +103,23 @@ describe('password grant', () => {
     expect(status).toBe(429);
   });
 });
+
+describe('login attempts for admins', () => {
+  it('lists a customer’s attempts to a users:admin client and refuses other callers', async () => {
+    const admin = await server.createClient({ name: 'admin', grantTypes: ['client_credentials'], scope: 'users:admin users:read' });
+    const token = async (scope: string) =>
+      (await postForm(`${server.url}/oauth/token`, { grant_type: 'client_credentials', scope }, { basic: [admin.clientId, admin.clientSecret!] })).body.access_token;
+    const adminToken = await token('users:admin');
+    const response = await fetch(`${server.url}/api/v1/admin/login-attempts?customer_id=${user.id}&limit=5`, { headers: { authorization: `Bearer ${adminToken}` } });
+    expect(response.status).toBe(200);
+    const body = await response.json();
+    expect(body.login_attempts.length).toBeGreaterThan(0);
+    expect(body.login_attempts.every((attempt: { customer_id: string }) => attempt.customer_id === user.id)).toBe(true);
+    expect(body.login_attempts[0]).toMatchObject({ method: 'password', result: 'success', ip: expect.any(String) });
+
+    const readOnly = await fetch(`${server.url}/api/v1/admin/login-attempts`, { headers: { authorization: `Bearer ${await token('users:read')}` } });
+    expect(readOnly.status).toBe(403);
+    const bad = await fetch(`${server.url}/api/v1/admin/login-attempts?limit=9999`, { headers: { authorization: `Bearer ${adminToken}` } });
+    expect(bad.status).toBe(400);
+  });
+});
