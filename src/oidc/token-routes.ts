@@ -6,7 +6,7 @@ import type { Orm } from '../db/orm.js';
 import { customerClaims, findCustomerById } from '../customers/service.js';
 import { ApiError } from '../http/errors.js';
 import { isAccessTokenRevoked, looksLikeJwt, revokeAccessToken, type AccessTokenClaims, type VerifyAccessToken } from './access-tokens.js';
-import { authenticateClient } from './client-auth.js';
+import { authenticateClient, type AuthenticatedClient } from './client-auth.js';
 import { OIDC_ROUTES } from './provider.js';
 
 const CLAIMS_BY_SCOPE: Record<string, string[]> = {
@@ -71,14 +71,19 @@ export function createTokenRoutes(deps: { orm: Orm; verifyAccessToken: VerifyAcc
   router.get(OIDC_ROUTES.userinfo, userinfo);
   router.post(OIDC_ROUTES.userinfo, formBody, userinfo);
 
-  router.post(OIDC_ROUTES.introspection, formBody, async (ctx, next) => {
-    const body = (ctx.request.body ?? {}) as Record<string, unknown>;
-    if (typeof body.token !== 'string' || !looksLikeJwt(body.token)) {
-      handBodyToProvider(ctx);
-      return next();
-    }
-    const client = await authenticateClient(deps.orm, ctx, body);
-    const claims = await verifyActive(body.token);
+  /** Runs `handler` for a JWT `token` parameter; anything else goes to the provider untouched. */
+  const forJwtToken =
+    (handler: (ctx: Context, token: string, client: AuthenticatedClient) => Promise<void>) => async (ctx: Context, next: Next) => {
+      const body = (ctx.request.body ?? {}) as Record<string, unknown>;
+      if (typeof body.token !== 'string' || !looksLikeJwt(body.token)) {
+        handBodyToProvider(ctx);
+        return next();
+      }
+      await handler(ctx, body.token, await authenticateClient(deps.orm, ctx, body));
+    };
+
+  router.post(OIDC_ROUTES.introspection, formBody, forJwtToken(async (ctx, token, client) => {
+    const claims = await verifyActive(token);
     ctx.set('Cache-Control', 'no-store');
     // RFC 7662 §2.2: anything the caller may not see is simply inactive.
     if (!claims || (client.isPublic && claims.client_id !== client.clientId)) {
@@ -97,16 +102,10 @@ export function createTokenRoutes(deps: { orm: Orm; verifyAccessToken: VerifyAcc
       iat: claims.iat,
       jti: claims.jti,
     };
-  });
+  }));
 
-  router.post(OIDC_ROUTES.revocation, formBody, async (ctx, next) => {
-    const body = (ctx.request.body ?? {}) as Record<string, unknown>;
-    if (typeof body.token !== 'string' || !looksLikeJwt(body.token)) {
-      handBodyToProvider(ctx);
-      return next();
-    }
-    const client = await authenticateClient(deps.orm, ctx, body);
-    const claims = await verifyActive(body.token);
+  router.post(OIDC_ROUTES.revocation, formBody, forJwtToken(async (ctx, token, client) => {
+    const claims = await verifyActive(token);
     if (claims) {
       if (claims.client_id !== client.clientId) {
         throw new ApiError(400, 'invalid_request', 'client is not authorized to revoke the presented token');
@@ -116,7 +115,7 @@ export function createTokenRoutes(deps: { orm: Orm; verifyAccessToken: VerifyAcc
     // RFC 7009 §2.2: invalid or unknown tokens also get 200.
     ctx.status = 200;
     ctx.body = '';
-  });
+  }));
 
   return router;
 }

@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyWebhookSignature } from '../../src/webhooks/signature.js';
 import { clientToken } from '../http/support.js';
+import { runCli } from '../support/cli.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { sessionm, setUpIntegration, signupExample, usersPath, type SessionmIntegration } from '../sessionm/support.js';
 import { forCustomer, startReceiver, waitUntil, type ReceivedWebhook, type WebhookReceiver } from './support.js';
@@ -126,10 +127,19 @@ describe('webhook delivery', () => {
     const listed = await fetch(`${server.url}/api/v1/admin/webhooks/deliveries?status=failed`, { headers: { authorization: `Bearer ${admin.accessToken}` } });
     expect(listed.status).toBe(200);
     const { deliveries } = (await listed.json()) as { deliveries: any[] };
-    expect(deliveries.filter((each) => rows.some((row) => row.id === each.id))).toHaveLength(2);
-    expect(deliveries[0]).toMatchObject({ status: 'failed', attempts: MAX_ATTEMPTS, last_status: 503, last_error: 'HTTP 503', url: receiver.url, next_attempt_at: null });
+    const ours = deliveries.filter((each) => rows.some((row) => row.id === each.id));
+    expect(ours.map((each) => each.event_type).sort()).toEqual(['NewUserEvent', 'UserRegisteredEvent']);
+    for (const each of ours) {
+      expect(each).toMatchObject({ status: 'failed', attempts: MAX_ATTEMPTS, last_status: 503, last_error: 'HTTP 503', url: receiver.url, next_attempt_at: null });
+    }
 
     const reader = await clientToken(server, 'users:read');
     expect((await fetch(`${server.url}/api/v1/admin/webhooks/deliveries`, { headers: { authorization: `Bearer ${reader.accessToken}` } })).status).toBe(403);
+  });
+
+  it('prints the signing secret for receivers with `npm run cli -- webhooks:secret`', async () => {
+    const printed = await runCli(['webhooks:secret'], server.env);
+    expect(printed.code).toBe(0);
+    expect(printed.stdout.trim()).toBe(SECRET);
   });
 });
