@@ -73,6 +73,9 @@ try {
 
   const servers: GatehouseProcess[] = [];
   const launch = async (index: number, profileName?: string) => {
+    // A restart (--cpu-prof) takes a new port: the old one may have been taken meanwhile. The
+    // issuer stays, so tokens issued before the restart remain valid.
+    if (servers[index]) ports[index] = await freePort();
     const server = await startGatehouseProcess({
       name: `gatehouse-${String.fromCharCode(97 + index)}`,
       port: ports[index]!,
@@ -136,7 +139,7 @@ try {
     const profileName = options.cpuProfile ? `gatehouse-${scenario.id}` : undefined;
     if (profileName) {
       await servers[0]!.stop();
-      await launch(0, profileName);
+      environment.setupUrl = (await launch(0, profileName)).url;
     }
     const prepared = await scenario.prepare(environment);
     const target = proxy ? proxy.url : servers[0]!.url;
@@ -162,7 +165,6 @@ try {
       await servers[0]!.stop();
       const file = path.join(RESULTS_DIR, `${profileStamp}-${profileName}.cpuprofile.json`);
       result.profile = summarizeCpuProfile(file, 20, { fromMicros: measuredFrom, toMicros: measuredTo });
-      await launch(0);
     }
     if (options.baselines && scenario.baseline) {
       const baseline = await baselines.get(scenario.baseline);

@@ -43,6 +43,9 @@ import { createSocialRempRoutes } from './social/remp-routes.js';
 import path from 'node:path';
 import { allOperations } from './openapi/index.js';
 import { createOpenApiRoutes } from './openapi/routes.js';
+import { createSelfServiceContactRoutes } from './contacts/self-service-routes.js';
+import { createBackofficeContactRoutes } from './contacts/backoffice-routes.js';
+import { createAccessTokenRoutes } from './access-tokens/routes.js';
 
 export const GATEHOUSE_VERSION = '0.1.0';
 
@@ -138,6 +141,9 @@ export function buildApp(deps: AppDependencies): GatehouseApp {
     createOtpRoutes({ config: deps.config, orm: deps.orm, notifier: deps.notifier }),
     createSocialRempRoutes({ ...deps, social: deps.socialProviders, limiter: deps.limiters.token }),
     createSocialRedirectRoutes({ ...deps, social: deps.socialProviders, limiter: deps.limiters.token }),
+    createSelfServiceContactRoutes(deps),
+    createBackofficeContactRoutes(deps),
+    createAccessTokenRoutes(deps),
     // Development convenience only: in production the route is not registered at all.
     ...(deps.config.isProduction ? [] : [createDevOutboxRoutes({ orm: deps.orm })]),
     createInteractionRoutes({

@@ -24,6 +24,8 @@ export interface LoadResult {
   total2xx: number;
   durationSeconds: number;
   statusCodes: Record<string, number>;
+  /** Connection errors by code (ECONNRESET, ECONNREFUSED, timeouts...). */
+  errorKinds: Record<string, number>;
   /** Peak RSS of the measured server process(es) over warm-up and measurement, MiB. */
   peakRssMb?: number;
 }
@@ -47,7 +49,14 @@ export async function measureLoad(
   const rss = observe.serverPids ? new PeakRss(observe.serverPids).start() : undefined;
   const common = { url: spec.url, connections: spec.connections, pipelining: 1, timeout: 10 };
   if (timing.warmupSeconds > 0) await runAutocannon({ ...common, duration: timing.warmupSeconds, requests: spec.requests() });
-  const result = await runAutocannon({ ...common, duration: timing.durationSeconds, requests: spec.requests() }, observe.onMeasureStart);
+  const errorKinds: Record<string, number> = {};
+  const result = await runAutocannon({ ...common, duration: timing.durationSeconds, requests: spec.requests() }, (instance) => {
+    instance.on('reqError', (error: NodeJS.ErrnoException) => {
+      const kind = error?.code ?? error?.message ?? String(error);
+      errorKinds[kind] = (errorKinds[kind] ?? 0) + 1;
+    });
+    observe.onMeasureStart?.(instance);
+  });
   const statusCodes: Record<string, number> = {};
   for (const [code, stats] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = stats.count ?? 0;
   return {
@@ -59,6 +68,7 @@ export async function measureLoad(
     total2xx: result['2xx'],
     durationSeconds: result.duration,
     statusCodes,
+    errorKinds,
     peakRssMb: rss?.stop(),
   };
 }

@@ -80,6 +80,9 @@ export function formatScenarios(results: ScenarioResult[]): string {
         ]
       : []),
     ...result.notes.map((note) => `  (${result.id}) ${note}`),
+    ...(result.load.errors > 0
+      ? [`  (${result.id}) connection errors: ${Object.entries(result.load.errorKinds).map(([kind, count]) => `${kind}x${count}`).join(' ') || result.load.errors}`]
+      : []),
     ...(Object.keys(result.load.statusCodes).some((code) => !code.startsWith('2'))
       ? [`  (${result.id}) status codes: ${Object.entries(result.load.statusCodes).map(([code, count]) => `${code}x${count}`).join(' ')}`]
       : []),

@@ -171,7 +171,7 @@ const commands: Record<string, { usage: string; run: Command }> = {
   cleanup: {
     usage: 'cleanup   (deletes data past its retention: RETENTION_LOGIN_ATTEMPTS_DAYS, RETENTION_OUTBOX_DAYS, RETENTION_CHANGE_LOGS_DAYS; expired tokens)',
     async run({ orm, config }) {
-      print(await runRetentionCleanup(em(orm), config.retention));
+      print(await runRetentionCleanup(em(orm), config.retention, config.webhooks.urls));
     },
   },
   'webhooks:secret': {

@@ -54,13 +54,11 @@ async function matchContact(em: EntityManager, key: ContactKeyInput): Promise<{ 
 
 /** Where the code proving the request goes: the new e-mail or phone itself, or (Facebook) the contact's own. */
 function codeChannel(identity: ResolvedIdentity, key: ContactKeyInput, customer: CustomerRow | undefined): OtpIdentifier | undefined {
-  if (identity.otp) return identity.otp;
-  if (identity.email && !identity.password && identity.provider === 'EMAIL') return { channel: 'email', value: normalizeEmail(identity.email) };
-  if (identity.provider === 'EMAIL' && identity.email) return { channel: 'email', value: normalizeEmail(identity.email) };
+  if (identity.provider === 'EMAIL') return { channel: 'email', value: normalizeEmail(identity.email!) };
+  if (identity.provider === 'PHONE') return identity.otp;
   const email = customer?.emailNormalized ?? (key.email ? normalizeEmail(key.email) : undefined);
   if (email) return { channel: 'email', value: email };
-  const phone = customer?.phoneNumber;
-  return phone ? { channel: 'sms', value: phone } : undefined;
+  return customer?.phoneNumber ? { channel: 'sms', value: customer.phoneNumber } : undefined;
 }
 
 /** Is the credential acceptable for this contact? Failing this looks exactly like a mismatch. */
@@ -86,15 +84,16 @@ async function acceptable(em: EntityManager, identity: ResolvedIdentity, match: 
  * created by the back office gets a password, an OTP identity or a Facebook login. The answer is
  * the same whether or not the key data matched: a code is issued either way (limits included),
  * but only a match gets it delivered and a pending credential that the code activates at
- * validate-otp. The password is hashed before matching so both paths cost the same.
+ * validate-otp. The password is hashed before matching so both paths cost the same. `matched`
+ * is for the caller's brute-force limiter only, never for the response.
  */
-export async function requestIdentityAddition(deps: AddIdentityDependencies, input: AddIdentityInput, ip?: string): Promise<void> {
+export async function requestIdentityAddition(deps: AddIdentityDependencies, input: AddIdentityInput, ip?: string): Promise<{ matched: boolean }> {
   const identity = await resolveIdentity(input.identity, deps.facebook);
   const passwordHash = identity.password ? await hashPassword(identity.password) : null;
   const match = await matchContact(deps.em, input.contact);
   const accepted = match && (await acceptable(deps.em, identity, match)) ? match.customer : undefined;
   const channel = codeChannel(identity, input.contact, accepted);
-  if (!channel) return;
+  if (!channel) return { matched: false };
   if (!deps.notifier.supports(channel.channel)) throw channelUnavailable(channel.channel);
   // A mismatch still issues (and throttles) a code, but it is never delivered.
   const notifier = accepted ? deps.notifier : { ...deps.notifier, dispatch: () => {} };
@@ -118,6 +117,7 @@ export async function requestIdentityAddition(deps: AddIdentityDependencies, inp
     });
     await tx.flush();
   });
+  return { matched: Boolean(accepted) };
 }
 
 /**

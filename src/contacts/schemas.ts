@@ -12,7 +12,7 @@ const email = z.email().max(254);
 const phoneNumber = z.string().trim().min(3).max(32);
 const countryCode = z.string().trim().min(1).max(8);
 /** "max 36 typically a guid" (Back-Office Step 1). */
-export const contactId = z.string().trim().min(1).max(36).regex(/^[\x21-\x7e]+$/, 'printable characters without spaces');
+export const contactId = z.string().trim().min(1).max(36).regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'letters, digits and . _ : - only');
 const crossReferenceCode = z.string().trim().min(1).max(100);
 const orgType = z.string().trim().toUpperCase().regex(/^[A-Z][A-Z_]{1,29}$/, 'an upper-case type such as BUSINESS');
 

@@ -6,6 +6,7 @@ import type { Orm } from '../db/orm.js';
 import { currentCaller, type Authenticator } from '../http/auth.js';
 import { input, parseBody } from '../http/body.js';
 import { ApiError } from '../http/errors.js';
+import { rempOk } from '../openapi/shapes.js';
 import { noParameters } from '../users/schemas.js';
 import { ADMIN_SCOPE, apiTokenEndpoint, requireAdminUser, userNotFound } from '../users/access.js';
 import { createGroupInput, createGroupResponse, groupMembershipInput, listGroupsResponse } from './schemas.js';
@@ -36,7 +37,7 @@ export function createGroupRoutes(deps: GroupRouteDependencies) {
     const group = await findGroup(em, group_id);
     if (!group) throw new ApiError(404, 'group_not_found', 'User group not found');
     await change(em, group, customer.id);
-    ctx.body = { status: 'ok' };
+    ctx.body = rempOk.parse({ status: 'ok' });
   };
   const add = [apiTokenEndpoint(deps.auth, 'users.add-to-group', 'groups:write'), parseBody, membership(addToGroup)] as const;
   const remove = [apiTokenEndpoint(deps.auth, 'users.remove-from-group', 'groups:write'), parseBody, membership(removeFromGroup)] as const;

@@ -14,11 +14,14 @@ import { userMetaOperations } from '../user-meta/openapi.js';
 import { socialOperations } from '../social/openapi.js';
 import { sessionmOperations } from '../sessionm/openapi.js';
 import { webhookOperations } from '../webhooks/openapi.js';
+import { contactOperations } from '../contacts/openapi.js';
+import { accessTokenOperations } from '../access-tokens/openapi.js';
 
 /** Every documented operation; a test fails when a route exists that is not listed here. */
 export function allOperations(): ApiOperation[] {
   return [...coreOperations, ...loginAttemptOperations, ...sessionOperations, ...otpOperations, ...devOutboxOperations, ...apiKeyOperations,
     ...userOperations, ...addressOperations, ...groupOperations, ...userMetaOperations, ...tenantOperations, ...passcodeOperations,
     ...sessionmOperations, ...webhookOperations,
+    ...contactOperations, ...accessTokenOperations,
     ...socialOperations];
 }

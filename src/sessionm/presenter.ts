@@ -4,8 +4,6 @@ import type { SessionmProfile } from './service.js';
 /** SessionM writes times as "2018-10-25 00:57:11" (UTC). */
 const sessionmTime = (date: Date | null | undefined) => (date ? date.toISOString().slice(0, 19).replace('T', ' ') : null);
 
-const isoDate = (value: unknown) => (value instanceof Date ? value.toISOString().slice(0, 10) : typeof value === 'string' ? value : null);
-
 /**
  * The `user` object of SessionM responses. Fields SessionM computes from its own programme data
  * have fixed values here: Gatehouse has no loyalty tiers, proxies, photos, test accounts or DMA
@@ -22,7 +20,7 @@ export function sessionmUser(profile: SessionmProfile) {
     identifiers: customer.externalId ? [{ external_id: customer.externalId, external_id_type: customer.externalIdType ?? null }] : [],
     email: customer.email ?? null,
     gender: customer.gender ?? null,
-    dob: isoDate(customer.dateOfBirth),
+    dob: customer.dateOfBirth ?? null,
     created_at: sessionmTime(customer.createdAt)!,
     updated_at: sessionmTime(customer.updatedAt)!,
     address: customer.addressLine1 ?? null,

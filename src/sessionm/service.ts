@@ -42,10 +42,8 @@ export async function searchProfileCustomer(em: EntityManager, query: SearchQuer
 }
 
 export async function loadProfile(em: EntityManager, customer: CustomerRow): Promise<SessionmProfile> {
-  const [phones, extra] = await Promise.all([
-    em.find(CustomerPhoneEntity, { customerId: customer.id }, { orderBy: { createdAt: 'asc', phoneNumber: 'asc' } }),
-    em.findOne(SessionmProfileEntity, { customerId: customer.id }),
-  ]);
+  const phones = await em.find(CustomerPhoneEntity, { customerId: customer.id }, { orderBy: { createdAt: 'asc', phoneNumber: 'asc' } });
+  const extra = await em.findOne(SessionmProfileEntity, { customerId: customer.id });
   return { customer, phones, extra };
 }
 

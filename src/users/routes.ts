@@ -8,6 +8,7 @@ import { input, parseBody } from '../http/body.js';
 import { ApiError } from '../http/errors.js';
 import type { CredentialLimiter } from '../http/rate-limit.js';
 import { revokeGrant } from '../oidc/revoke-grant.js';
+import { rempOk } from '../openapi/shapes.js';
 import { publicUserMetaObject } from '../user-meta/service.js';
 import { apiTokenEndpoint, assertMayActOn, assertMayActOnIds, isAdminUser, requireAdminUser, userNotFound, userTokenEndpoint } from './access.js';
 import { email as emailField } from './remp-fields.js';
@@ -111,7 +112,7 @@ export function createUserRoutes(deps: UserRouteDependencies) {
     const customer = await findCustomerByEmail(fork, body.email);
     if (!customer) throw userNotFound();
     await confirmUser(fork, customer);
-    ctx.body = { status: 'ok' };
+    ctx.body = rempOk.parse({ status: 'ok' });
   });
 
   router.post('/api/v1/user/delete', userTokenEndpoint(deps.auth, 'users:write'), parseBody, async (ctx) => {

@@ -3,7 +3,15 @@ import { passwordPolicy } from '../crypto/passwords.js';
 import { rempUserShape } from '../openapi/shapes.js';
 import { MAX_INT, email, flag, integer, locale, text, userId } from './remp-fields.js';
 
-const password = z.string().min(passwordPolicy.minLength).max(passwordPolicy.maxLength);
+/** A password; an empty form field counts as absent (REMP: "if ($password)"). */
+const optionalPassword = (minLength: number) =>
+  z
+    .string()
+    .max(passwordPolicy.maxLength)
+    .transform((value) => (value === '' ? undefined : value))
+    .pipe(z.string().min(minLength).optional())
+    .optional();
+const password = optionalPassword(passwordPolicy.minLength);
 /** REMP documents ext_id as an integer; it is kept in the customer's external id (≤ 36 characters). */
 const extId = integer(0, Number.MAX_SAFE_INTEGER).transform(String);
 
@@ -11,13 +19,13 @@ const extId = integer(0, Number.MAX_SAFE_INTEGER).transform(String);
 export const noParameters = z.object({}).strict();
 
 /** `POST /api/v1/users/email`, `/api/v2/users/email`. */
-export const emailCheckInput = z.object({ email, password: z.string().min(1).max(passwordPolicy.maxLength).optional() }).strict();
+export const emailCheckInput = z.object({ email, password: optionalPassword(1) }).strict();
 
 /** `POST /api/v1/users/create`. */
 export const createUserInput = z
   .object({
     email,
-    password: password.optional(),
+    password,
     first_name: text(100),
     last_name: text(100),
     ext_id: extId.optional(),
@@ -39,7 +47,7 @@ export const updateUserInput = z
   .object({
     user_id: userId,
     email: email.optional(),
-    password: password.optional(),
+    password,
     ext_id: extId.optional(),
     disable_email_validation: flag.optional(),
     locale: locale.optional(),
@@ -61,7 +69,7 @@ const userIdList = z.preprocess(
     }
   },
   z.array(userId, { error: 'must be a JSON-encoded array of user ids' }).max(MAX_LISTED_IDS),
-);
+).describe('JSON-encoded array of user ids, e.g. ["…","…"]; a JSON body may send the array itself');
 
 /** `POST /api/v1/users/list`. */
 export const listUsersInput = z.object({ user_ids: userIdList, page: integer(1, MAX_INT), include_deactivated: flag.optional() }).strict();

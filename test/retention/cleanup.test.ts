@@ -20,7 +20,9 @@ async function loginAttempt(label: string, createdAt: Date) {
   await sql(`insert into login_attempt (customer_id, method, result, source, created_at) values (?, 'password', 'failure', ?, ?)`, [customerId, label, createdAt]);
 }
 
-async function outboxEvent(label: string, createdAt: Date, delivery?: 'delivered' | 'failed' | 'pending') {
+const RECEIVER = 'https://receiver.example/hook';
+
+async function outboxEvent(label: string, createdAt: Date, delivery?: 'delivered' | 'failed' | 'pending', url = RECEIVER) {
   const id = randomUUID();
   await sql(`insert into outbox_event (id, type, customer_id, payload, created_at, fanned_out_at) values (?, 'UserUpdatedEvent', ?, ?, ?, ?)`, [
     id,
@@ -32,14 +34,14 @@ async function outboxEvent(label: string, createdAt: Date, delivery?: 'delivered
   if (delivery) {
     await sql(
       `insert into webhook_delivery (id, event_id, url, attempts, next_attempt_at, delivered_at, failed_at, created_at, updated_at)
-       values (?, ?, 'https://receiver.example/hook', 1, ?, ?, ?, ?, ?)`,
-      [randomUUID(), id, createdAt, delivery === 'delivered' ? createdAt : null, delivery === 'failed' ? createdAt : null, createdAt, createdAt],
+       values (?, ?, ?, 1, ?, ?, ?, ?, ?)`,
+      [randomUUID(), id, url, createdAt, delivery === 'delivered' ? createdAt : null, delivery === 'failed' ? createdAt : null, createdAt, createdAt],
     );
   }
 }
 
 const cleanup = async (env: Record<string, string> = {}) => {
-  const result = await runCli(['cleanup'], { ...server.env, ...env });
+  const result = await runCli(['cleanup'], { ...server.env, WEBHOOK_URLS: RECEIVER, ...env });
   expect(result.code, result.stderr).toBe(0);
   return JSON.parse(result.stdout);
 };
@@ -66,6 +68,7 @@ describe('npm run cli -- cleanup', () => {
     await outboxEvent('old, failed for good', ago(45), 'failed');
     await outboxEvent('old, never sent (no receivers)', ago(45));
     await outboxEvent('old, still pending', ago(45), 'pending');
+    await outboxEvent('old, pending for a receiver no longer configured', ago(45), 'pending', 'https://retired.example/hook');
     await outboxEvent('recent, delivered', ago(2), 'delivered');
 
     await sql(`insert into passcode_lookup_audit (tenant_id, result, ip, created_at) values ('t1', 'found', '127.0.0.1', ?), ('t1', 'found', '127.0.0.1', ?)`, [ago(400), ago(10)]);
@@ -77,8 +80,8 @@ describe('npm run cli -- cleanup', () => {
       oidc_models: 1,
       revoked_tokens: 1,
       autologin_tokens: 1,
-      outbox_events: 3,
-      webhook_deliveries: 2,
+      outbox_events: 4,
+      webhook_deliveries: 3,
       change_logs: { access_token_state_change: 0, passcode_lookup_audit: 1 },
     });
 

@@ -56,6 +56,11 @@ describe('POST /api/v1/users/create', () => {
     form.set('email', 'multipart.user@example.com');
     const multipart = await fetch(`${server.url}/api/v1/users/create`, { method: 'POST', headers: { authorization: `Bearer ${createKey}` }, body: form });
     expect(multipart.status).toBe(200);
+
+    // An empty password field means "generate one".
+    const generated = await create({ email: 'generated@example.com', password: '' });
+    expect(generated.status).toBe(200);
+    expect((await customerRow(server, generated.body.user.id)).password_hash).toMatch(/^\$argon2id\$/);
   });
 
   it('creates an unclaimed user with NewUserEvent but no UserRegisteredEvent', async () => {

@@ -65,6 +65,8 @@ describe.each(['/api/v1/users/email', '/api/v2/users/email'])('POST %s', (path) 
     expect(right.body).not.toHaveProperty('access');
     const wrong = await api(server, 'POST', path, { form: { email: alice.email, password: 'not the password' } });
     expect(wrong.body).toMatchObject({ status: 'taken', password: false });
+    // An empty form field is no password at all.
+    expect((await api(server, 'POST', path, { form: { email: alice.email, password: '' } })).body).toMatchObject({ status: 'taken', password: null });
   });
 
   it('refuses a malformed e-mail, a missing e-mail and unknown fields with a 400 naming the field', async () => {

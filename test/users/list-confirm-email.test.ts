@@ -27,6 +27,10 @@ describe('POST /api/v1/users/list', () => {
     const withDeactivated = await api(server, 'POST', '/api/v1/users/list', { auth: key, json: { user_ids: ids, page: 1, include_deactivated: true } });
     expect(withDeactivated.body.totalCount).toBe(2);
     expect(Object.keys(withDeactivated.body.users).sort()).toEqual([active.id, deactivated.id].sort());
+
+    // A JSON body may carry the array itself; no ids is an empty page.
+    expect((await api(server, 'POST', '/api/v1/users/list', { auth: key, json: { user_ids: [active.id], page: 1 } })).body.totalCount).toBe(1);
+    expect((await list({ user_ids: '[]', page: '1' })).body).toEqual({ status: 'ok', page: 1, totalPages: 0, totalCount: 0, users: {} });
   });
 
   it('pages by 1,000 users', async () => {
