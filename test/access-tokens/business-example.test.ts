@@ -216,9 +216,9 @@ describe('authentication codes and pass codes', () => {
       postForm(`${world.server.url}/oauth/token`, { grant_type: ACCESS_TOKEN_CODE, authentication_code, scope: 'users:read' }, { basic: [loyaltyApp.clientId, loyaltyApp.clientSecret!] });
     const signedIn = await grant(code);
     expect(signedIn.status).toBe(200);
-    const [customer] = await world.server.em().getConnection().execute('select id from customer where external_id = ?', ['KIOSK-42']);
-    expect(decodeJwt(signedIn.body.access_token).sub).toBe(customer.id);
-    const attempts = await world.server.em().getConnection().execute(`select result from login_attempt where method = 'access_token' and customer_id = ?`, [customer.id]);
+    const [customer] = (await world.server.em().getConnection().execute('select id from customer where external_id = ?', ['KIOSK-42'])) as Array<{ id: string }>;
+    expect(decodeJwt(signedIn.body.access_token).sub).toBe(customer!.id);
+    const attempts = await world.server.em().getConnection().execute(`select result from login_attempt where method = 'access_token' and customer_id = ?`, [customer!.id]);
     expect(attempts).toEqual([{ result: 'success' }]);
     expect((await grant('not-a-code')).body.error).toBe('invalid_grant');
 

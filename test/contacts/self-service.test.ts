@@ -60,7 +60,7 @@ describe('phone + OTP (the spec flow)', () => {
     });
     expect(registered.status).toBe(201);
     expect(registered.body).toEqual({ id: expect.any(String), next_step: 'VALIDATE_OTP' });
-    const [row] = await world.server.em().getConnection().execute('select phone_number, email_opt_out, sms_opt_out, service_acceptance_at, phone_verified_at, source from customer where id = ?', [registered.body.id]);
+    const [row] = await world.server.em().getConnection().execute<any[]>('select phone_number, email_opt_out, sms_opt_out, service_acceptance_at, phone_verified_at, source from customer where id = ?', [registered.body.id]);
     expect(row).toMatchObject({ phone_number: phone.e164, email_opt_out: true, sms_opt_out: true, phone_verified_at: null, source: 'self-service' });
     expect(row.service_acceptance_at).not.toBeNull();
 
