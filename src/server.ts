@@ -18,6 +18,7 @@ import { purgeExpiredPasscodes } from './passcodes/service.js';
 import { createNotifier } from './notify/notifier.js';
 import { purgeDevOutbox } from './notify/outbox.js';
 import { purgeOtpChallenges } from './otp/service.js';
+import { purgeExpiredPendingIdentities } from './contacts/identities.js';
 import { buildProvider } from './oidc/provider.js';
 import { ProviderHolder } from './oidc/provider-holder.js';
 import { registerGrants } from './oidc/grants/index.js';
@@ -144,6 +145,7 @@ export async function startGatehouse(config: Config, logger: Logger = createLogg
       logger.warn({ err: error }, 'purge of expired rows failed'),
     );
     purgeOtpChallenges(orm).catch((error) => logger.warn({ err: error }, 'purge of old OTP challenges failed'));
+    purgeExpiredPendingIdentities(orm).catch((error) => logger.warn({ err: error }, 'purge of expired contact identity requests failed'));
     if (!config.isProduction) purgeDevOutbox(orm).catch((error) => logger.warn({ err: error }, 'purge of the development outbox failed'));
   }, config.purgeIntervalSeconds * 1000);
   purgeTimer.unref();

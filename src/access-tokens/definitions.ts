@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { LockMode } from '@mikro-orm/core';
+import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { ApiError, notFound } from '../http/errors.js';
+import { ApiError, conflict, notFound } from '../http/errors.js';
 import { AccessTokenDefinitionEntity, type AccessTokenDefinitionRow } from './entities.js';
 import type { CreateDefinitionInput, UpdateDefinitionInput } from './schemas.js';
 import { assertKnownTags } from './template.js';
@@ -34,6 +34,16 @@ function communicationColumns(communication: CreateDefinitionInput['communicatio
   };
 }
 
+/** Two activations racing for the same classification: the loser is told, not given a 500. */
+async function activationRace<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof UniqueConstraintViolationException) throw conflict('Another definition of this classification was activated at the same time', 'definition_conflict');
+    throw error;
+  }
+}
+
 /** Activating one deactivates the other active definition of the same classification ("one active"). */
 async function deactivateOthers(tx: EntityManager, classification: string | null | undefined, exceptId: string) {
   await tx.nativeUpdate(AccessTokenDefinitionEntity, { classification: classification ?? null, active: true, id: { $ne: exceptId } }, { active: false, updatedAt: new Date() });
@@ -54,17 +64,17 @@ export async function createDefinition(em: EntityManager, input: CreateDefinitio
     ...communicationColumns(input.communication),
   };
   assertConsistent(fields);
-  return em.transactional(async (tx) => {
+  return activationRace(() => em.transactional(async (tx) => {
     const id = randomUUID();
     if (fields.active) await deactivateOthers(tx, fields.classification, id);
     const row = tx.create(AccessTokenDefinitionEntity, { id, ...fields, createdAt: now, updatedAt: now });
     await tx.flush();
     return row;
-  });
+  }));
 }
 
 export async function updateDefinition(em: EntityManager, id: string, input: UpdateDefinitionInput): Promise<AccessTokenDefinitionRow> {
-  return em.transactional(async (tx) => {
+  return activationRace(() => em.transactional(async (tx) => {
     const row = await tx.findOne(AccessTokenDefinitionEntity, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
     if (!row) throw notFound('Access token definition not found');
     const next = {
@@ -86,7 +96,7 @@ export async function updateDefinition(em: EntityManager, id: string, input: Upd
     Object.assign(row, next, { updatedAt: new Date() });
     await tx.flush();
     return row;
-  });
+  }));
 }
 
 export async function findDefinition(em: EntityManager, id: string): Promise<AccessTokenDefinitionRow | null> {

@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { hashPassword } from '../crypto/passwords.js';
 import { constantTimeEqual } from '../crypto/secrets.js';
 import type { Config } from '../config.js';
+import type { Orm } from '../db/orm.js';
 import { CustomerEntity, CustomerIdentityEntity, type CustomerRow } from '../customers/entities.js';
 import { findCustomerByEmail, findCustomerById, findCustomerByPhone, normalizeEmail } from '../customers/service.js';
 import { channelUnavailable, type Notifier } from '../notify/notifier.js';
@@ -157,4 +158,9 @@ export async function applyPendingIdentities(tx: EntityManager, customerId: stri
     tx.remove(each);
   }
   await tx.flush();
+}
+
+/** Requests whose code was never validated; run with the other purges. */
+export async function purgeExpiredPendingIdentities(orm: Orm): Promise<number> {
+  return (orm.em.fork() as EntityManager).nativeDelete(ContactPendingIdentityEntity, { expiresAt: { $lt: new Date() } });
 }

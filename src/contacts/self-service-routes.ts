@@ -77,6 +77,11 @@ export function createSelfServiceContactRoutes(deps: SelfServiceRouteDependencie
 
   router.post('/register', selfServiceEndpoint(deps.auth, 'contacts.register'), parseBody, async (ctx) => {
     const input = registerInput.parse(body(ctx));
+    // The spec's 409 for an existing identity tells whether an e-mail or phone is registered:
+    // those answers count per client IP, so an app key cannot be used to sweep a list of them.
+    const probeKey = `register:${ctx.ip}`;
+    const limit = await deps.limiters.token.check(probeKey, ctx.ip);
+    if (!limit.allowed) throw tooManyRequests(limit.retryAfterSeconds);
     const outcome = await registerContact(
       {
         em: em(),
@@ -88,7 +93,10 @@ export function createSelfServiceContactRoutes(deps: SelfServiceRouteDependencie
       },
       input,
       ctx.ip,
-    );
+    ).catch(async (error: unknown) => {
+      if (error instanceof ApiError && error.status === 409) await deps.limiters.token.recordFailure(probeKey, ctx.ip);
+      throw error;
+    });
     ctx.status = 201;
     noStore(ctx);
     if (outcome.next !== 'SIGNED_IN') {
