@@ -32,14 +32,10 @@ import {
   verifiedView,
   verifyInput,
 } from './schemas.js';
+import { credentialTokenViews, findCredentialToken, findCredentialTokenForSelfService, listCredentialTokens, listStateChanges } from './queries.js';
 import {
   createCredentialToken,
-  credentialTokenViews,
-  findCredentialToken,
-  findCredentialTokenForSelfService,
   linkCredentialToken,
-  listCredentialTokens,
-  listStateChanges,
   lockCredentialToken,
   resendVerification,
   resetPassCode,

@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../config.js';
-import { CustomerEntity, type CustomerRow } from '../customers/entities.js';
-import { contactIdOf } from '../contacts/lookup.js';
+import type { CustomerRow } from '../customers/entities.js';
 import { hashPassword } from '../crypto/passwords.js';
 import { ApiError, conflict, notFound } from '../http/errors.js';
 import {
@@ -29,7 +28,7 @@ import {
   type LinkedEntityType,
   type StateChangeReason,
 } from './entities.js';
-import { identifierCandidates, parseTokenIdentifier } from './identifiers.js';
+import { parseTokenIdentifier } from './identifiers.js';
 import { linkedCustomer } from './authentication.js';
 
 /** What every state-changing operation needs; `em` is the caller's transaction. */

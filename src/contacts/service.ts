@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { findCredentialTokenByIdentifier } from '../access-tokens/service.js';
+import { findCredentialTokenByIdentifier } from '../access-tokens/queries.js';
 import { CredentialTokenLinkEntity } from '../access-tokens/entities.js';
 import { CustomerEntity, type CustomerRow } from '../customers/entities.js';
 import { insertCustomer, normalizeEmail } from '../customers/service.js';

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { SessionmProfileEntity } from '../sessionm/entities.js';
 import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AddressChangeRequestEntity, AddressEntity } from '../addresses/entities.js';
@@ -194,6 +195,7 @@ export async function anonymizeCustomer(em: EntityManager, customerId: string): 
     await tx.nativeDelete(UserGroupMemberEntity, { customerId });
     await tx.nativeDelete(AutologinTokenEntity, { customerId });
     await tx.nativeDelete(OtpChallengeEntity, { customerId });
+    await tx.nativeDelete(SessionmProfileEntity, { customerId });
     await tx.nativeUpdate(DeviceTokenEntity, { customerId, revokedAt: null }, { revokedAt: now });
     // The sign-in log is kept for security, but no longer points at the person.
     await tx.nativeUpdate(LoginAttemptEntity, { customerId }, { customerId: null });
