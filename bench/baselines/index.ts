@@ -30,6 +30,8 @@ export interface BaselineResult {
   non2xx?: number;
   errors?: number;
   peakRssMb?: number;
+  /** Server CPU (all threads) per response, ms: steadier than ops/s on a busy machine. */
+  cpuMsPerRequest?: number;
   detail?: Record<string, unknown>;
 }
 
@@ -147,5 +149,12 @@ export class Baselines {
 const round = (value: number) => Math.round(value * 10) / 10;
 
 function httpFields(load: Awaited<ReturnType<typeof measureLoad>>) {
-  return { latencyP50Ms: load.latencyP50Ms, latencyP99Ms: load.latencyP99Ms, non2xx: load.non2xx, errors: load.errors, peakRssMb: load.peakRssMb };
+  return {
+    latencyP50Ms: load.latencyP50Ms,
+    latencyP99Ms: load.latencyP99Ms,
+    non2xx: load.non2xx,
+    errors: load.errors,
+    peakRssMb: load.peakRssMb,
+    cpuMsPerRequest: load.serverCpuMsPerRequest,
+  };
 }

@@ -1,5 +1,5 @@
 import autocannon from 'autocannon';
-import { PeakRss } from './peak-rss.js';
+import { PeakRss, processCpuSeconds } from './peak-rss.js';
 
 export interface LoadSpec {
   /** Base URL (scheme, host, port); paths come from the requests. */
@@ -28,6 +28,8 @@ export interface LoadResult {
   errorKinds: Record<string, number>;
   /** Peak RSS of the measured server process(es) over warm-up and measurement, MiB. */
   peakRssMb?: number;
+  /** Server CPU time (all threads) per response during the measurement, milliseconds. */
+  serverCpuMsPerRequest?: number;
 }
 
 export function runAutocannon(options: autocannon.Options, onStart?: (instance: autocannon.Instance) => void): Promise<autocannon.Result> {
@@ -50,13 +52,17 @@ export async function measureLoad(
   const common = { url: spec.url, connections: spec.connections, pipelining: 1, timeout: 10 };
   if (timing.warmupSeconds > 0) await runAutocannon({ ...common, duration: timing.warmupSeconds, requests: spec.requests() });
   const errorKinds: Record<string, number> = {};
+  let cpuAtStart = 0;
   const result = await runAutocannon({ ...common, duration: timing.durationSeconds, requests: spec.requests() }, (instance) => {
+    if (observe.serverPids) cpuAtStart = processCpuSeconds(observe.serverPids);
     instance.on('reqError', (error: NodeJS.ErrnoException) => {
       const kind = error?.code ?? error?.message ?? String(error);
       errorKinds[kind] = (errorKinds[kind] ?? 0) + 1;
     });
     observe.onMeasureStart?.(instance);
   });
+  const cpuUsed = observe.serverPids ? processCpuSeconds(observe.serverPids) - cpuAtStart : undefined;
+  const responses = result['2xx'] + result.non2xx;
   const statusCodes: Record<string, number> = {};
   for (const [code, stats] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = stats.count ?? 0;
   return {
@@ -70,6 +76,7 @@ export async function measureLoad(
     statusCodes,
     errorKinds,
     peakRssMb: rss?.stop(),
+    serverCpuMsPerRequest: cpuUsed === undefined || responses === 0 ? undefined : Math.round((cpuUsed * 1000 * 100) / responses) / 100,
   };
 }
 

@@ -63,13 +63,14 @@ export function formatScenarios(results: ScenarioResult[]): string {
     String(result.load.non2xx),
     String(result.load.errors),
     result.load.peakRssMb === undefined ? '-' : String(result.load.peakRssMb),
+    result.load.serverCpuMsPerRequest === undefined ? '-' : result.load.serverCpuMsPerRequest.toFixed(2),
     result.baseline ? `${result.baseline.label} ${integer(result.baseline.perSecond)}/s` : 'none defined',
     result.baseline ? percent(result.baseline.ratio) : '-',
   ]);
   const main = table(
-    ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'RSS MB', 'baseline', 'ratio'],
+    ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'RSS MB', 'CPU ms/req', 'baseline', 'ratio'],
     rows,
-    new Set([1, 2, 3, 4, 5, 6, 8]),
+    new Set([1, 2, 3, 4, 5, 6, 7, 9]),
   );
   const extras = results.flatMap((result) => [
     ...(result.ceiling ? [`  (${result.id}) ceiling: ${result.ceiling.label} ${integer(result.ceiling.perSecond)}/s -> ${percent(result.ceiling.ratio)} of it`] : []),
@@ -93,7 +94,7 @@ export function formatScenarios(results: ScenarioResult[]): string {
 export function formatBaselines(baselines: BaselineResult[]): string {
   if (!baselines.length) return '(baselines skipped)';
   return table(
-    ['baseline', 'ops/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'RSS MB'],
+    ['baseline', 'ops/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'RSS MB', 'CPU ms/req'],
     baselines.map((baseline) => [
       `${baseline.key} (${baseline.label})`,
       integer(baseline.perSecond),
@@ -102,8 +103,9 @@ export function formatBaselines(baselines: BaselineResult[]): string {
       baseline.non2xx === undefined ? '-' : String(baseline.non2xx),
       baseline.errors === undefined ? '-' : String(baseline.errors),
       baseline.peakRssMb === undefined ? '-' : String(baseline.peakRssMb),
+      baseline.cpuMsPerRequest === undefined ? '-' : baseline.cpuMsPerRequest.toFixed(2),
     ]),
-    new Set([1, 2, 3, 4, 5, 6]),
+    new Set([1, 2, 3, 4, 5, 6, 7]),
   );
 }
 

@@ -225,7 +225,8 @@ export async function verifyCredentialToken(deps: Omit<CredentialTokenDependenci
   if (counted.affectedRows !== 1) throw invalidVerificationCode();
   if (!verificationCodeMatches(keys, tokenId, code, snapshot.verificationCodeHash)) throw invalidVerificationCode();
 
-  return em.transactional(async (tx) => {
+  // A fresh unit of work: the caller's may hold the token as it was before the update above.
+  return em.fork().transactional(async (tx) => {
     const token = await lockCredentialToken(tx, tokenId);
     // Only the code that was checked: a resend in between retired it.
     if (token.state !== 'PENDING_VERIFICATION' || token.verificationCodeHash !== snapshot.verificationCodeHash) throw invalidVerificationCode();

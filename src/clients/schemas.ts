@@ -10,6 +10,7 @@ export const SUPPORTED_GRANT_TYPES = [
   'urn:gatehouse:grant-type:device-token',
   'urn:gatehouse:grant-type:autologin-token',
   'urn:ietf:params:oauth:grant-type:token-exchange',
+  'urn:gatehouse:grant-type:access-token-code',
 ] as const;
 
 const redirectUri = z.url({ protocol: /^https?$|^[a-z][a-z0-9+.-]*$/ }).refine((uri) => !uri.includes('#'), 'must not contain a fragment');
