@@ -1,10 +1,10 @@
 /**
  * `npm run bench [-- --quick] [--instances 2] [--cpu-prof] ...` (issue #7): Gatehouse under load,
- * each scenario beside a baseline measured in the same run. See bench/lib/options.ts for flags.
+ * each scenario beside a baseline measured in the same run. Flags: bench/lib/options.ts.
  *
  * Processes: an embedded PostgreSQL; Gatehouse (`src/main.ts`, one or two instances, plus
- * bench/proxy.ts for two); the baselines (bench/baselines/bare-*.ts) as their own processes; this
- * process only generates load (autocannon) and runs the in-process baselines (argon2id, jose sign).
+ * bench/proxy.ts for two); the HTTP baselines (bench/baselines/bare-*.ts) as their own processes;
+ * this process only generates load (autocannon) and runs the in-process baselines (argon2id, jose).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,28 +13,33 @@ import path from 'node:path';
 import { Baselines, type BaselineResult } from './baselines/index.js';
 import { runInstanceChecks } from './instances.js';
 import { REPO_ROOT, startTypeScript, waitUntilServing, type NodeProcess } from './lib/child-process.js';
-import { formatProfile, monotonicMicros, summarizeCpuProfile } from './lib/cpu-profile.js';
+import { monotonicMicros, summarizeCpuProfile } from './lib/cpu-profile.js';
 import { DatabaseCounters, type DatabaseActivity } from './lib/database-activity.js';
 import { passwordGrant, seedFixtures } from './lib/fixtures.js';
 import { startGatehouseProcess, type GatehouseProcess } from './lib/gatehouse-process.js';
 import { expectOk, freePort, requestJson } from './lib/http.js';
-import { measureLoad } from './lib/load.js';
+import { measureLoad, type LoadResult } from './lib/load.js';
 import { parseBenchOptions } from './lib/options.js';
 import { startBenchDatabase } from './lib/postgres.js';
-import { formatBaselines, formatInstanceChecks, formatScenarios, formatTargets, writeReport, type Comparison, type InstanceCheck, type ScenarioResult } from './lib/report.js';
+import { formatReport, writeReport, type BenchReport, type Comparison, type InstanceCheck, type ScenarioResult } from './lib/report.js';
 import { evaluateTargets } from './lib/targets.js';
-import { SCENARIOS, type ScenarioEnvironment } from './scenarios/index.js';
+import { SCENARIOS, type Scenario, type ScenarioEnvironment } from './scenarios/index.js';
 
 const RESULTS_DIR = path.join(REPO_ROOT, 'bench', 'results');
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const began = performance.now();
+const elapsed = () => `${((performance.now() - began) / 1000).toFixed(0)} s`;
 
 /** A baseline that served nothing (or failed) gives no ratio rather than an infinite one. */
-const compareWith = (baseline: BaselineResult, perSecond: number): Comparison => ({
-  label: baseline.label,
-  perSecond: baseline.perSecond,
-  ratio: baseline.perSecond > 0 && !baseline.non2xx && !baseline.errors ? perSecond / baseline.perSecond : Number.NaN,
-});
-const say = (line: string) => process.stdout.write(`${line}\n`);
-const elapsed = (since: number) => `${((performance.now() - since) / 1000).toFixed(0)} s`;
+function compareWith(baseline: BaselineResult, load: LoadResult): Comparison {
+  const usable = baseline.perSecond > 0 && !baseline.non2xx && !baseline.errors;
+  return {
+    label: baseline.label,
+    perSecond: baseline.perSecond,
+    ratio: usable ? load.requestsPerSecond / baseline.perSecond : Number.NaN,
+    cpuRatio: usable && baseline.cpuMsPerRequest && load.serverCpuMsPerRequest ? baseline.cpuMsPerRequest / load.serverCpuMsPerRequest : undefined,
+  };
+}
 
 const options = parseBenchOptions(process.argv.slice(2));
 if (Number(process.versions.node.split('.')[0]) < 22) {
@@ -42,8 +47,9 @@ if (Number(process.versions.node.split('.')[0]) < 22) {
 }
 if (options.cpuProfile && options.instances !== 1) throw new Error('--cpu-prof profiles one instance: use it without --instances 2');
 
-const began = performance.now();
 const startedAt = new Date().toISOString();
+const loadAtStart = loadavg();
+const profileStamp = startedAt.replace(/[:.]/g, '-');
 const cleanups: Array<() => Promise<unknown>> = [];
 const cleanUp = async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch((error: unknown) => say(`clean-up failed: ${String(error)}`));
@@ -55,11 +61,12 @@ process.once('SIGINT', () => {
 
 try {
   say(
-    `Gatehouse benchmark (${options.quick ? 'quick' : 'full'}): ${options.connections} connections, ` +
-      `${options.warmupSeconds} s warm-up + ${options.durationSeconds} s per measurement, ${options.instances} instance(s), ` +
-      `${cpus().length} CPUs, Node ${process.versions.node}`,
+    `Gatehouse benchmark (${options.quick ? 'quick' : 'full'}): ${options.connections} connections, ${options.warmupSeconds} s warm-up + ` +
+      `${options.durationSeconds} s per measurement, ${options.instances} instance(s), ${cpus().length} CPUs, Node ${process.versions.node}`,
   );
-
+  if (loadAtStart[0]! > cpus().length / 2) {
+    say(`note: load average ${loadAtStart[0]!.toFixed(1)} before starting - other work shares the CPUs; compare "CPU ms/req" and "CPU ratio" rather than req/s`);
+  }
   const database = await startBenchDatabase();
   cleanups.push(() => database.stop());
   const dataDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-bench-data-'));
@@ -67,16 +74,16 @@ try {
 
   const ports = await Promise.all(Array.from({ length: options.instances }, () => freePort()));
   const proxyPort = options.instances === 2 ? await freePort() : undefined;
+  // Both instances carry the proxy's address as issuer: to a client they are one server.
   const issuer = `http://127.0.0.1:${proxyPort ?? ports[0]}`;
   const secret = randomBytes(32).toString('base64url');
-  const profileStamp = startedAt.replace(/[:.]/g, '-');
-
   const servers: GatehouseProcess[] = [];
-  const launch = async (index: number, profileName?: string) => {
-    // A restart (--cpu-prof) takes a new port: the old one may have been taken meanwhile. The
-    // issuer stays, so tokens issued before the restart remain valid.
+  const profileFile = (scenario: Scenario) => `${profileStamp}-gatehouse-${scenario.id}.cpuprofile.json`;
+  const launch = async (index: number, profiled?: Scenario) => {
+    // A restart (--cpu-prof) takes a new port, the old one may have been taken meanwhile; the
+    // issuer stays, so the tokens issued before remain valid.
     if (servers[index]) ports[index] = await freePort();
-    const server = await startGatehouseProcess({
+    servers[index] = await startGatehouseProcess({
       name: `gatehouse-${String.fromCharCode(97 + index)}`,
       port: ports[index]!,
       issuer,
@@ -86,10 +93,9 @@ try {
       extraEnv: options.serverEnv,
       serverDir: options.serverDir,
       // Named *.json so bench/results' ignore rule covers them; Chrome DevTools loads them as profiles.
-      cpuProfile: profileName ? { dir: RESULTS_DIR, name: `${profileStamp}-${profileName}.cpuprofile.json` } : undefined,
+      cpuProfile: profiled ? { dir: RESULTS_DIR, name: profileFile(profiled) } : undefined,
     });
-    servers[index] = server;
-    return server;
+    return servers[index]!;
   };
   cleanups.push(() => Promise.all(servers.map((server) => server.stop())));
   // One after the other: the first applies the migrations.
@@ -98,21 +104,22 @@ try {
   let proxy: { process: NodeProcess; url: string } | undefined;
   if (proxyPort) {
     const child = startTypeScript('proxy', 'bench/proxy.ts', { ipc: true, env: { PORT: String(proxyPort), UPSTREAMS: servers.map((server) => server.url).join(',') } });
-    proxy = { process: child, url: issuer };
     cleanups.push(() => child.stop());
+    proxy = { process: child, url: issuer };
     await waitUntilServing(child, `${issuer}/healthz`);
   }
-  say(`${options.instances} Gatehouse process(es) up (${servers.map((server) => `pid ${server.pid}`).join(', ')})${proxy ? ` behind the proxy at ${proxy.url}` : ''} after ${elapsed(began)}`);
+  say(`Gatehouse up (${servers.map((server) => `pid ${server.pid}`).join(', ')})${proxy ? ` behind the proxy at ${proxy.url}` : ''} after ${elapsed()}`);
 
   const setupUrl = servers[0]!.url;
   const fixtures = await seedFixtures(database.url, setupUrl);
   const customer = await passwordGrant(setupUrl, fixtures, fixtures.users[0]!);
   const idle = await passwordGrant(setupUrl, fixtures, fixtures.users[1]!);
-  const probe = await requestJson(`${setupUrl}/api/v1/user/info`, { headers: { authorization: `Bearer ${customer.access_token}` } });
+  const bearer = { authorization: `Bearer ${customer.access_token}` };
+  const probe = await requestJson(`${setupUrl}/api/v1/user/info`, { headers: bearer });
   const userInfoPath = probe.status === 404 ? '/oauth/userinfo' : '/api/v1/user/info';
-  expectOk(`GET ${userInfoPath}`, userInfoPath === '/api/v1/user/info' ? probe : await requestJson(`${setupUrl}${userInfoPath}`, { headers: { authorization: `Bearer ${customer.access_token}` } }));
+  expectOk(`GET ${userInfoPath}`, probe.status === 404 ? await requestJson(`${setupUrl}${userInfoPath}`, { headers: bearer }) : probe);
   const jwks = expectOk('GET /oauth/jwks', await requestJson(`${setupUrl}/oauth/jwks`));
-  say(`fixtures ready after ${elapsed(began)}; user info at ${userInfoPath}`);
+  say(`fixtures ready after ${elapsed()}; user info at ${userInfoPath}`);
 
   const environment: ScenarioEnvironment = {
     setupUrl,
@@ -131,54 +138,65 @@ try {
     accessTokenAlg: options.serverEnv.ACCESS_TOKEN_ALG === 'ES256' ? 'ES256' : 'RS256',
   });
   cleanups.push(() => baselines.stop());
-
   const counters = await DatabaseCounters.connect(database.url);
   cleanups.push(() => counters.close());
-  const results: ScenarioResult[] = [];
-  for (const scenario of SCENARIOS.filter((candidate) => options.scenarios.includes(candidate.id))) {
-    const profileName = options.cpuProfile ? `gatehouse-${scenario.id}` : undefined;
-    if (profileName) {
+
+  /** Warm-up and measurement through the proxy or the one instance; a fresh profiled process with --cpu-prof. */
+  const measureScenario = async (scenario: Scenario): Promise<ScenarioResult> => {
+    if (options.cpuProfile) {
       await servers[0]!.stop();
-      environment.setupUrl = (await launch(0, profileName)).url;
+      environment.setupUrl = (await launch(0, scenario)).url;
     }
     const prepared = await scenario.prepare(environment);
-    const target = proxy ? proxy.url : servers[0]!.url;
-    let measuredFrom = 0;
-    let countersBefore: Promise<DatabaseActivity> | undefined;
+    const window = { from: 0, to: 0 };
+    let before: Promise<DatabaseActivity> | undefined;
+    let after: DatabaseActivity | undefined;
     const load = await measureLoad(
-      { url: target, connections: options.connections, requests: prepared.requests },
+      { url: proxy?.url ?? servers[0]!.url, connections: options.connections, requests: prepared.requests },
       { warmupSeconds: options.warmupSeconds, durationSeconds: options.durationSeconds },
       {
         serverPids: servers.map((server) => server.pid),
         onMeasureStart: () => {
-          measuredFrom = monotonicMicros();
-          countersBefore = counters.read();
+          window.from = monotonicMicros();
+          before = counters.read();
+        },
+        onMeasureEnd: async () => {
+          window.to = monotonicMicros();
+          after = await counters.read();
         },
       },
     );
-    const measuredTo = monotonicMicros();
-    // Backends publish their statistics at most once a second.
-    await new Promise((resolve) => setTimeout(resolve, 1200));
-    const database = DatabaseCounters.perRequest(await countersBefore!, await counters.read(), load.total2xx + load.non2xx);
-    const result: ScenarioResult = { id: scenario.id, title: scenario.title, path: prepared.endpoint, load, database, notes: prepared.notes ?? [] };
-    if (profileName) {
+    const result: ScenarioResult = {
+      id: scenario.id,
+      title: scenario.title,
+      path: prepared.endpoint,
+      load,
+      database: DatabaseCounters.perRequest(await before!, after!, load.total2xx + load.non2xx),
+      notes: prepared.notes ?? [],
+    };
+    if (options.cpuProfile) {
       await servers[0]!.stop();
-      const file = path.join(RESULTS_DIR, `${profileStamp}-${profileName}.cpuprofile.json`);
-      result.profile = summarizeCpuProfile(file, 20, { fromMicros: measuredFrom, toMicros: measuredTo });
+      result.profile = summarizeCpuProfile(path.join(RESULTS_DIR, profileFile(scenario)), 20, { fromMicros: window.from, toMicros: window.to });
     }
     if (options.baselines && scenario.baseline) {
       const baseline = await baselines.get(scenario.baseline);
-      result.baseline = compareWith(baseline, load.requestsPerSecond);
+      result.baseline = compareWith(baseline, load);
       const failed = (baseline.non2xx ?? 0) + (baseline.errors ?? 0);
-      if (failed > 0) result.notes.push(`the baseline had ${failed} failed requests: its ratio is not meaningful`);
+      if (failed > 0) result.notes.push(`the baseline had ${failed} failed requests: no ratio`);
     }
-    if (options.baselines && scenario.ceiling) result.ceiling = compareWith(await baselines.get(scenario.ceiling), load.requestsPerSecond);
+    if (options.baselines && scenario.ceiling) result.ceiling = compareWith(await baselines.get(scenario.ceiling), load);
+    return result;
+  };
+
+  const results: ScenarioResult[] = [];
+  for (const scenario of SCENARIOS.filter((candidate) => options.scenarios.includes(candidate.id))) {
+    const result = await measureScenario(scenario);
     results.push(result);
     say(
-      `(${scenario.id}) ${scenario.title}: ${Math.round(load.requestsPerSecond)} req/s, p99 ${load.latencyP99Ms} ms, ` +
-        `${load.non2xx + load.errors} failed` +
+      `(${scenario.id}) ${scenario.title}: ${Math.round(result.load.requestsPerSecond)} req/s, p99 ${result.load.latencyP99Ms} ms, ` +
+        `${result.load.non2xx + result.load.errors} failed` +
         (result.baseline ? `; ${result.baseline.label} ${Math.round(result.baseline.perSecond)}/s` : '') +
-        ` [${elapsed(began)}]`,
+        ` [${elapsed()}]`,
     );
   }
 
@@ -196,38 +214,22 @@ try {
     });
   }
 
-  const targets = evaluateTargets(results);
-  say('');
-  say(`Gatehouse${proxy ? ' (2 instances behind the proxy)' : ''}, ${options.connections} connections, ${options.durationSeconds} s measured per scenario:`);
-  say(formatScenarios(results));
-  say('');
-  say(formatBaselines(baselines.all()));
-  say('');
-  say(`Targets (issue #7, 2-core machine)${proxy ? ' — measured through the proxy, not comparable with one instance' : ''}:`);
-  say(formatTargets(targets));
-  if (instanceChecks) {
-    say('');
-    say('Two instances:');
-    say(formatInstanceChecks(instanceChecks));
-  }
-  for (const result of results.filter((candidate) => candidate.profile)) {
-    say('');
-    say(`CPU profile of (${result.id}) ${result.title}:`);
-    say(formatProfile(result.profile!));
-  }
-
-  const file = writeReport(RESULTS_DIR, {
+  const report: BenchReport = {
     startedAt,
     finishedAt: new Date().toISOString(),
-    machine: { cpus: cpus().length, node: process.versions.node, loadAverage: loadavg() },
+    machine: { cpus: cpus().length, node: process.versions.node, loadAverageAtStart: loadAtStart, loadAverageAtEnd: loadavg() },
     settings: { ...options, issuer },
     scenarios: results,
     baselines: baselines.all(),
-    targets,
+    targets: evaluateTargets(results),
     instanceChecks,
-  });
+  };
   say('');
-  say(`written ${path.relative(process.cwd(), file)}; total ${elapsed(began)}`);
+  say(formatReport(report, options));
+  const file = writeReport(RESULTS_DIR, report);
+  say('');
+  say(`written ${path.relative(process.cwd(), file)}; total ${elapsed()}`);
+  // The checks are pass/fail; the targets are design goals and do not fail the run.
   if (instanceChecks?.some((check) => !check.passed)) process.exitCode = 1;
 } catch (error) {
   process.exitCode = 1;

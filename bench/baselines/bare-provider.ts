@@ -23,11 +23,15 @@ const clientId = env('CLIENT_ID');
 const SCOPES = ['openid', 'profile', 'email', 'offline_access', 'users:read'];
 const RESOURCE_SCOPE = 'openid profile email users:read';
 
-// The access-token algorithm Gatehouse is configured with (ACCESS_TOKEN_ALG), with the key size
-// src/keys/service.ts generates.
+// Access tokens use Gatehouse's ACCESS_TOKEN_ALG; ID tokens stay RS256 (Gatehouse's client
+// default), so there is always an RSA key. Key sizes as src/keys/service.ts generates them.
 const alg = process.env.ACCESS_TOKEN_ALG === 'ES256' ? 'ES256' : 'RS256';
-const { privateKey } = alg === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('rsa', { modulusLength: 2048 });
-const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: 'bench', use: 'sig', alg };
+const signingKeys = [
+  { ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }), kid: 'bench-rs256', use: 'sig', alg: 'RS256' },
+  ...(alg === 'ES256'
+    ? [{ ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }), kid: 'bench-es256', use: 'sig', alg: 'ES256' }]
+    : []),
+];
 
 const configuration: Configuration = {
   clients: [
@@ -41,7 +45,7 @@ const configuration: Configuration = {
       scope: SCOPES.join(' '),
     },
   ],
-  jwks: { keys: [signingKey] } as Configuration['jwks'],
+  jwks: { keys: signingKeys } as Configuration['jwks'],
   findAccount: async (_ctx, sub) => ({
     accountId: sub,
     claims: () => ({ sub, name: 'Bench User', given_name: 'Bench', family_name: 'User', email: 'bench@example.com', email_verified: true }),

@@ -108,12 +108,13 @@ export class Baselines {
           key,
           label: 'raw argon2id verify (in-process)',
           perSecond: argon2.verifiesPerSecond,
+          cpuMsPerRequest: argon2.cpuMsPerVerify,
           detail: { hashesPerSecond: round(argon2.hashesPerSecond), parameters: argon2.parameters },
         };
       }
       case 'jose-sign': {
         const sign = await measureJoseSign(this.settings.durationSeconds, connections, this.settings.accessTokenAlg);
-        return { key, label: `raw jose ${sign.alg} signs (in-process)`, perSecond: sign.signsPerSecond };
+        return { key, label: `raw jose ${sign.alg} signs (in-process)`, perSecond: sign.signsPerSecond, cpuMsPerRequest: sign.cpuMsPerSign };
       }
     }
   }

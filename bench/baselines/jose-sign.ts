@@ -18,5 +18,5 @@ export async function measureJoseSign(seconds: number, inFlight: number, alg: 'R
   };
   await closedLoop(Math.min(1, seconds / 4), inFlight, sign);
   const result = await closedLoop(seconds, inFlight, sign);
-  return { alg, signsPerSecond: result.perSecond };
+  return { alg, signsPerSecond: result.perSecond, cpuMsPerSign: result.cpuMsPerOperation };
 }

@@ -12,8 +12,8 @@ export interface DatabaseActivity {
  * What the database did during a measurement, from PostgreSQL's own counters for the bench
  * database (pg_stat_database). Every committed transaction is a WAL flush (fsync) when it wrote
  * something, so transactions per request is the first thing to look at for write-heavy scenarios.
- * The counters are flushed by backends with a short delay; pg_stat_force_next_flush() is not
- * available from another session, so the reading after a run waits a moment.
+ * Busy backends publish their counters about once a second, so both readings lag by up to that
+ * much; over a measurement of several seconds the two lags roughly cancel (approximate figures).
  */
 export class DatabaseCounters {
   private constructor(private readonly client: pg.Client) {}

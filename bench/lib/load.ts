@@ -1,5 +1,5 @@
 import autocannon from 'autocannon';
-import { PeakRss, processCpuSeconds } from './peak-rss.js';
+import { PeakRss, processCpuSeconds } from './process-stats.js';
 
 export interface LoadSpec {
   /** Base URL (scheme, host, port); paths come from the requests. */
@@ -40,17 +40,33 @@ export function runAutocannon(options: autocannon.Options, onStart?: (instance: 
 }
 
 /**
+ * When autocannon stops, the requests it had in flight are still queued at the server (password
+ * grants at 32 connections: seconds of argon2 work); waiting as long as the slowest response took
+ * lets them finish before the next measurement starts.
+ */
+function drain(previous: autocannon.Result): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.min(10_000, previous.latency.max + 100)));
+}
+
+/**
  * A warm-up at the same concurrency (its numbers are discarded: JIT, connection pools, caches),
  * then the measured run. Status codes are counted from the measured run only.
  */
 export async function measureLoad(
   spec: LoadSpec,
   timing: { warmupSeconds: number; durationSeconds: number },
-  observe: { serverPids?: number[]; onMeasureStart?: (instance: autocannon.Instance) => void } = {},
+  observe: {
+    serverPids?: number[];
+    onMeasureStart?: (instance: autocannon.Instance) => void;
+    /** Called as the measured run ends, before its abandoned requests drain. */
+    onMeasureEnd?: () => Promise<void>;
+  } = {},
 ): Promise<LoadResult> {
   const rss = observe.serverPids ? new PeakRss(observe.serverPids).start() : undefined;
   const common = { url: spec.url, connections: spec.connections, pipelining: 1, timeout: 10 };
-  if (timing.warmupSeconds > 0) await runAutocannon({ ...common, duration: timing.warmupSeconds, requests: spec.requests() });
+  if (timing.warmupSeconds > 0) {
+    await drain(await runAutocannon({ ...common, duration: timing.warmupSeconds, requests: spec.requests() }));
+  }
   const errorKinds: Record<string, number> = {};
   let cpuAtStart = 0;
   const result = await runAutocannon({ ...common, duration: timing.durationSeconds, requests: spec.requests() }, (instance) => {
@@ -62,6 +78,9 @@ export async function measureLoad(
     observe.onMeasureStart?.(instance);
   });
   const cpuUsed = observe.serverPids ? processCpuSeconds(observe.serverPids) - cpuAtStart : undefined;
+  await observe.onMeasureEnd?.();
+  // Likewise the measurement's own abandoned requests, before anything else is measured.
+  await drain(result);
   const responses = result['2xx'] + result.non2xx;
   const statusCodes: Record<string, number> = {};
   for (const [code, stats] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = stats.count ?? 0;

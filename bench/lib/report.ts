@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BaselineResult } from '../baselines/index.js';
-import type { ProfileSummary } from './cpu-profile.js';
+import { formatProfile, type ProfileSummary } from './cpu-profile.js';
 import type { DatabaseActivity } from './database-activity.js';
 import type { LoadResult } from './load.js';
 import type { TargetCheck } from './targets.js';
@@ -11,6 +11,12 @@ export interface Comparison {
   perSecond: number;
   /** Gatehouse's requests/s divided by the comparison's operations/s; NaN when the baseline failed. */
   ratio: number;
+  /**
+   * The comparison's CPU per operation divided by Gatehouse's CPU per request: what the throughput
+   * ratio would be if both were CPU-bound on an otherwise idle machine. Steadier than `ratio` when
+   * other work shares the cores.
+   */
+  cpuRatio?: number;
 }
 
 export interface ScenarioResult {
@@ -35,7 +41,7 @@ export interface InstanceCheck {
 export interface BenchReport {
   startedAt: string;
   finishedAt: string;
-  machine: { cpus: number; node: string; loadAverage: number[] };
+  machine: { cpus: number; node: string; loadAverageAtStart: number[]; loadAverageAtEnd: number[] };
   settings: Record<string, unknown>;
   scenarios: ScenarioResult[];
   baselines: BaselineResult[];
@@ -66,14 +72,20 @@ export function formatScenarios(results: ScenarioResult[]): string {
     result.load.serverCpuMsPerRequest === undefined ? '-' : result.load.serverCpuMsPerRequest.toFixed(2),
     result.baseline ? `${result.baseline.label} ${integer(result.baseline.perSecond)}/s` : 'none defined',
     result.baseline ? percent(result.baseline.ratio) : '-',
+    result.baseline?.cpuRatio === undefined ? '-' : percent(result.baseline.cpuRatio),
   ]);
   const main = table(
-    ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'RSS MB', 'CPU ms/req', 'baseline', 'ratio'],
+    ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'RSS MB', 'CPU ms/req', 'baseline', 'ratio', 'CPU ratio'],
     rows,
-    new Set([1, 2, 3, 4, 5, 6, 7, 9]),
+    new Set([1, 2, 3, 4, 5, 6, 7, 9, 10]),
   );
   const extras = results.flatMap((result) => [
-    ...(result.ceiling ? [`  (${result.id}) ceiling: ${result.ceiling.label} ${integer(result.ceiling.perSecond)}/s -> ${percent(result.ceiling.ratio)} of it`] : []),
+    ...(result.ceiling
+      ? [
+          `  (${result.id}) ceiling: ${result.ceiling.label} ${integer(result.ceiling.perSecond)}/s -> ${percent(result.ceiling.ratio)} of it` +
+            (result.ceiling.cpuRatio === undefined ? '' : ` (by CPU per operation: ${percent(result.ceiling.cpuRatio)})`),
+        ]
+      : []),
     ...(result.database
       ? [
           `  (${result.id}) database per request: ${result.database.transactions} transactions, ${result.database.rowsRead} rows read, ` +
@@ -88,7 +100,10 @@ export function formatScenarios(results: ScenarioResult[]): string {
       ? [`  (${result.id}) status codes: ${Object.entries(result.load.statusCodes).map(([code, count]) => `${code}x${count}`).join(' ')}`]
       : []),
   ]);
-  return [main, ...(extras.length ? ['', ...extras] : [])].join('\n');
+  const legend =
+    'CPU ms/req: server CPU (all threads) per response. CPU ratio: the baseline\'s CPU per operation over Gatehouse\'s CPU per request, ' +
+    'i.e. the throughput ratio both would reach CPU-bound on an idle machine; steadier than "ratio" when other work shares the cores.';
+  return [main, '', legend, ...(extras.length ? ['', ...extras] : [])].join('\n');
 }
 
 export function formatBaselines(baselines: BaselineResult[]): string {
@@ -127,4 +142,23 @@ export function writeReport(resultsDir: string, report: BenchReport): string {
   const file = path.join(resultsDir, `${report.startedAt.replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   return file;
+}
+
+/** Everything the run prints at the end, in the order a reader needs it. */
+export function formatReport(report: BenchReport, context: { instances: number; connections: number; durationSeconds: number }): string {
+  const behindProxy = context.instances === 2;
+  const sections = [
+    `Gatehouse${behindProxy ? ' (2 instances behind the proxy)' : ''}, ${context.connections} connections, ${context.durationSeconds} s measured per scenario:`,
+    formatScenarios(report.scenarios),
+    '',
+    formatBaselines(report.baselines),
+    '',
+    `Targets (issue #7, 2-core machine)${behindProxy ? ' - measured through the proxy, not comparable with one instance' : ''}:`,
+    formatTargets(report.targets),
+  ];
+  if (report.instanceChecks) sections.push('', 'Two instances:', formatInstanceChecks(report.instanceChecks));
+  for (const result of report.scenarios.filter((candidate) => candidate.profile)) {
+    sections.push('', `CPU profile of (${result.id}) ${result.title}:`, formatProfile(result.profile!));
+  }
+  return sections.join('\n');
 }
