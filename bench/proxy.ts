@@ -18,6 +18,9 @@ interface Upstream {
   agent: http.Agent;
   up: boolean;
   downSince?: number;
+  /** Requests sent and not yet answered, now and at the moment the upstream was taken out. */
+  inFlight: number;
+  inFlightWhenMarkedDown?: number;
   forwarded: number;
   failed: number;
   refusedAndRetried: number;
@@ -25,7 +28,7 @@ interface Upstream {
 
 export interface ProxyStats {
   type: 'stats';
-  upstreams: Array<{ url: string; up: boolean; downSince?: number; forwarded: number; failed: number; refusedAndRetried: number }>;
+  upstreams: Array<{ url: string; up: boolean; downSince?: number; inFlightWhenMarkedDown?: number; forwarded: number; failed: number; refusedAndRetried: number }>;
 }
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
@@ -35,6 +38,7 @@ export function createRoundRobinProxy(upstreamUrls: string[]) {
     url: new URL(url),
     agent: new http.Agent({ keepAlive: true, maxSockets: 256 }),
     up: true,
+    inFlight: 0,
     forwarded: 0,
     failed: 0,
     refusedAndRetried: 0,
@@ -56,6 +60,7 @@ export function createRoundRobinProxy(upstreamUrls: string[]) {
     if (!upstream.up) return;
     upstream.up = false;
     upstream.downSince = Date.now();
+    upstream.inFlightWhenMarkedDown = upstream.inFlight;
   };
 
   const probe = setInterval(() => {
@@ -89,12 +94,20 @@ export function createRoundRobinProxy(upstreamUrls: string[]) {
       headers: { ...headers, 'content-length': String(body.length) },
       agent: upstream.agent,
     });
+    upstream.inFlight += 1;
+    let settled = false;
+    const settle = () => {
+      if (settled) return;
+      settled = true;
+      upstream.inFlight -= 1;
+    };
     let connected = false;
     request.on('socket', (socket) => {
       if (!socket.connecting) connected = true;
       else socket.once('connect', () => (connected = true));
     });
     request.on('response', (response) => {
+      settle();
       upstream.forwarded += 1;
       const responseHeaders = Object.fromEntries(Object.entries(response.headers).filter(([name]) => !HOP_BY_HOP.has(name)));
       outgoing.writeHead(response.statusCode ?? 502, responseHeaders);
@@ -103,6 +116,7 @@ export function createRoundRobinProxy(upstreamUrls: string[]) {
     });
     request.on('error', (error: NodeJS.ErrnoException) => {
       markDown(upstream);
+      settle();
       if (!connected && error.code === 'ECONNREFUSED') {
         upstream.refusedAndRetried += 1;
         forward(incoming, outgoing, body, tried);
@@ -124,7 +138,15 @@ export function createRoundRobinProxy(upstreamUrls: string[]) {
 
   const stats = (): ProxyStats => ({
     type: 'stats',
-    upstreams: upstreams.map(({ url, up, downSince, forwarded, failed, refusedAndRetried }) => ({ url: url.origin, up, downSince, forwarded, failed, refusedAndRetried })),
+    upstreams: upstreams.map(({ url, up, downSince, inFlightWhenMarkedDown, forwarded, failed, refusedAndRetried }) => ({
+      url: url.origin,
+      up,
+      downSince,
+      inFlightWhenMarkedDown,
+      forwarded,
+      failed,
+      refusedAndRetried,
+    })),
   });
   return { server, stats };
 }

@@ -27,7 +27,7 @@ export function evaluateTargets(results: ScenarioResult[]): TargetCheck[] {
     const baseline = result?.baseline;
     checks.push({
       target: `(${id}) >= ${Math.round(minimum * 100)}% of ${baseline?.label ?? 'its baseline'}`,
-      actual: !baseline ? 'not run' : Number.isFinite(baseline.ratio) ? `${Math.round(baseline.ratio * 100)}%` : 'baseline failed',
+      actual: !baseline ? 'not run' : Number.isFinite(baseline.ratio) ? `${(baseline.ratio * 100).toFixed(1)}%` : 'baseline failed',
       met: baseline && Number.isFinite(baseline.ratio) ? baseline.ratio >= minimum : undefined,
     });
   };
