@@ -21,6 +21,7 @@ import { createInteractionRoutes } from './oidc/interactions.js';
 import type { ProviderHolder } from './oidc/provider-holder.js';
 import { createTokenRoutes } from './oidc/token-routes.js';
 import type { GrantDependencies } from './oidc/grants/context.js';
+import type { ClientMetadataCache } from './clients/cache.js';
 import { createSessionRoutes } from './users/session-routes.js';
 import { createLoginAttemptRoutes } from './login-attempts/routes.js';
 import { createUserRoutes } from './users/routes.js';
@@ -62,6 +63,7 @@ export interface AppDependencies {
   apiKeys: ApiKeyVerifier;
   loginLimiter: CredentialLimiter;
   limiters: GrantDependencies['limiters'];
+  clients: ClientMetadataCache;
   /** SMS and e-mail (src/notify): provider, development outbox, or unavailable in production. */
   notifier: Notifier;
   /** Google, Apple and Facebook sign-in (src/social/); absent providers are disabled. */
@@ -101,6 +103,11 @@ function summarizeRoutes(routers: Array<{ stack: Array<{ path: string | RegExp; 
   );
 }
 
+/** Provider routes Gatehouse never intercepts (userinfo, introspection and revocation it does). */
+function isProviderOnlyPath(path: string): boolean {
+  return path === '/oauth/token' || path === '/oauth/jwks' || path.startsWith('/oauth/authorize') || path.startsWith('/oauth/logout') || path.startsWith('/.well-known/');
+}
+
 export function buildApp(deps: AppDependencies): GatehouseApp {
   const app = new Koa({ proxy: deps.config.trustProxy }) as GatehouseApp;
   app.silent = true;
@@ -118,13 +125,22 @@ export function buildApp(deps: AppDependencies): GatehouseApp {
     }),
   );
   app.use(bodyLimit(MAX_BODY_BYTES));
+
+  // Everything Gatehouse does not answer itself is the OIDC provider, a Koa app of its own, run on
+  // the raw request. Paths only the provider serves (the token endpoint above all) go straight
+  // there, past the routers and the ORM request context they do not use.
+  const toProvider = async (ctx: Context) => {
+    ctx.respond = false;
+    await deps.providers.handle(ctx.req, ctx.res);
+  };
+  app.use(async (ctx, next) => (isProviderOnlyPath(ctx.path) ? toProvider(ctx) : next()));
   app.use((ctx, next) => RequestContext.create(deps.orm.em, next));
 
   const openApi = createOpenApiRoutes({ issuer: deps.config.issuer, version: GATEHOUSE_VERSION, operations: allOperations });
   const routers = [
     createHealthRoutes(deps),
     openApi.router,
-    createTokenRoutes({ orm: deps.orm, verifyAccessToken: deps.verifyAccessToken }),
+    createTokenRoutes({ orm: deps.orm, verifyAccessToken: deps.verifyAccessToken, clients: deps.clients }),
     createApiKeyRoutes({ orm: deps.orm, logger: deps.logger, auth: deps.auth, apiKeys: deps.apiKeys }),
     createTenantRoutes({ config: deps.config, orm: deps.orm, verifyAccessToken: deps.verifyAccessToken, provider: () => deps.providers.current }),
     createPasscodeRoutes({ config: deps.config, orm: deps.orm, verifyAccessToken: deps.verifyAccessToken }),
@@ -160,10 +176,6 @@ export function buildApp(deps: AppDependencies): GatehouseApp {
   app.use(mount('/assets', serve(path.join(viewsDirectory, 'assets'), { maxage: 3600_000 })));
   app.use(serveWidgets());
 
-  // Everything else is the OIDC provider, a Koa app of its own, run on the raw request.
-  app.use(async (ctx) => {
-    ctx.respond = false;
-    await deps.providers.handle(ctx.req, ctx.res);
-  });
+  app.use(toProvider);
   return app;
 }

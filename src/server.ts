@@ -22,6 +22,7 @@ import { purgeExpiredPendingIdentities } from './contacts/identities.js';
 import { buildProvider } from './oidc/provider.js';
 import { ProviderHolder } from './oidc/provider-holder.js';
 import { registerGrants } from './oidc/grants/index.js';
+import { createClientMetadataCache } from './clients/cache.js';
 import { createSocialProviders } from './social/providers.js';
 import { startWebhookDispatcher } from './webhooks/dispatcher.js';
 import type { GrantDependencies } from './oidc/grants/context.js';
@@ -84,6 +85,7 @@ export async function startGatehouse(config: Config, logger: Logger = createLogg
   const limiters = createLimiters(orm, config);
   const notifier = createNotifier({ config, orm, logger });
   const grantDependencies: GrantDependencies = { config, orm, limiters };
+  const clients = createClientMetadataCache(orm, config.clientCacheTtlSeconds);
   const providers = await ProviderHolder.create({
     orm,
     secret: config.secret,
@@ -95,6 +97,7 @@ export async function startGatehouse(config: Config, logger: Logger = createLogg
         keys,
         renderView,
         logger,
+        clients,
         onTokenIssued: (grantType) => metrics.tokensIssued.inc({ grant_type: grantType }),
         extend: (provider) => registerGrants(provider, grantDependencies),
       }),
@@ -130,7 +133,7 @@ export async function startGatehouse(config: Config, logger: Logger = createLogg
 
   let shuttingDown = false;
   const app = buildApp({ config, logger, orm, metrics, providers, renderView, verifyAccessToken, auth, apiKeys, loginLimiter,
-    limiters, notifier, socialProviders, isShuttingDown: () => shuttingDown });
+    limiters, clients, notifier, socialProviders, isShuttingDown: () => shuttingDown });
 
   const server: Server = await new Promise((resolve, reject) => {
     const listening = app.listen(config.port, config.host, () => resolve(listening));

@@ -98,7 +98,12 @@ export async function setPassword(em: EntityManager, customer: CustomerRow, pass
 }
 
 /** OpenID Connect standard claims for a customer; they are released by granted scope. */
-export function customerClaims(customer: CustomerRow): Record<string, unknown> {
+export type ClaimSource = Pick<
+  CustomerRow,
+  'id' | 'email' | 'emailVerifiedAt' | 'phoneNumber' | 'phoneVerifiedAt' | 'firstName' | 'lastName' | 'locale' | 'updatedAt'
+>;
+
+export function customerClaims(customer: ClaimSource): Record<string, unknown> {
   const name = [customer.firstName, customer.lastName].filter(Boolean).join(' ');
   return {
     sub: customer.id,

@@ -1,16 +1,18 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { Orm } from '../db/orm.js';
-import { findClientMetadata } from '../clients/service.js';
+import type { ClientMetadataCache } from '../clients/cache.js';
 
-interface ClientCacheEntry {
-  metadata: AdapterPayload | undefined;
-  expiresAt: number;
-}
+/**
+ * Access tokens (and client-credentials tokens) are JWTs that oidc-provider never stores, so a
+ * lookup of those models can only miss: answer without a query. oidc-provider tries them first
+ * when introspecting or revoking an opaque (refresh) token.
+ */
+const NEVER_STORED = new Set(['AccessToken', 'ClientCredentials']);
 
 export interface AdapterOptions {
   orm: Orm;
-  clientCacheTtlSeconds: number;
+  clients: ClientMetadataCache;
   /** How long a revoked grant must be remembered: the longest access-token lifetime. */
   accessTokenTtlSeconds: number;
 }
@@ -22,7 +24,6 @@ export interface AdapterOptions {
  */
 export function createAdapterClass(options: AdapterOptions) {
   const { orm } = options;
-  const clientCache = new Map<string, ClientCacheEntry>();
 
   const run = async <T>(sql: string, params: unknown[]): Promise<T[]> => {
     const em = orm.em.fork() as EntityManager;
@@ -58,7 +59,8 @@ export function createAdapterClass(options: AdapterOptions) {
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
-      if (this.model === 'Client') return this.findClient(id);
+      if (this.model === 'Client') return (await options.clients.get(id)) as AdapterPayload | undefined;
+      if (NEVER_STORED.has(this.model)) return undefined;
       return findBy(this.model, 'id', id);
     }
 
@@ -87,15 +89,6 @@ export function createAdapterClass(options: AdapterOptions) {
         [grantId, new Date(Date.now() + options.accessTokenTtlSeconds * 1000)],
       );
       await run('delete from oidc_model where grant_id = ?', [grantId]);
-    }
-
-    private async findClient(id: string): Promise<AdapterPayload | undefined> {
-      const cached = clientCache.get(id);
-      if (cached && cached.expiresAt > Date.now()) return cached.metadata;
-      const metadata = (await findClientMetadata(orm.em.fork() as EntityManager, id)) as AdapterPayload | undefined;
-      clientCache.set(id, { metadata, expiresAt: Date.now() + options.clientCacheTtlSeconds * 1000 });
-      if (clientCache.size > 10_000) clientCache.delete(clientCache.keys().next().value!);
-      return metadata;
     }
   };
 }

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from 'koa';
 import type { Orm } from '../db/orm.js';
 import { clientSecretMatches, findClientMetadata } from '../clients/service.js';
+import type { ClientMetadataCache } from '../clients/cache.js';
 import { ApiError } from '../http/errors.js';
 
 export interface AuthenticatedClient {
@@ -27,12 +28,17 @@ function basicCredentials(header: string | undefined): { id: string; secret: str
  * answers itself (oidc-provider refuses structured tokens there). Accepts the methods clients are
  * registered with: client_secret_basic, client_secret_post and none (public clients).
  */
-export async function authenticateClient(orm: Orm, ctx: Context, body: Record<string, unknown>): Promise<AuthenticatedClient> {
+export async function authenticateClient(
+  orm: Orm,
+  ctx: Context,
+  body: Record<string, unknown>,
+  clients?: Pick<ClientMetadataCache, 'get'>,
+): Promise<AuthenticatedClient> {
   const basic = basicCredentials(ctx.get('authorization'));
   const clientId = basic?.id ?? (typeof body.client_id === 'string' ? body.client_id : undefined);
   const secret = basic?.secret ?? (typeof body.client_secret === 'string' ? body.client_secret : undefined);
   if (!clientId) throw invalidClient();
-  const metadata = await findClientMetadata(orm.em.fork() as EntityManager, clientId);
+  const metadata = clients ? await clients.get(clientId) : await findClientMetadata(orm.em.fork() as EntityManager, clientId);
   if (!metadata) throw invalidClient();
   const method = metadata.token_endpoint_auth_method;
   if (method === 'none') {

@@ -2,7 +2,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config.js';
 import type { Orm } from '../db/orm.js';
-import { customerClaims, findCustomerById } from '../customers/service.js';
+import { customerClaims } from '../customers/service.js';
+import { readCustomerSummary } from '../customers/read-model.js';
 import { pairDeviceWithGrant } from '../devices/service.js';
 import { OIDC_SCOPES } from './scopes.js';
 import { resourceServer } from './provider.js';
@@ -100,7 +101,7 @@ export async function issueCustomerTokens(input: IssueCustomerTokensInput): Prom
   }
 
   if (input.ctx && oidcScopes.includes('openid')) {
-    const customer = await findCustomerById(input.orm.em.fork() as EntityManager, customerId);
+    const customer = await readCustomerSummary(input.orm.em.fork() as EntityManager, customerId);
     if (customer) {
       const all = customerClaims(customer);
       const released = oidcScopes.flatMap((scope) => CLAIMS_BY_SCOPE[scope] ?? []);

@@ -2,12 +2,14 @@ import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'o
 import type { Config } from '../config.js';
 import type { Orm } from '../db/orm.js';
 import { clientSecretMatches } from '../clients/service.js';
-import { customerClaims, findCustomerById } from '../customers/service.js';
+import { customerClaims } from '../customers/service.js';
+import { readCustomerSummary } from '../customers/read-model.js';
 import type { LoadedKeys } from '../keys/service.js';
 import { deriveKey } from '../crypto/secrets.js';
 import type { RenderView } from '../http/views.js';
 import type { Logger } from '../logger.js';
 import { createAdapterClass } from './adapter.js';
+import type { ClientMetadataCache } from '../clients/cache.js';
 import { API_SCOPES, OIDC_SCOPES } from './scopes.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 
@@ -17,6 +19,8 @@ export interface ProviderDependencies {
   keys: LoadedKeys;
   renderView: RenderView;
   logger: Logger;
+  /** Client metadata, cached per instance (shared with Gatehouse's own client authentication). */
+  clients: ClientMetadataCache;
   /** Called on every successful token response, for metrics. */
   onTokenIssued?: (grantType: string) => void;
   /** Lets capabilities (custom grants) register themselves on each new provider instance. */
@@ -69,7 +73,7 @@ export function buildProvider(deps: ProviderDependencies): Provider {
   const { config, orm } = deps;
   const cookieKey = deriveKey(config.secret, 'cookies').toString('base64url');
   const findAccount: Configuration['findAccount'] = async (_ctx, sub) => {
-    const customer = await findCustomerById(orm.em.fork() as EntityManager, sub);
+    const customer = await readCustomerSummary(orm.em.fork() as EntityManager, sub);
     if (!customer) return undefined;
     return { accountId: customer.id, claims: () => customerClaims(customer) as { sub: string } };
   };
@@ -77,7 +81,7 @@ export function buildProvider(deps: ProviderDependencies): Provider {
   const configuration: Configuration = {
     adapter: createAdapterClass({
       orm,
-      clientCacheTtlSeconds: config.clientCacheTtlSeconds,
+      clients: deps.clients,
       accessTokenTtlSeconds: Math.max(config.ttl.accessToken, config.ttl.clientCredentials),
     }),
     jwks: deps.keys.privateJwks as Configuration['jwks'],

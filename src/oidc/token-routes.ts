@@ -3,10 +3,12 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context, Next } from 'koa';
 import { koaBody } from 'koa-body';
 import type { Orm } from '../db/orm.js';
-import { customerClaims, findCustomerById } from '../customers/service.js';
+import { customerClaims } from '../customers/service.js';
+import { readCustomerSummary } from '../customers/read-model.js';
 import { ApiError } from '../http/errors.js';
 import { isAccessTokenRevoked, looksLikeJwt, revokeAccessToken, type AccessTokenClaims, type VerifyAccessToken } from './access-tokens.js';
 import { authenticateClient, type AuthenticatedClient } from './client-auth.js';
+import type { ClientMetadataCache } from '../clients/cache.js';
 import { OIDC_ROUTES } from './provider.js';
 
 const CLAIMS_BY_SCOPE: Record<string, string[]> = {
@@ -31,7 +33,7 @@ const formBody = koaBody({ urlencoded: true, json: false, multipart: false, form
  * userinfo. Gatehouse answers those three for its JWTs here and hands every other token (refresh
  * tokens, anything opaque) to the provider unchanged.
  */
-export function createTokenRoutes(deps: { orm: Orm; verifyAccessToken: VerifyAccessToken }) {
+export function createTokenRoutes(deps: { orm: Orm; verifyAccessToken: VerifyAccessToken; clients: ClientMetadataCache }) {
   const router = new Router();
 
   const verifyActive = async (token: string): Promise<AccessTokenClaims | undefined> => {
@@ -60,7 +62,7 @@ export function createTokenRoutes(deps: { orm: Orm; verifyAccessToken: VerifyAcc
         'WWW-Authenticate': 'Bearer realm="gatehouse", error="insufficient_scope", scope="openid"',
       });
     }
-    const customer = await findCustomerById(deps.orm.em.fork() as EntityManager, claims.sub);
+    const customer = await readCustomerSummary(deps.orm.em.fork() as EntityManager, claims.sub);
     if (!customer) throw invalidToken('the token subject is not a customer');
     const all = customerClaims(customer);
     const released = [...scopes].flatMap((scope) => CLAIMS_BY_SCOPE[scope] ?? []);
@@ -79,7 +81,7 @@ export function createTokenRoutes(deps: { orm: Orm; verifyAccessToken: VerifyAcc
         handBodyToProvider(ctx);
         return next();
       }
-      await handler(ctx, body.token, await authenticateClient(deps.orm, ctx, body));
+      await handler(ctx, body.token, await authenticateClient(deps.orm, ctx, body, deps.clients));
     };
 
   router.post(OIDC_ROUTES.introspection, formBody, forJwtToken(async (ctx, token, client) => {

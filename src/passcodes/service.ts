@@ -102,7 +102,8 @@ export async function submitPasscode(
   }
 
   const connection = deps.em.getConnection();
-  await connection.execute(`delete from passcode where tenant_id = ? and expires_at < now() - interval '${EXPIRED_RETENTION}'`, [tenant.id]);
+  // Expired rows are removed by the server's purge timer (purgeExpiredPasscodes), not here: a
+  // per-request delete scanned the tenant's rows on every submission.
   // One statement decides, so two customers racing for one key cannot both win: a row whose
   // passcode is still valid is left alone and nothing is returned.
   const stored = await connection.execute<{ expires_at: Date }[]>(

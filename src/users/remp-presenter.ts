@@ -4,7 +4,7 @@ import type { CustomerRow } from '../customers/entities.js';
 export const rfc3339 = (date: Date | null | undefined) => (date ? date.toISOString() : null);
 
 /** The `user` object of REMP responses. Ids are Gatehouse UUIDs (REMP's are integers). */
-export function rempUser(customer: CustomerRow, extra: { roles?: boolean; createdAt?: boolean; publicName?: boolean } = {}) {
+export function rempUser(customer: Pick<CustomerRow, 'id' | 'email' | 'confirmedAt' | 'firstName' | 'lastName' | 'createdAt' | 'roles'>, extra: { roles?: boolean; createdAt?: boolean; publicName?: boolean } = {}) {
   return {
     id: customer.id,
     email: customer.email ?? null,

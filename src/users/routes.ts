@@ -9,9 +9,9 @@ import { ApiError } from '../http/errors.js';
 import type { CredentialLimiter } from '../http/rate-limit.js';
 import { revokeGrant } from '../oidc/revoke-grant.js';
 import { rempOk } from '../openapi/shapes.js';
-import { publicUserMetaObject } from '../user-meta/service.js';
 import { apiTokenEndpoint, assertMayActOn, assertMayActOnIds, isAdminUser, requireAdminUser, userNotFound, userTokenEndpoint } from './access.js';
 import { email as emailField } from './remp-fields.js';
+import { readCustomerSummary } from '../customers/read-model.js';
 import { rempUser } from './remp-presenter.js';
 import {
   createUserInput,
@@ -50,10 +50,9 @@ export function createUserRoutes(deps: UserRouteDependencies) {
   router.get('/api/v1/user/info', userTokenEndpoint(deps.auth, 'users:read'), async (ctx) => {
     noParameters.parse(ctx.query);
     const caller = currentCaller(ctx);
-    const fork = em();
-    const customer = caller.kind === 'user' ? await findCustomerById(fork, caller.customerId) : null;
+    const customer = caller.kind === 'user' ? await readCustomerSummary(em(), caller.customerId) : null;
     if (!customer) throw userNotFound();
-    ctx.body = userInfoResponse.parse({ status: 'ok', user: rempUser(customer), user_meta: await publicUserMetaObject(fork, customer.id) });
+    ctx.body = userInfoResponse.parse({ status: 'ok', user: rempUser(customer), user_meta: customer.publicMeta });
   });
 
   // Public, as in REMP; a password check is limited like a login attempt on the same account.

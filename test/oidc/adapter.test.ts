@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyMigrations, connectDatabase, type Orm } from '../../src/db/orm.js';
 import { createAdapterClass, purgeExpired } from '../../src/oidc/adapter.js';
+import { createClientMetadataCache } from '../../src/clients/cache.js';
 import { createTestDatabase } from '../support/server.js';
 
 // Contract of the oidc-provider storage bridge, on a real PostgreSQL (as Ory tests its persisters).
@@ -10,7 +11,7 @@ let Adapter: ReturnType<typeof createAdapterClass>;
 beforeAll(async () => {
   orm = await connectDatabase(await createTestDatabase(), 3);
   await applyMigrations(orm);
-  Adapter = createAdapterClass({ orm, clientCacheTtlSeconds: 1, accessTokenTtlSeconds: 60 });
+  Adapter = createAdapterClass({ orm, clients: createClientMetadataCache(orm, 1), accessTokenTtlSeconds: 60 });
 });
 afterAll(() => orm?.close(true));
 
