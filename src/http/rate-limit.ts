@@ -63,20 +63,33 @@ export function createCredentialLimiter(knex: Knex, options: CredentialLimiterOp
     }
   };
 
+  // Identifiers whose last check found no failures: a success then has nothing to clear, which
+  // saves a write (and an fsync) on most logins. Bounded; a stale entry only skips a cleanup.
+  const cleanAtCheck = new Set<string>();
+
   return {
     async check(identifier: string, ip: string): Promise<LimitDecision> {
       const [identifierState, ipState] = await Promise.all([byIdentifier.get(identifierKey(identifier)), byIp.get(ipKey(ip))]);
+      if (!identifierState || identifierState.consumedPoints === 0) {
+        if (cleanAtCheck.size > 10_000) cleanAtCheck.clear();
+        cleanAtCheck.add(identifierKey(identifier));
+      } else {
+        cleanAtCheck.delete(identifierKey(identifier));
+      }
       const retryAfterSeconds = Math.max(lockedFor(identifierState, options.failuresPerIdentifier), lockedFor(ipState, options.failuresPerIp));
       return { allowed: retryAfterSeconds === 0, retryAfterSeconds };
     },
     async recordFailure(identifier: string, ip: string): Promise<void> {
+      cleanAtCheck.delete(identifierKey(identifier));
       await Promise.all([
         consume(byIdentifier, identifierKey(identifier), options.failuresPerIdentifier),
         consume(byIp, ipKey(ip), options.failuresPerIp),
       ]);
     },
     async recordSuccess(identifier: string): Promise<void> {
-      await byIdentifier.delete(identifierKey(identifier));
+      const key = identifierKey(identifier);
+      if (cleanAtCheck.delete(key)) return;
+      await byIdentifier.delete(key);
     },
   };
 }
