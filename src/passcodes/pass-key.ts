@@ -15,7 +15,7 @@ export function normalizePassKey(raw: string): string {
   if (PHONE_LIKE.test(key)) {
     if (key.startsWith('+')) {
       const phone = parsePhoneNumberFromString(key);
-      // Possible, not valid: validity follows number allocations (the UK's 07700 900xxx drama range
+      // Possible, not valid: validity follows number allocations (the UK's 07700 900nnn drama range
       // is "invalid"), and both sides only need the same canonical form.
       if (phone?.isPossible()) return phone.number;
       return `+${key.replace(/\D/g, '')}`;
