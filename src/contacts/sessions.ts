@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { storedModelId } from '../oidc/adapter.js';
 import { decodeJwt } from 'jose';
 import type { Config } from '../config.js';
 import type { CustomerRow } from '../customers/entities.js';
@@ -87,7 +88,7 @@ export async function refreshContactSession(deps: ContactSessionDependencies, pr
   // the loser is treated as the replay it looks like.
   const consumed = await em.execute<{ affectedRows: number }>(
     `update oidc_model set consumed_at = now() where model = 'RefreshToken' and id = ? and consumed_at is null`,
-    [token.jti],
+    [storedModelId('RefreshToken', token.jti!)],
     'run',
   );
   if (consumed.affectedRows !== 1) {

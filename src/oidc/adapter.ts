@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { Orm } from '../db/orm.js';
 import type { ClientMetadataCache } from '../clients/cache.js';
+import { sha256 } from '../crypto/secrets.js';
 
 /**
  * Access tokens (and client-credentials tokens) are JWTs that oidc-provider never stores, so a
@@ -9,6 +10,17 @@ import type { ClientMetadataCache } from '../clients/cache.js';
  * when introspecting or revoking an opaque (refresh) token.
  */
 const NEVER_STORED = new Set(['AccessToken', 'ClientCredentials']);
+
+/**
+ * Models whose id is the bearer credential itself (the code or refresh token a client presents):
+ * only its SHA-256 is stored, and the payload's copy of it is dropped, so a database dump yields
+ * no usable code or refresh token. Lookups hash what is presented.
+ */
+const HASHED_ID_MODELS = new Set(['AuthorizationCode', 'RefreshToken']);
+
+export function storedModelId(model: string, id: string): string {
+  return HASHED_ID_MODELS.has(model) ? sha256(id) : id;
+}
 
 export interface AdapterOptions {
   orm: Orm;
@@ -48,20 +60,23 @@ export function createAdapterClass(options: AdapterOptions) {
     constructor(private readonly model: string) {}
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
+      const hashed = HASHED_ID_MODELS.has(this.model);
+      const stored = hashed ? { ...payload, jti: undefined } : payload;
       const expiresAt = expiresIn ? new Date(Date.now() + expiresIn * 1000) : null;
       await run(
         `insert into oidc_model (model, id, payload, grant_id, uid, user_code, expires_at)
          values (?, ?, ?::jsonb, ?, ?, ?, ?)
          on conflict (model, id) do update set payload = excluded.payload, grant_id = excluded.grant_id,
            uid = excluded.uid, user_code = excluded.user_code, expires_at = excluded.expires_at`,
-        [this.model, id, JSON.stringify(payload), payload.grantId ?? null, payload.uid ?? null, payload.userCode ?? null, expiresAt],
+        [this.model, storedModelId(this.model, id), JSON.stringify(stored), payload.grantId ?? null, payload.uid ?? null, payload.userCode ?? null, expiresAt],
       );
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (this.model === 'Client') return (await options.clients.get(id)) as AdapterPayload | undefined;
       if (NEVER_STORED.has(this.model)) return undefined;
-      return findBy(this.model, 'id', id);
+      const found = await findBy(this.model, 'id', storedModelId(this.model, id));
+      return found && HASHED_ID_MODELS.has(this.model) ? { ...found, jti: id } : found;
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
@@ -73,11 +88,11 @@ export function createAdapterClass(options: AdapterOptions) {
     }
 
     async consume(id: string): Promise<void> {
-      await run('update oidc_model set consumed_at = now() where model = ? and id = ?', [this.model, id]);
+      await run('update oidc_model set consumed_at = now() where model = ? and id = ?', [this.model, storedModelId(this.model, id)]);
     }
 
     async destroy(id: string): Promise<void> {
-      await run('delete from oidc_model where model = ? and id = ?', [this.model, id]);
+      await run('delete from oidc_model where model = ? and id = ?', [this.model, storedModelId(this.model, id)]);
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {

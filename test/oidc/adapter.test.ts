@@ -74,6 +74,21 @@ describe('PostgreSQL adapter', () => {
     expect(left).toHaveLength(0);
   });
 
+  it('stores refresh tokens and codes only as hashes, and finds them by the presented value', async () => {
+    const refreshTokens = new Adapter('RefreshToken');
+    const value = 'r-secret-value-0123456789abcdefghijklmnop';
+    await refreshTokens.upsert(value, { jti: value, grantId: 'g-h', kind: 'RefreshToken' } as never, 60);
+    const rows: any[] = await orm.em.fork().getConnection().execute(`select id, payload::text as payload from oidc_model where model = 'RefreshToken' and grant_id = 'g-h'`);
+    expect(rows).toHaveLength(1);
+    expect(rows[0].id).not.toBe(value);
+    expect(rows[0].payload).not.toContain(value);
+    expect(await refreshTokens.find(value)).toMatchObject({ jti: value, grantId: 'g-h' });
+    await refreshTokens.consume(value);
+    expect(typeof (await refreshTokens.find(value))?.consumed).toBe('number');
+    await refreshTokens.destroy(value);
+    expect(await refreshTokens.find(value)).toBeUndefined();
+  });
+
   it('answers an unknown client as undefined', async () => {
     expect(await new Adapter('Client').find('missing')).toBeUndefined();
   });
