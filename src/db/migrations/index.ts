@@ -1,11 +1,11 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261126000000Foundation } from './Migration20261126000000Foundation.js';
-import { Migration20261126020000Identity } from './Migration20261126020000Identity.js';
-import { Migration20261126040000UserMeta } from './Migration20261126040000UserMeta.js';
-import { Migration20261126070000Outbox } from './Migration20261126070000Outbox.js';
 import { Migration20261126010000Tenants } from './Migration20261126010000Tenants.js';
+import { Migration20261126020000Identity } from './Migration20261126020000Identity.js';
 import { Migration20261126030000ApiKeys } from './Migration20261126030000ApiKeys.js';
+import { Migration20261126040000UserMeta } from './Migration20261126040000UserMeta.js';
 import { Migration20261126050000Otp } from './Migration20261126050000Otp.js';
+import { Migration20261126070000Outbox } from './Migration20261126070000Outbox.js';
 import { Migration20261126080000UsersApi } from './Migration20261126080000UsersApi.js';
 import { Migration20261126090000Webhooks } from './Migration20261126090000Webhooks.js';
 import { Migration20261126091000SessionmProfiles } from './Migration20261126091000SessionmProfiles.js';
@@ -15,8 +15,8 @@ import { Migration20261126110000AccessTokens } from './Migration20261126110000Ac
 /** Every committed migration, in order. Listed explicitly so they run the same from tsx, tests and Docker. */
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261126000000Foundation', class: Migration20261126000000Foundation },
-  { name: 'Migration20261126020000Identity', class: Migration20261126020000Identity },
   { name: 'Migration20261126010000Tenants', class: Migration20261126010000Tenants },
+  { name: 'Migration20261126020000Identity', class: Migration20261126020000Identity },
   { name: 'Migration20261126030000ApiKeys', class: Migration20261126030000ApiKeys },
   { name: 'Migration20261126040000UserMeta', class: Migration20261126040000UserMeta },
   { name: 'Migration20261126050000Otp', class: Migration20261126050000Otp },
