@@ -7,7 +7,7 @@ let app: { clientId: string; clientSecret?: string };
 let user: { id: string; email: string; password: string };
 
 beforeAll(async () => {
-  server = await startTestServer({ LOGIN_FAILURES_PER_IP: '12' });
+  server = await startTestServer({ LOGIN_FAILURES_PER_IP: '20' });
   app = await server.createClient({ name: 'Mobile backend', grantTypes: ['password', 'refresh_token'], scope: 'openid profile email offline_access users:read' });
   user = await server.createUser({ firstName: 'Grace', lastName: 'Hopper' });
 });
@@ -57,11 +57,16 @@ describe('password grant', () => {
       return performance.now() - started;
     };
     const other = await server.createUser();
-    const wrong = [await time(other.email), await time(other.email)];
-    const unknown = [await time('ghost1@example.com'), await time('ghost2@example.com')];
-    const average = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+    const wrong: number[] = [];
+    const unknown: number[] = [];
+    // Interleaved so a burst of load on the machine hits both sides alike; medians resist outliers.
+    for (let round = 0; round < 4; round += 1) {
+      wrong.push(await time(other.email));
+      unknown.push(await time(`ghost${round}@example.com`));
+    }
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
     // Both paths run one argon2id verification; without the decoy hash the unknown path is ~10x faster.
-    expect(average(unknown)).toBeGreaterThan(average(wrong) * 0.5);
+    expect(median(unknown)).toBeGreaterThan(median(wrong) * 0.5);
   });
 
   it('refuses a scope the client may not have', async () => {
