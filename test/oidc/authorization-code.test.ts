@@ -46,6 +46,20 @@ async function signInThroughPages(page: Page, authorizationUrl: URL) {
   return new URL(page.url());
 }
 
+/** A new browser page on the sign-in step of a fresh authorization request. */
+async function openSignInPage(): Promise<Page> {
+  const page = await browser.newPage();
+  await page.goto(
+    oidc.buildAuthorizationUrl(rp, {
+      redirect_uri: `${callback.url}/callback`,
+      scope: 'openid',
+      code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+    }).href,
+  );
+  return page;
+}
+
 describe('authorization code + PKCE with a real relying party and browser', () => {
   it('signs in, consents and runs the whole token life cycle', async () => {
     const verifier = oidc.randomPKCECodeVerifier();
@@ -130,15 +144,7 @@ describe('authorization code + PKCE with a real relying party and browser', () =
   });
 
   it('shows a field-tied error for a wrong password and keeps the user on the sign-in page', async () => {
-    const page = await browser.newPage();
-    await page.goto(
-      oidc.buildAuthorizationUrl(rp, {
-        redirect_uri: `${callback.url}/callback`,
-        scope: 'openid',
-        code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
-        code_challenge_method: 'S256',
-      }).href,
-    );
+    const page = await openSignInPage();
     await page.getByLabel('E-mail address').fill(user.email);
     await page.getByLabel('Password').fill('not the password');
     const [response] = await Promise.all([page.waitForResponse((r) => r.url().includes('/login')), page.getByRole('button', { name: 'Sign in' }).click()]);
@@ -149,15 +155,7 @@ describe('authorization code + PKCE with a real relying party and browser', () =
   });
 
   it('refuses a sign-in form posted without its CSRF token', async () => {
-    const page = await browser.newPage();
-    await page.goto(
-      oidc.buildAuthorizationUrl(rp, {
-        redirect_uri: `${callback.url}/callback`,
-        scope: 'openid',
-        code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
-        code_challenge_method: 'S256',
-      }).href,
-    );
+    const page = await openSignInPage();
     const action = await page.locator('form').first().getAttribute('action');
     const status = await page.evaluate(async (url) => {
       const response = await fetch(url!, { method: 'POST', body: new URLSearchParams({ email: 'x@example.com', password: 'y' }) });
