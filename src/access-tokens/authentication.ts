@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { CustomerRow } from '../customers/entities.js';
-import { findCustomerById } from '../customers/service.js';
+import { findCustomerByEmail, findCustomerById } from '../customers/service.js';
 import { verifyPassword } from '../crypto/passwords.js';
 import { hashAuthenticationCode } from './codes.js';
 import { CredentialTokenEntity, CredentialTokenLinkEntity } from './entities.js';
@@ -26,6 +26,26 @@ export async function authenticateWithCredentialToken(em: EntityManager, identif
   );
   const matches = await verifyPassword(token?.passCodeHash, passCode);
   if (!matches || !token || token.state !== 'EFFECTIVE') return null;
+  return linkedCustomer(em, token.id);
+}
+
+/**
+ * The password grant's credential: an account's e-mail + password, or else the identifier + pass
+ * code of an Effective access token. One argon2 verification when the identifier names one of
+ * them (or neither: a decoy), so the cost, the answer and the limiter's count are the same
+ * whichever was unknown or wrong.
+ */
+export async function authenticateWithPasswordOrPassCode(em: EntityManager, identifier: string, secret: string): Promise<CustomerRow | null> {
+  const [customer, token] = await Promise.all([
+    findCustomerByEmail(em, identifier),
+    em.findOne(CredentialTokenEntity, { identifierNormalized: { $in: identifierCandidates(identifier) } }, { fields: ['id', 'state', 'passCodeHash'], disableIdentityMap: true }),
+  ]);
+  if (customer?.passwordHash || !token?.passCodeHash) {
+    if (await verifyPassword(customer?.passwordHash, secret)) return customer;
+    if (!token?.passCodeHash) return null;
+  }
+  const matches = await verifyPassword(token.passCodeHash, secret);
+  if (!matches || token.state !== 'EFFECTIVE') return null;
   return linkedCustomer(em, token.id);
 }
 

@@ -6,7 +6,6 @@ import { actorOf, backofficeEndpoint, selfServiceEndpoint } from '../contacts/ac
 import { findPersonByContactId } from '../contacts/lookup.js';
 import type { Orm } from '../db/orm.js';
 import { currentCaller, type Authenticator } from '../http/auth.js';
-import { parseBody } from '../http/body.js';
 import { ApiError, notFound, tooManyRequests } from '../http/errors.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { GrantDependencies } from '../oidc/grants/context.js';
@@ -70,7 +69,7 @@ export function createAccessTokenRoutes(deps: AccessTokenRouteDependencies) {
 
   const oneTokenView = async (fork: EntityManager, token: Parameters<typeof credentialTokenViews>[1][number]) => (await credentialTokenViews(fork, [token]))[0]!;
 
-  router.post('/backoffice/v1/access-token-definitions', write('access-token-definitions'), parseBody, async (ctx) => {
+  router.post('/backoffice/v1/access-token-definitions', write('access-token-definitions'), async (ctx) => {
     const definition = await createDefinition(em(), createDefinitionInput.parse(body(ctx)));
     ctx.status = 201;
     ctx.body = definitionView.parse(definitionViewOf(definition));
@@ -86,13 +85,13 @@ export function createAccessTokenRoutes(deps: AccessTokenRouteDependencies) {
     ctx.body = definitionView.parse(definitionViewOf(definition));
   });
 
-  router.put('/backoffice/v1/access-token-definitions/:id', write('access-token-definitions'), parseBody, async (ctx) => {
+  router.put('/backoffice/v1/access-token-definitions/:id', write('access-token-definitions'), async (ctx) => {
     const { id } = idParams.parse(ctx.params);
     const definition = await updateDefinition(em(), id, updateDefinitionInput.parse(body(ctx)));
     ctx.body = definitionView.parse(definitionViewOf(definition));
   });
 
-  router.post('/backoffice/v1/access-tokens', write('access-tokens'), parseBody, async (ctx) => {
+  router.post('/backoffice/v1/access-tokens', write('access-tokens'), async (ctx) => {
     const input = createTokenInput.parse(body(ctx));
     const actor = actorOf(currentCaller(ctx));
     const fork = em();
@@ -156,7 +155,7 @@ export function createAccessTokenRoutes(deps: AccessTokenRouteDependencies) {
     });
   });
 
-  router.post('/backoffice/v1/access-tokens/:id/verify', write('access-tokens'), parseBody, async (ctx) => {
+  router.post('/backoffice/v1/access-tokens/:id/verify', write('access-tokens'), async (ctx) => {
     const { id } = idParams.parse(ctx.params);
     const { verification_code } = verifyInput.parse(body(ctx));
     const token = await verifyCredentialToken({ em: em(), settings: deps.config.credentialTokens, keys }, id, verification_code, actorOf(currentCaller(ctx)));
@@ -181,7 +180,7 @@ export function createAccessTokenRoutes(deps: AccessTokenRouteDependencies) {
     ctx.body = resetPassCodeView.parse({ id, pass_code: passCode });
   });
 
-  router.post('/backoffice/v1/access-tokens/:id/entities', write('access-tokens'), parseBody, async (ctx) => {
+  router.post('/backoffice/v1/access-tokens/:id/entities', write('access-tokens'), async (ctx) => {
     const { id } = idParams.parse(ctx.params);
     const input = linkInput.parse(body(ctx));
     const actor = actorOf(currentCaller(ctx));
@@ -210,20 +209,20 @@ export function createAccessTokenRoutes(deps: AccessTokenRouteDependencies) {
 
   // The customer proves the code from the communication through the app (business example:
   // "The customer can then provide the verification code via the mobile app").
-  router.post('/self-service/v1/access-tokens/verify', selfServiceEndpoint(deps.auth, 'access-tokens.verify'), parseBody, async (ctx) => {
+  router.post('/self-service/v1/access-tokens/verify', selfServiceEndpoint(deps.auth, 'access-tokens.verify'), async (ctx) => {
     const input = selfServiceVerifyInput.parse(body(ctx));
     const limiterKey = `access-token:${(input.identifier ?? input.number)!.toLowerCase()}`;
-    const limit = await deps.limiters.otp.check(limiterKey, ctx.ip);
-    if (!limit.allowed) throw tooManyRequests(limit.retryAfterSeconds);
+    const attempt = await deps.limiters.otp.reserve(limiterKey, ctx.ip);
+    if (!attempt.allowed) throw tooManyRequests(attempt.retryAfterSeconds);
     const fork = em();
-    const token = await findCredentialTokenForSelfService(fork, input);
     try {
+      const token = await findCredentialTokenForSelfService(fork, input);
       if (!token) throw new ApiError(400, 'invalid_verification_code', 'The verification code is invalid or expired');
       const verified = await verifyCredentialToken({ em: fork, settings: deps.config.credentialTokens, keys }, token.id, input.verification_code, 'self-service');
-      await deps.limiters.otp.recordSuccess(limiterKey);
+      await attempt.succeed();
       ctx.body = verifiedView.parse({ id: verified.id, number: verified.number, state: verified.state });
     } catch (error) {
-      if (error instanceof ApiError && error.code === 'invalid_verification_code') await deps.limiters.otp.recordFailure(limiterKey, ctx.ip);
+      await (error instanceof ApiError && error.code === 'invalid_verification_code' ? attempt.fail() : attempt.release());
       throw error;
     }
   });

@@ -1,8 +1,9 @@
+import { CredentialRejected, signIn } from '../identity/sign-in.js';
 import Router from '@koa/router';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { findCustomerById } from '../customers/service.js';
-import { input, parseBody } from '../http/body.js';
+import { input } from '../http/body.js';
 import { ApiError, tooManyRequests } from '../http/errors.js';
 import type { CredentialLimiter } from '../http/rate-limit.js';
 import { recordLoginAttempt } from '../login-attempts/service.js';
@@ -19,21 +20,27 @@ const autologinInput = z.object({
 /** REMP `POST /api/v1/users/autologin-token-login`; the same credential as the autologin grant. */
 export function createAutologinRoutes(deps: Omit<SessionRouteDependencies, 'loginLimiter'> & { tokenLimiter: CredentialLimiter }) {
   const router = new Router({ prefix: '/api/v1/users' });
-  router.post('/autologin-token-login', parseBody, async (ctx) => {
+  router.post('/autologin-token-login', async (ctx) => {
     const { autologin_token, device_token, source } = autologinInput.parse(input(ctx));
     const em = deps.orm.em.fork() as EntityManager;
     const limiterKey = `autologin:${ctx.ip}`;
     const attempt = { ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined, source: source ? `api+${source}` : 'api' };
-    const limit = await deps.tokenLimiter.check(limiterKey, ctx.ip);
-    if (!limit.allowed) throw tooManyRequests(limit.retryAfterSeconds);
-    const customerId = await consumeAutologinToken(em, autologin_token);
-    const customer = customerId ? await findCustomerById(em, customerId) : null;
-    if (!customer) {
-      await deps.tokenLimiter.recordFailure(limiterKey, ctx.ip);
-      await recordLoginAttempt(em, { method: 'autologin', result: 'failure', ...attempt });
-      throw new ApiError(403, 'invalid_token', 'Invalid token');
-    }
-    await recordLoginAttempt(em, { customerId: customer.id, method: 'autologin', result: 'success', ...attempt });
+    const outcome = await signIn(em, {
+      limiter: deps.tokenLimiter,
+      limiterKey,
+      method: 'autologin',
+      attempt,
+      onSuccess: 'refund',
+      verify: async () => {
+        const customerId = await consumeAutologinToken(em, autologin_token);
+        const found = customerId ? await findCustomerById(em, customerId) : null;
+        if (!found) throw new CredentialRejected('Invalid token');
+        return { customerId: found.id, customer: found };
+      },
+    });
+    if (outcome.result === 'locked') throw tooManyRequests(outcome.retryAfterSeconds);
+    if (outcome.result === 'failed') throw new ApiError(403, 'invalid_token', 'Invalid token');
+    const { customer } = outcome;
     const token = await issueRempUserToken(deps, customer.id, 'urn:gatehouse:grant-type:autologin-token', device_token);
     ctx.body = { status: 'ok', user: rempUser(customer, { publicName: true }), access: { token } };
   });

@@ -1,3 +1,5 @@
+import { CredentialRejected, signIn } from '../identity/sign-in.js';
+import { authenticateWithPasswordOrPassCode } from '../access-tokens/authentication.js';
 import Router from '@koa/router';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from 'koa';
@@ -7,7 +9,6 @@ import type { Config } from '../config.js';
 import { authenticateWithPassword, findCustomerById } from '../customers/service.js';
 import type { Orm } from '../db/orm.js';
 import type { Authenticator } from '../http/auth.js';
-import { parseBody } from '../http/body.js';
 import { ApiError, tooManyRequests } from '../http/errors.js';
 import type { CredentialLimiter } from '../http/rate-limit.js';
 import { recordLoginAttempt } from '../login-attempts/service.js';
@@ -55,12 +56,6 @@ const invalidRefreshToken = () => new ApiError(401, 'invalid_refresh_token', 'Th
 const body = (ctx: Context) => ctx.request.body ?? {};
 const attempt = (ctx: Context) => ({ ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined, source: SOURCE });
 
-async function enforce(ctx: Context, limiter: CredentialLimiter, key: string, em: EntityManager, method: string) {
-  const limit = await limiter.check(key, ctx.ip);
-  if (limit.allowed) return;
-  await recordLoginAttempt(em, { method, result: 'locked', ...attempt(ctx) });
-  throw tooManyRequests(limit.retryAfterSeconds);
-}
 
 /**
  * CRM.COM self-service contacts (crm-com-contacts-self-service): the application calls with its
@@ -75,13 +70,13 @@ export function createSelfServiceContactRoutes(deps: SelfServiceRouteDependencie
   const credentialTokenKeys = verificationCodeKey(deps.config.secret);
   const noStore = (ctx: Context) => ctx.set('Cache-Control', 'no-store');
 
-  router.post('/register', selfServiceEndpoint(deps.auth, 'contacts.register'), parseBody, async (ctx) => {
+  router.post('/register', selfServiceEndpoint(deps.auth, 'contacts.register'), async (ctx) => {
     const input = registerInput.parse(body(ctx));
     // The spec's 409 for an existing identity tells whether an e-mail or phone is registered:
     // those answers count per client IP, so an app key cannot be used to sweep a list of them.
     const probeKey = `register:${ctx.ip}`;
-    const limit = await deps.limiters.token.check(probeKey, ctx.ip);
-    if (!limit.allowed) throw tooManyRequests(limit.retryAfterSeconds);
+    const probe = await deps.limiters.token.reserve(probeKey, ctx.ip);
+    if (!probe.allowed) throw tooManyRequests(probe.retryAfterSeconds);
     const outcome = await registerContact(
       {
         em: em(),
@@ -94,9 +89,10 @@ export function createSelfServiceContactRoutes(deps: SelfServiceRouteDependencie
       input,
       ctx.ip,
     ).catch(async (error: unknown) => {
-      if (error instanceof ApiError && error.status === 409) await deps.limiters.token.recordFailure(probeKey, ctx.ip);
+      await (error instanceof ApiError && error.status === 409 ? probe.fail() : probe.release());
       throw error;
     });
+    await probe.release();
     ctx.status = 201;
     noStore(ctx);
     if (outcome.next !== 'SIGNED_IN') {
@@ -107,29 +103,34 @@ export function createSelfServiceContactRoutes(deps: SelfServiceRouteDependencie
     ctx.body = registrationResponse.parse({ id: outcome.customer.id, ...(await signInContact(deps, outcome.customer, grantType)) });
   });
 
-  router.post('/validate-otp', selfServiceEndpoint(deps.auth, 'contacts.validate-otp'), parseBody, async (ctx) => {
+  router.post('/validate-otp', selfServiceEndpoint(deps.auth, 'contacts.validate-otp'), async (ctx) => {
     const { credentials, code } = validateOtpInput.parse(body(ctx));
     const identifier = otpIdentifierFromCredentials(credentials);
     const limiterKey = `${identifier.channel}:${identifier.value}`;
     const fork = em();
-    await enforce(ctx, deps.limiters.otp, limiterKey, fork, 'otp');
-    const customerId = await verifyOtp({ em: fork, keys: otpKeys }, { identifier, code });
-    if (!customerId) {
-      await deps.limiters.otp.recordFailure(limiterKey, ctx.ip);
-      await recordLoginAttempt(fork, { method: 'otp', result: 'failure', ...attempt(ctx) });
-      throw invalidCode();
-    }
-    await deps.limiters.otp.recordSuccess(limiterKey);
-    await fork.transactional((tx) => applyPendingIdentities(tx, customerId));
-    const customer = await findCustomerById(em(), customerId);
-    if (!customer) throw invalidCode();
-    await recordLoginAttempt(fork, { customerId, method: 'otp', result: 'success', ...attempt(ctx) });
+    const outcome = await signIn(fork, {
+      limiter: deps.limiters.otp,
+      limiterKey,
+      method: 'otp',
+      attempt: attempt(ctx),
+      verify: async () => {
+        const customerId = await verifyOtp({ em: fork, keys: otpKeys }, { identifier, code });
+        if (!customerId) throw new CredentialRejected('invalid code');
+        await fork.transactional((tx) => applyPendingIdentities(tx, customerId));
+        const found = await findCustomerById(em(), customerId);
+        if (!found) throw new CredentialRejected('invalid code');
+        return { customerId, customer: found };
+      },
+    });
+    if (outcome.result === 'locked') throw tooManyRequests(outcome.retryAfterSeconds);
+    if (outcome.result === 'failed') throw invalidCode();
+    const { customer } = outcome;
     noStore(ctx);
     ctx.body = authenticationResponse.parse(await signInContact(deps, customer, OTP_GRANT_TYPE));
   });
 
   // Step 4: sign in again after logging out. The same answer whether or not anyone has the identifier.
-  router.post('/request-otp', selfServiceEndpoint(deps.auth, 'contacts.request-otp'), parseBody, async (ctx) => {
+  router.post('/request-otp', selfServiceEndpoint(deps.auth, 'contacts.request-otp'), async (ctx) => {
     const { credentials } = requestOtpInput.parse(body(ctx));
     const identifier = otpIdentifierFromCredentials(credentials);
     await requestOtp({ em: em(), keys: otpKeys, settings: deps.config.otp, notifier: deps.notifier }, { identifier, purpose: 'login', ip: ctx.ip });
@@ -139,51 +140,63 @@ export function createSelfServiceContactRoutes(deps: SelfServiceRouteDependencie
   });
 
   // E-mail + password contacts, and identifier + pass code of an Effective access token.
-  router.post('/authenticate', selfServiceEndpoint(deps.auth, 'contacts.authenticate'), parseBody, async (ctx) => {
+  router.post('/authenticate', selfServiceEndpoint(deps.auth, 'contacts.authenticate'), async (ctx) => {
     const { credentials } = authenticateInput.parse(body(ctx));
     const { identifier, secret } = passwordFromCredentials(credentials);
     const fork = em();
-    await enforce(ctx, deps.limiters.password, identifier, fork, 'password');
-    // Both checks on every failure, as in the password grant: the same work and the same answer.
-    const customer = (await authenticateWithPassword(fork, identifier, secret)) ?? (await authenticateWithCredentialToken(fork, identifier, secret));
-    if (!customer) {
-      await deps.limiters.password.recordFailure(identifier, ctx.ip);
-      await recordLoginAttempt(fork, { method: 'password', result: 'failure', ...attempt(ctx) });
-      throw invalidCredentials();
-    }
-    await deps.limiters.password.recordSuccess(identifier);
-    await recordLoginAttempt(fork, { customerId: customer.id, method: 'password', result: 'success', ...attempt(ctx) });
+    // The password grant's credential and pipeline: the same work, limiter and answer.
+    const outcome = await signIn(fork, {
+      limiter: deps.limiters.password,
+      limiterKey: identifier,
+      method: 'password',
+      attempt: attempt(ctx),
+      verify: async () => {
+        const found = await authenticateWithPasswordOrPassCode(fork, identifier, secret);
+        if (!found) throw new CredentialRejected('invalid credentials');
+        return { customerId: found.id, customer: found };
+      },
+    });
+    if (outcome.result === 'locked') throw tooManyRequests(outcome.retryAfterSeconds);
+    if (outcome.result === 'failed') throw invalidCredentials();
+    const { customer } = outcome;
     noStore(ctx);
     ctx.body = authenticationResponse.parse(await signInContact(deps, customer, 'password'));
   });
 
-  router.post('/refresh', selfServiceEndpoint(deps.auth, 'contacts.refresh'), parseBody, async (ctx) => {
+  router.post('/refresh', selfServiceEndpoint(deps.auth, 'contacts.refresh'), async (ctx) => {
     const { refresh_token } = refreshInput.parse(body(ctx));
     const limiterKey = `refresh:${ctx.ip}`;
-    const limit = await deps.limiters.token.check(limiterKey, ctx.ip);
-    if (!limit.allowed) throw tooManyRequests(limit.retryAfterSeconds);
-    const refreshed = await refreshContactSession(deps, refresh_token);
+    const reservation = await deps.limiters.token.reserve(limiterKey, ctx.ip);
+    if (!reservation.allowed) throw tooManyRequests(reservation.retryAfterSeconds);
+    const refreshed = await refreshContactSession(deps, refresh_token).catch(async (error: unknown) => {
+      await reservation.release();
+      throw error;
+    });
     if (!refreshed) {
-      await deps.limiters.token.recordFailure(limiterKey, ctx.ip);
+      await reservation.fail();
       throw invalidRefreshToken();
     }
+    await reservation.release();
     noStore(ctx);
     ctx.body = authenticationResponse.parse(refreshed);
   });
 
   // Back-Office Step 2: credentials for a contact the back office created, matched by key data.
-  router.post('/identities', selfServiceEndpoint(deps.auth, 'contacts.add-identity'), parseBody, async (ctx) => {
+  router.post('/identities', selfServiceEndpoint(deps.auth, 'contacts.add-identity'), async (ctx) => {
     const input = addIdentityInput.parse(body(ctx));
     const key = input.contact;
     const limiterKey = `add-identity:${(key.id ?? key.email ?? key.phone_number ?? '').toLowerCase()}`;
-    const limit = await deps.limiters.password.check(limiterKey, ctx.ip);
-    if (!limit.allowed) throw tooManyRequests(limit.retryAfterSeconds);
+    const reservation = await deps.limiters.password.reserve(limiterKey, ctx.ip);
+    if (!reservation.allowed) throw tooManyRequests(reservation.retryAfterSeconds);
     const { matched } = await requestIdentityAddition(
       { em: em(), config: deps.config, notifier: deps.notifier, otpKeys, facebook: deps.socialProviders.facebook },
       input,
       ctx.ip,
-    );
-    if (!matched) await deps.limiters.password.recordFailure(limiterKey, ctx.ip);
+    ).catch(async (error: unknown) => {
+      await reservation.release();
+      throw error;
+    });
+    await (matched ? reservation.release() : reservation.fail());
     ctx.status = 202;
     noStore(ctx);
     ctx.body = acceptedResponse.parse(CODE_SENT);

@@ -1,5 +1,4 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { storedModelId } from '../oidc/adapter.js';
 import { decodeJwt } from 'jose';
 import type { Config } from '../config.js';
 import type { CustomerRow } from '../customers/entities.js';
@@ -84,15 +83,11 @@ export async function refreshContactSession(deps: ContactSessionDependencies, pr
   if (!grant || grant.accountId !== token.accountId) return undefined;
 
   const em = deps.orm.em.fork() as EntityManager;
-  // Consumed with a conditional update, so of two refreshes racing with one token only one wins;
-  // the loser is treated as the replay it looks like.
-  const consumed = await em.execute<{ affectedRows: number }>(
-    `update oidc_model set consumed_at = now() where model = 'RefreshToken' and id = ? and consumed_at is null`,
-    [storedModelId('RefreshToken', token.jti!)],
-    'run',
-  );
-  if (consumed.affectedRows !== 1) {
-    await revokeGrant(provider, token.grantId);
+  // The adapter's consume is the one atomic single-use step: of two refreshes racing with one
+  // token only one wins, and the loser's grant is revoked there as the replay it looks like.
+  try {
+    await token.consume();
+  } catch {
     return undefined;
   }
   const customer = await findCustomerById(em, token.accountId);

@@ -8,7 +8,7 @@ import { UserMetaEntity } from '../user-meta/entities.js';
 import { OutboxEventEntity, WebhookDeliveryEntity } from '../webhooks/entities.js';
 import { SessionmProfileEntity } from '../sessionm/entities.js';
 import { SigningKeyEntity } from '../keys/entities.js';
-import { OidcModelEntity, RevokedTokenEntity } from '../oidc/entities.js';
+import { OidcModelEntity, ReplayGuardEntity, RevokedTokenEntity } from '../oidc/entities.js';
 import { PasscodeConfigEntity, PasscodeEntity, PasscodeLookupAuditEntity } from '../passcodes/entities.js';
 import { TenantAdminEntity, TenantEntity } from '../tenants/entities.js';
 import { OtpChallengeEntity } from '../otp/entities.js';
@@ -24,7 +24,7 @@ import {
 } from '../access-tokens/entities.js';
 
 /** Every entity schema the ORM knows; each capability module adds its own here. */
-export const entities = [OidcModelEntity, RevokedTokenEntity, SigningKeyEntity, OAuthClientEntity, CustomerEntity,
+export const entities = [OidcModelEntity, RevokedTokenEntity, ReplayGuardEntity, SigningKeyEntity, OAuthClientEntity, CustomerEntity,
   TenantAdminEntity, TenantEntity, PasscodeConfigEntity, PasscodeEntity, PasscodeLookupAuditEntity,
   CustomerPhoneEntity, CustomerIdentityEntity, LoginAttemptEntity, DeviceTokenEntity, DeviceGrantEntity, AutologinTokenEntity,
   UserMetaEntity, OutboxEventEntity, ApiKeyEntity, OtpChallengeEntity, DevOutboxMessageEntity,

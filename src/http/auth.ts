@@ -46,7 +46,7 @@ export interface AuthenticatorDependencies {
   revocations: Pick<RevocationCache, 'isRevoked'>;
   apiKeys: ApiKeyLookup;
   /** Invalid API keys count per client IP; past the allowance the IP gets 429. */
-  apiKeyLimiter: Pick<CredentialLimiter, 'check' | 'recordFailure'>;
+  apiKeyLimiter: Pick<CredentialLimiter, 'reserve'>;
 }
 
 const REALM = 'realm="gatehouse"';
@@ -141,13 +141,20 @@ export function createAuthenticator(deps: AuthenticatorDependencies) {
     if (!endpoint) throw invalidToken('API keys are not accepted at this endpoint');
     let identity = deps.apiKeys.fromCache(key);
     if (!identity) {
-      const limit = await deps.apiKeyLimiter.check(key, ctx.ip);
-      if (!limit.allowed) throw tooManyRequests(limit.retryAfterSeconds);
-      identity = await deps.apiKeys.verify(key);
+      // Reserved before the key is looked up, so parallel guesses cannot outrun the count.
+      const attempt = await deps.apiKeyLimiter.reserve(key, ctx.ip);
+      if (!attempt.allowed) throw tooManyRequests(attempt.retryAfterSeconds);
+      try {
+        identity = await deps.apiKeys.verify(key);
+      } catch (error) {
+        await attempt.release();
+        throw error;
+      }
       if (!identity) {
-        await deps.apiKeyLimiter.recordFailure(key, ctx.ip);
+        await attempt.fail();
         throw invalidToken('The API key is invalid');
       }
+      await attempt.release();
     }
     if (!identity.endpoints.includes('*') && !identity.endpoints.includes(endpoint)) {
       throw notAccepted('The API key is not whitelisted for this endpoint');

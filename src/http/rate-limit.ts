@@ -1,11 +1,5 @@
 import type { Knex } from '@mikro-orm/postgresql';
-import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import { sha256 } from '../crypto/secrets.js';
-
-export interface LimitDecision {
-  allowed: boolean;
-  retryAfterSeconds: number;
-}
 
 export interface CredentialLimiterOptions {
   /** Distinguishes limiters sharing the table: 'login', 'otp', 'passcode', … */
@@ -20,76 +14,107 @@ export interface CredentialLimiterOptions {
   maxLockSeconds: number;
 }
 
+/**
+ * One reserved attempt at a credential. It is counted from the moment it is reserved, so the
+ * caller settles it once the credential has been checked: `fail()` keeps it counted, `succeed()`
+ * clears the identifier's failures, `release()` refunds an attempt that was no guess at all.
+ */
+export interface Reservation {
+  allowed: boolean;
+  retryAfterSeconds: number;
+  fail(): Promise<void>;
+  succeed(): Promise<void>;
+  release(): Promise<void>;
+}
+
 export type CredentialLimiter = ReturnType<typeof createCredentialLimiter>;
 
+interface CounterRow {
+  key: string;
+  points: number;
+  expire: string | number;
+}
+
+const settled = async () => undefined;
+
 /**
- * Brute-force protection for every credential check, stored in PostgreSQL so all instances share
- * the counters. Failures count per identifier and per IP; past the allowance the lock-out doubles
- * with each further failure (exponential back-off). A success clears the identifier's counter.
+ * Brute-force protection for every credential check, kept in PostgreSQL (`rate_limit`) so all
+ * instances share the counters. An attempt is *reserved* before the credential is verified: one
+ * atomic upsert increments the identifier's and the IP's counters and returns them, so of N
+ * concurrent guesses at most the allowance reach the verifier and the rest get 429 at once.
+ * Past the allowance each failure doubles the lock-out, up to maxLockSeconds.
+ *
+ * rate-limiter-flexible (used before) checks and records in separate steps, and its `set` writes
+ * back a count read earlier, which concurrent failures would undo; hence plain SQL here.
  */
 export function createCredentialLimiter(knex: Knex, options: CredentialLimiterOptions) {
-  const store = (suffix: string, points: number) =>
-    new RateLimiterPostgres({
-      storeClient: knex,
-      storeType: 'knex',
-      tableName: 'rate_limit',
-      tableCreated: true,
-      keyPrefix: `${options.name}:${suffix}`,
-      points,
-      duration: options.windowSeconds,
-      clearExpiredByTimeout: false,
-    });
-  const byIdentifier = store('id', options.failuresPerIdentifier);
-  const byIp = store('ip', options.failuresPerIp);
-  const identifierKey = (identifier: string) => sha256(identifier.trim().toLowerCase());
-  const ipKey = (ip: string) => ip || 'unknown';
+  const identifierKey = (identifier: string) => `${options.name}:id:${sha256(identifier.trim().toLowerCase())}`;
+  const ipKey = (ip: string) => `${options.name}:ip:${ip || 'unknown'}`;
+  const allowanceOf = (key: string) => (key.startsWith(`${options.name}:id:`) ? options.failuresPerIdentifier : options.failuresPerIp);
 
-  const lockedFor = (result: RateLimiterRes | null, allowance: number) =>
-    result && result.consumedPoints >= allowance ? Math.max(1, Math.ceil(result.msBeforeNext / 1000)) : 0;
-
-  const extendLock = async (limiter: RateLimiterPostgres, key: string, allowance: number, consumed: number) => {
-    if (consumed < allowance) return;
-    const seconds = Math.min(options.baseLockSeconds * 2 ** (consumed - allowance), options.maxLockSeconds);
-    await limiter.set(key, consumed, Math.max(seconds, 1));
+  /** Increments both counters in one statement (a window starts afresh once the old one expired). */
+  const increment = async (keys: string[]): Promise<CounterRow[]> => {
+    const now = Date.now();
+    const expire = now + options.windowSeconds * 1000;
+    const values = keys.map(() => '(?, 1, ?)').join(', ');
+    const result = await knex.raw(
+      `insert into rate_limit (key, points, expire) values ${values}
+       on conflict (key) do update set
+         points = case when rate_limit.expire <= ? then 1 else rate_limit.points + 1 end,
+         expire = case when rate_limit.expire <= ? then excluded.expire else rate_limit.expire end
+       returning key, points, expire`,
+      [...keys.flatMap((key) => [key, expire]), now, now],
+    );
+    return result.rows as CounterRow[];
   };
 
-  const consume = async (limiter: RateLimiterPostgres, key: string, allowance: number) => {
-    try {
-      const result = await limiter.consume(key);
-      await extendLock(limiter, key, allowance, result.consumedPoints);
-    } catch (rejection) {
-      if (!(rejection instanceof RateLimiterRes)) throw rejection;
-      await extendLock(limiter, key, allowance, rejection.consumedPoints);
-    }
-  };
-
-  // Identifiers whose last check found no failures: a success then has nothing to clear, which
-  // saves a write (and an fsync) on most logins. Bounded; a stale entry only skips a cleanup.
-  const cleanAtCheck = new Set<string>();
+  const refund = (keys: string[]) =>
+    knex.raw(`update rate_limit set points = greatest(points - 1, 0) where key in (${keys.map(() => '?').join(', ')})`, keys);
 
   return {
-    async check(identifier: string, ip: string): Promise<LimitDecision> {
-      const [identifierState, ipState] = await Promise.all([byIdentifier.get(identifierKey(identifier)), byIp.get(ipKey(ip))]);
-      if (!identifierState || identifierState.consumedPoints === 0) {
-        if (cleanAtCheck.size > 10_000) cleanAtCheck.clear();
-        cleanAtCheck.add(identifierKey(identifier));
-      } else {
-        cleanAtCheck.delete(identifierKey(identifier));
+    async reserve(identifier: string, ip: string): Promise<Reservation> {
+      const idKey = identifierKey(identifier);
+      const byIpKey = ipKey(ip);
+      const keys = [idKey, byIpKey];
+      const counters = await increment(keys);
+      const now = Date.now();
+      const over = counters.filter((counter) => counter.points > allowanceOf(counter.key));
+      if (over.length > 0) {
+        // A refused attempt is no guess: give its points back so it neither lengthens the lock
+        // nor eats the IP's allowance for other accounts.
+        await refund(keys);
+        const retryAfterSeconds = Math.max(1, ...over.map((counter) => Math.ceil((Number(counter.expire) - now) / 1000)));
+        return { allowed: false, retryAfterSeconds, fail: settled, succeed: settled, release: settled };
       }
-      const retryAfterSeconds = Math.max(lockedFor(identifierState, options.failuresPerIdentifier), lockedFor(ipState, options.failuresPerIp));
-      return { allowed: retryAfterSeconds === 0, retryAfterSeconds };
-    },
-    async recordFailure(identifier: string, ip: string): Promise<void> {
-      cleanAtCheck.delete(identifierKey(identifier));
-      await Promise.all([
-        consume(byIdentifier, identifierKey(identifier), options.failuresPerIdentifier),
-        consume(byIp, ipKey(ip), options.failuresPerIp),
-      ]);
-    },
-    async recordSuccess(identifier: string): Promise<void> {
-      const key = identifierKey(identifier);
-      if (cleanAtCheck.delete(key)) return;
-      await byIdentifier.delete(key);
+      let done = false;
+      const once = (action: () => Promise<unknown>) => async () => {
+        if (done) return;
+        done = true;
+        await action();
+      };
+      return {
+        allowed: true,
+        retryAfterSeconds: 0,
+        // Reaching the allowance locks the key for baseLock · 2^(failures − allowance) from now;
+        // when the lock ends the counter starts afresh.
+        fail: once(() => {
+          const [id, byIp] = [options.failuresPerIdentifier, options.failuresPerIp];
+          return knex.raw(
+            `update rate_limit
+                set expire = ?::bigint + (1000 * least(?::int * power(2, points - (case when key = ? then ?::int else ?::int end)), ?::int))::bigint
+              where (key = ? and points >= ?::int) or (key = ? and points >= ?::int)`,
+            [Date.now(), options.baseLockSeconds, idKey, id, byIp, options.maxLockSeconds, idKey, id, byIpKey, byIp],
+          );
+        }),
+        succeed: once(() =>
+          knex.raw(
+            `with cleared as (delete from rate_limit where key = ?)
+             update rate_limit set points = greatest(points - 1, 0) where key = ?`,
+            [idKey, byIpKey],
+          ),
+        ),
+        release: once(() => refund(keys)),
+      };
     },
   };
 }

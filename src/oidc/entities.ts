@@ -10,6 +10,8 @@ export interface OidcModelRow {
   userCode?: string | null;
   expiresAt?: Date | null;
   consumedAt?: Date | null;
+  /** The id, AES-GCM sealed, for models found by uid or user code (the id column holds only its hash). */
+  sealedId?: string | null;
 }
 
 export const OidcModelEntity = new EntitySchema<OidcModelRow>({
@@ -24,6 +26,7 @@ export const OidcModelEntity = new EntitySchema<OidcModelRow>({
     userCode: { type: 'string', nullable: true },
     expiresAt: { type: 'Date', nullable: true },
     consumedAt: { type: 'Date', nullable: true },
+    sealedId: { type: 'text', nullable: true },
   },
 });
 
@@ -40,6 +43,23 @@ export interface RevokedTokenRow {
 export const RevokedTokenEntity = new EntitySchema<RevokedTokenRow>({
   name: 'RevokedToken',
   tableName: 'revoked_token',
+  properties: {
+    kind: { type: 'string', primary: true },
+    value: { type: 'string', primary: true },
+    expiresAt: { type: 'Date' },
+  },
+});
+
+/** One single-use proof (a DPoP proof's or a client assertion's `jti`) seen until it expires. */
+export interface ReplayGuardRow {
+  kind: string;
+  value: string;
+  expiresAt: Date;
+}
+
+export const ReplayGuardEntity = new EntitySchema<ReplayGuardRow>({
+  name: 'ReplayGuard',
+  tableName: 'replay_guard',
   properties: {
     kind: { type: 'string', primary: true },
     value: { type: 'string', primary: true },

@@ -1,7 +1,7 @@
+import { CredentialRejected, signIn } from '../identity/sign-in.js';
 import Router from '@koa/router';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from 'koa';
-import { koaBody } from 'koa-body';
 import type Provider from 'oidc-provider';
 import { constantTimeEqual, deriveKey, hmac } from '../crypto/secrets.js';
 import type { Orm } from '../db/orm.js';
@@ -16,8 +16,6 @@ interface InteractionDependencies {
   provider: () => Provider;
   loginLimiter: CredentialLimiter;
 }
-
-const formBody = koaBody({ urlencoded: true, json: false, multipart: false, formLimit: '100kb', text: false });
 
 /**
  * The sign-in, consent and abort steps of an authorization request. Forms carry a CSRF token
@@ -61,7 +59,7 @@ export function createInteractionRoutes(deps: InteractionDependencies) {
     return page(ctx, 'consent', { title: 'Allow access', uid, csrf: csrfFor(uid), client, scopes: [...new Set(missingScopes)].filter((s) => s !== 'openid') });
   });
 
-  router.post('/:uid/login', formBody, async (ctx) => {
+  router.post('/:uid/login', async (ctx) => {
     const details = await deps.provider().interactionDetails(ctx.req, ctx.res);
     checkCsrf(ctx, details.uid);
     if (details.prompt.name !== 'login') ctx.throw(400, 'This sign-in step is already complete.');
@@ -75,25 +73,35 @@ export function createInteractionRoutes(deps: InteractionDependencies) {
     if (Object.keys(errors).length) {
       return page(ctx, 'login', { title: 'Sign in', uid: details.uid, csrf: csrfFor(details.uid), client, email, errors }, 400);
     }
-    const limit = await deps.loginLimiter.check(email, ctx.ip);
-    if (!limit.allowed) {
-      ctx.set('Retry-After', String(limit.retryAfterSeconds));
-      const message = `Too many attempts. Try again in ${limit.retryAfterSeconds} seconds.`;
+    // The same pipeline as the password grant: same limiter key, same lock-out, same record.
+    const em = deps.orm.em.fork() as EntityManager;
+    const outcome = await signIn(em, {
+      limiter: deps.loginLimiter,
+      limiterKey: email,
+      method: 'password',
+      attempt: { ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined, source: 'browser' },
+      verify: async () => {
+        const found = await authenticateWithPassword(em, email, password);
+        if (!found) throw new CredentialRejected('invalid credentials');
+        return { customerId: found.id };
+      },
+    });
+    if (outcome.result === 'locked') {
+      ctx.set('Retry-After', String(outcome.retryAfterSeconds));
+      const message = `Too many attempts. Try again in ${outcome.retryAfterSeconds} seconds.`;
       return page(ctx, 'login', { title: 'Sign in', uid: details.uid, csrf: csrfFor(details.uid), client, email, errors: { form: message } }, 429);
     }
-    const customer = await authenticateWithPassword(deps.orm.em.fork() as EntityManager, email, password);
-    if (!customer) {
-      await deps.loginLimiter.recordFailure(email, ctx.ip);
+    if (outcome.result === 'failed') {
       const message = 'The e-mail address or password is incorrect.';
       return page(ctx, 'login', { title: 'Sign in', uid: details.uid, csrf: csrfFor(details.uid), client, email, errors: { form: message } }, 401);
     }
-    await deps.loginLimiter.recordSuccess(email);
+    const customer = { id: outcome.customerId };
     const redirectTo = await deps.provider().interactionResult(ctx.req, ctx.res, { login: { accountId: customer.id } }, { mergeWithLastSubmission: false });
     ctx.status = 303;
     ctx.redirect(redirectTo);
   });
 
-  router.post('/:uid/confirm', formBody, async (ctx) => {
+  router.post('/:uid/confirm', async (ctx) => {
     const provider = deps.provider();
     const details = await provider.interactionDetails(ctx.req, ctx.res);
     checkCsrf(ctx, details.uid);
@@ -114,7 +122,7 @@ export function createInteractionRoutes(deps: InteractionDependencies) {
     ctx.redirect(redirectTo);
   });
 
-  router.post('/:uid/abort', formBody, async (ctx) => {
+  router.post('/:uid/abort', async (ctx) => {
     const details = await deps.provider().interactionDetails(ctx.req, ctx.res);
     checkCsrf(ctx, details.uid);
     const result = { error: 'access_denied', error_description: 'The user cancelled the request.' };

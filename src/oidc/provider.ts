@@ -83,6 +83,7 @@ export function buildProvider(deps: ProviderDependencies): Provider {
       orm,
       clients: deps.clients,
       accessTokenTtlSeconds: Math.max(config.ttl.accessToken, config.ttl.clientCredentials),
+      secret: config.secret,
     }),
     jwks: deps.keys.privateJwks as Configuration['jwks'],
     clients: [INTERNAL_CLIENT(config)],

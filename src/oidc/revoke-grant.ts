@@ -5,6 +5,6 @@ import type Provider from 'oidc-provider';
  * access tokens are refused from then on (the adapter records the grant as revoked).
  */
 export async function revokeGrant(provider: Provider, grantId: string): Promise<void> {
-  const adapter = (provider.Grant as unknown as { adapter: { revokeByGrantId(id: string): Promise<void> } }).adapter;
-  await adapter.revokeByGrantId(grantId);
+  const adapter = (provider.Grant as unknown as { adapter: { revokeByGrantId(id: string): Promise<void>; destroy(id: string): Promise<void> } }).adapter;
+  await Promise.all([adapter.revokeByGrantId(grantId), adapter.destroy(grantId)]);
 }

@@ -151,17 +151,18 @@ export async function lookUpPasscode(
     });
   const limiterIdentity = `${input.ip}|${presentedTenant}`;
 
-  const limit = await deps.apiKeyLimiter.check(limiterIdentity, input.ip);
+  const limit = await deps.apiKeyLimiter.reserve(limiterIdentity, input.ip);
   if (!limit.allowed) {
     await audit('rate_limited');
     throw new ApiError(429, 'too_many_requests', 'Too many attempts, try again later', undefined, { 'Retry-After': String(limit.retryAfterSeconds) });
   }
   const tenant: TenantRow | null = input.apiKey ? await findTenantByApiKey(deps.em, input.apiKey) : null;
   if (!tenant) {
-    await deps.apiKeyLimiter.recordFailure(limiterIdentity, input.ip);
+    await limit.fail();
     await audit('unauthorized');
     return { result: 'unauthorized' };
   }
+  await limit.release();
   if (tenant.id !== presentedTenant || tenant.status !== 'ACTIVE') {
     await audit('invalid_tenant');
     return { result: 'invalid_tenant' };

@@ -4,7 +4,7 @@ import type { Context } from 'koa';
 import type { Config } from '../config.js';
 import type { CustomerRow } from '../customers/entities.js';
 import type { Orm } from '../db/orm.js';
-import { input, parseBody } from '../http/body.js';
+import { input } from '../http/body.js';
 import { tooManyRequests } from '../http/errors.js';
 import type { CredentialLimiter } from '../http/rate-limit.js';
 import { recordLoginAttempt } from '../login-attempts/service.js';
@@ -18,7 +18,8 @@ import { ProviderUnavailableError, type IdentityProvider, type VerifiedIdentity 
 import type { NewCustomerProfile } from './account-linking.js';
 import type { SocialProviders } from './providers.js';
 import { appleTokenSignInInput, googleTokenSignInInput, rempSignInResponse } from './schemas.js';
-import { signInWithProvider, socialLimitKey } from './sign-in.js';
+import { signInWithProvider } from './sign-in.js';
+import { AttemptsLocked } from '../identity/sign-in.js';
 
 export interface SocialRouteDependencies {
   config: Config;
@@ -40,11 +41,6 @@ export async function signInOverHttp(
   request: { provider: IdentityProvider; verify: () => Promise<VerifiedIdentity>; profile: NewCustomerProfile; source?: string },
 ): Promise<CustomerRow> {
   const attempt = { ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined, source: request.source ? `api+${request.source}` : 'api' };
-  const limit = await deps.limiter.check(socialLimitKey(ctx.ip), ctx.ip);
-  if (!limit.allowed) {
-    await recordLoginAttempt(deps.orm.em.fork() as EntityManager, { method: request.provider, result: 'locked', ...attempt });
-    throw tooManyRequests(limit.retryAfterSeconds);
-  }
   try {
     const { customer } = await signInWithProvider({ orm: deps.orm, limiter: deps.limiter }, { provider: request.provider, verify: request.verify, attempt, profile: request.profile });
     return customer;
@@ -54,6 +50,7 @@ export async function signInOverHttp(
       const cause = error.cause instanceof Error ? error.cause.message.slice(0, 300) : String(error.cause);
       deps.logger.warn({ provider: request.provider, cause, requestId: ctx.state.requestId }, 'identity provider unavailable');
     }
+    if (error instanceof AttemptsLocked) throw tooManyRequests(error.retryAfterSeconds);
     throw socialApiError(error);
   }
 }
@@ -73,7 +70,7 @@ async function rempSignInBody(deps: SocialRouteDependencies, customer: CustomerR
 export function createSocialRempRoutes(deps: SocialRouteDependencies) {
   const router = new Router({ prefix: '/api/v1/users' });
 
-  router.post('/google-token-sign-in', parseBody, async (ctx) => {
+  router.post('/google-token-sign-in', async (ctx) => {
     const body = googleTokenSignInInput.parse(input(ctx));
     const google = deps.social.google;
     if (!google || (body.gsi_auth_code && !google.codeFlowEnabled)) throw signInDisabled('google');
@@ -92,7 +89,7 @@ export function createSocialRempRoutes(deps: SocialRouteDependencies) {
     ctx.body = await rempSignInBody(deps, customer, { create: body.create_access_token, deviceToken: body.device_token });
   });
 
-  router.post('/apple-token-sign-in', parseBody, async (ctx) => {
+  router.post('/apple-token-sign-in', async (ctx) => {
     const body = appleTokenSignInInput.parse(input(ctx));
     const apple = deps.social.apple;
     if (!apple) throw signInDisabled('apple');

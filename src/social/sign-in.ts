@@ -1,14 +1,15 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '../db/orm.js';
 import type { CredentialLimiter } from '../http/rate-limit.js';
-import { recordLoginAttempt, type AttemptContext } from '../login-attempts/service.js';
+import { AttemptsLocked, CredentialRejected, signIn } from '../identity/sign-in.js';
+import type { AttemptContext } from '../login-attempts/service.js';
 import { AccountLinkError, customerForIdentity, type LinkedCustomer, type NewCustomerProfile } from './account-linking.js';
 import { IdentityVerificationError, type IdentityProvider, type VerifiedIdentity } from './identity.js';
 
 export interface SocialSignInDependencies {
   orm: Orm;
   /** The token-credential limiter (server.ts `limiters.token`): failed verifications count per IP. */
-  limiter: CredentialLimiter;
+  limiter: Pick<CredentialLimiter, 'reserve'>;
 }
 
 export interface SocialSignInInput {
@@ -23,29 +24,33 @@ export interface SocialSignInInput {
 export const socialLimitKey = (ip: string) => `social:${ip}`;
 
 /**
- * Verify, then find or create the customer, leaving a login attempt either way. Nothing is written
- * to customers before the credential is verified. Callers check the limiter first and map the
- * errors (IdentityVerificationError, AccountLinkError, ProviderUnavailableError) to their API family.
+ * Google, Apple and Facebook sign-in through the one sign-in pipeline: reserve → verify the
+ * third-party credential and find, link or create the customer → record the attempt. Nothing is
+ * written to customers before the credential is verified. Throws AttemptsLocked, or the failure's
+ * own error (IdentityVerificationError, AccountLinkError, ProviderUnavailableError) for callers to
+ * map to their API family.
  */
 export async function signInWithProvider(deps: SocialSignInDependencies, input: SocialSignInInput): Promise<LinkedCustomer> {
   const em = deps.orm.em.fork() as EntityManager;
-  const attempt = { method: input.provider, ...input.attempt };
-  let identity: VerifiedIdentity;
-  try {
-    identity = await input.verify();
-  } catch (error) {
-    if (error instanceof IdentityVerificationError) {
-      await deps.limiter.recordFailure(socialLimitKey(input.attempt.ip), input.attempt.ip);
-      await recordLoginAttempt(em, { ...attempt, result: 'failure' });
-    }
-    throw error;
-  }
-  try {
-    const linked = await customerForIdentity(em, identity, input.profile);
-    await recordLoginAttempt(em, { ...attempt, customerId: linked.customer.id, result: 'success' });
-    return linked;
-  } catch (error) {
-    if (error instanceof AccountLinkError) await recordLoginAttempt(em, { ...attempt, result: 'failure' });
-    throw error;
-  }
+  const outcome = await signIn(em, {
+    limiter: deps.limiter,
+    limiterKey: socialLimitKey(input.attempt.ip),
+    method: input.provider,
+    attempt: input.attempt,
+    onSuccess: 'refund',
+    verify: async () => {
+      let identity: VerifiedIdentity;
+      try {
+        identity = await input.verify();
+        const linked = await customerForIdentity(em, identity, input.profile);
+        return { customerId: linked.customer.id, linked };
+      } catch (error) {
+        if (error instanceof IdentityVerificationError || error instanceof AccountLinkError) throw new CredentialRejected(error.message, error);
+        throw error;
+      }
+    },
+  });
+  if (outcome.result === 'locked') throw new AttemptsLocked(outcome.retryAfterSeconds);
+  if (outcome.result === 'failed') throw outcome.cause;
+  return outcome.linked;
 }

@@ -1,12 +1,13 @@
+import { CredentialRejected, signIn } from '../identity/sign-in.js';
 import Router from '@koa/router';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from 'koa';
-import { koaBody } from 'koa-body';
 import type Provider from 'oidc-provider';
 import type { Config } from '../config.js';
 import type { Orm } from '../db/orm.js';
 import { ApiError, tooManyRequests } from '../http/errors.js';
 import { createCredentialLimiter } from '../http/rate-limit.js';
+import { ipRateLimit } from '../http/ip-rate-limit.js';
 import type { VerifyAccessToken } from '../oidc/access-tokens.js';
 import { mintAccessToken } from '../oidc/token-minter.js';
 import { currentTenantAdmin, requireServiceAdmin, requireTenantAdmin, TENANT_ADMIN_SCOPE, tenantAdminSubject } from './admin-auth.js';
@@ -20,8 +21,6 @@ export interface TenantRouteDependencies {
   verifyAccessToken: VerifyAccessToken;
   provider: () => Provider;
 }
-
-export const tenantJsonBody = koaBody({ json: true, urlencoded: true, multipart: false, text: false, jsonLimit: '16kb', formLimit: '16kb' });
 
 const em = (orm: Orm) => orm.em.fork() as EntityManager;
 
@@ -45,7 +44,15 @@ export function createTenantRoutes(deps: TenantRouteDependencies) {
     maxLockSeconds: 3600,
   });
 
-  router.post('/tenant/user', tenantJsonBody, async (ctx) => {
+  // The spec documents "The email has already been taken." as this route's answer for a registered
+  // address, so the answer itself stays; the per-IP allowance is what stops bulk enumeration.
+  const signUpLimit = ipRateLimit(em(deps.orm).getKnex(), {
+    name: 'tenant-sign-up',
+    points: deps.config.enumeration.tenantSignUpsPerIp,
+    windowSeconds: deps.config.enumeration.tenantSignUpWindowSeconds,
+  });
+
+  router.post('/tenant/user', signUpLimit, async (ctx) => {
     const input = tenantAdminSignUpInput.parse(ctx.request.body ?? {});
     const admin = await signUpTenantAdmin(em(deps.orm), input);
     ctx.body = {
@@ -61,16 +68,22 @@ export function createTenantRoutes(deps: TenantRouteDependencies) {
     };
   });
 
-  router.post('/login', tenantJsonBody, async (ctx) => {
+  router.post('/login', async (ctx) => {
     const { email, password } = tenantAdminLoginInput.parse(ctx.request.body ?? {});
-    const limit = await loginLimiter.check(email, ctx.ip);
-    if (!limit.allowed) throw tooManyRequests(limit.retryAfterSeconds);
-    const admin = await authenticateTenantAdmin(em(deps.orm), email, password);
-    if (!admin) {
-      await loginLimiter.recordFailure(email, ctx.ip);
-      throw new ApiError(401, 'invalid_credentials', 'Invalid credentials');
-    }
-    await loginLimiter.recordSuccess(email);
+    const outcome = await signIn(em(deps.orm), {
+      limiter: loginLimiter,
+      limiterKey: email,
+      method: 'tenant_admin_password',
+      attempt: { ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined, source: 'tenant' },
+      verify: async () => {
+        const found = await authenticateTenantAdmin(em(deps.orm), email, password);
+        if (!found) throw new CredentialRejected('Invalid credentials');
+        return { customerId: undefined, admin: found };
+      },
+    });
+    if (outcome.result === 'locked') throw tooManyRequests(outcome.retryAfterSeconds);
+    if (outcome.result === 'failed') throw new ApiError(401, 'invalid_credentials', 'Invalid credentials');
+    const { admin } = outcome;
     const minted = await mintAccessToken(deps.provider(), deps.config, {
       accountId: tenantAdminSubject(admin.id),
       scope: TENANT_ADMIN_SCOPE,
@@ -81,7 +94,7 @@ export function createTenantRoutes(deps: TenantRouteDependencies) {
     ctx.body = { success: true, token: minted.accessToken, token_type: 'Bearer', expires_in: minted.expiresIn };
   });
 
-  router.post('/tenant', tenantAdmin, tenantJsonBody, async (ctx) => {
+  router.post('/tenant', tenantAdmin, async (ctx) => {
     const { tenant_name } = createTenantInput.parse(ctx.request.body ?? {});
     const tenant = await createTenant(em(deps.orm), { name: tenant_name, ownerId: currentTenantAdmin(ctx).id });
     ctx.body = { status: 'Success', message: 'Tenant created successfully', data: tenantView(tenant) };

@@ -32,19 +32,18 @@ function takenConflict(error: UniqueConstraintViolationException): ApiError {
 /** REMP `users/email`: is the e-mail registered, and (rate-limited) does the password match it? */
 export async function checkEmail(
   em: EntityManager,
-  limiter: Pick<CredentialLimiter, 'check' | 'recordFailure' | 'recordSuccess'>,
+  limiter: Pick<CredentialLimiter, 'reserve'>,
   input: { email: string; password?: string; ip: string },
 ) {
   // Taken means "cannot be registered": deactivated users keep their e-mail.
   const customer = await em.findOne(CustomerEntity, { emailNormalized: normalizeEmail(input.email) });
   let password: boolean | null = null;
   if (customer && input.password !== undefined) {
-    const limit = await limiter.check(input.email, input.ip);
-    if (!limit.allowed) throw tooManyRequests(limit.retryAfterSeconds);
+    const attempt = await limiter.reserve(input.email, input.ip);
+    if (!attempt.allowed) throw tooManyRequests(attempt.retryAfterSeconds);
     const usable = !customer.deactivatedAt && !customer.anonymizedAt;
     password = (await verifyPassword(customer.passwordHash, input.password)) && usable;
-    if (password) await limiter.recordSuccess(input.email);
-    else await limiter.recordFailure(input.email, input.ip);
+    await (password ? attempt.succeed() : attempt.fail());
   }
   return { email: input.email, status: customer ? ('taken' as const) : ('available' as const), id: customer?.id ?? null, password };
 }

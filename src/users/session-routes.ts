@@ -1,3 +1,4 @@
+import { CredentialRejected, signIn } from '../identity/sign-in.js';
 import Router from '@koa/router';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from 'koa';
@@ -6,7 +7,7 @@ import type { Config } from '../config.js';
 import type { Orm } from '../db/orm.js';
 import { authenticateWithPassword } from '../customers/service.js';
 import { findActiveDeviceToken, revokeDeviceToken } from '../devices/service.js';
-import { parseBody, input } from '../http/body.js';
+import { input } from '../http/body.js';
 import { ApiError, tooManyRequests } from '../http/errors.js';
 import type { CredentialLimiter } from '../http/rate-limit.js';
 import { recordLoginAttempt } from '../login-attempts/service.js';
@@ -71,23 +72,23 @@ export async function issueRempUserToken(deps: Pick<SessionRouteDependencies, 'c
 export function createSessionRoutes(deps: SessionRouteDependencies) {
   const router = new Router({ prefix: '/api/v1/users' });
 
-  router.post('/login', parseBody, async (ctx) => {
+  router.post('/login', async (ctx) => {
     const { email, password, source, device_token } = loginInput.parse(input(ctx));
-    const limit = await deps.loginLimiter.check(email, ctx.ip);
     const em = deps.orm.em.fork() as EntityManager;
-    const attempt = { ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined, source: source ? `api+${source}` : 'api' };
-    if (!limit.allowed) {
-      await recordLoginAttempt(em, { method: 'password', result: 'locked', ...attempt });
-      throw tooManyRequests(limit.retryAfterSeconds);
-    }
-    const customer = await authenticateWithPassword(em, email, password);
-    if (!customer) {
-      await deps.loginLimiter.recordFailure(email, ctx.ip);
-      await recordLoginAttempt(em, { method: 'password', result: 'failure', ...attempt });
-      throw authFailed();
-    }
-    await deps.loginLimiter.recordSuccess(email);
-    await recordLoginAttempt(em, { customerId: customer.id, method: 'password', result: 'success', ...attempt });
+    const outcome = await signIn(em, {
+      limiter: deps.loginLimiter,
+      limiterKey: email,
+      method: 'password',
+      attempt: { ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined, source: source ? `api+${source}` : 'api' },
+      verify: async () => {
+        const found = await authenticateWithPassword(em, email, password);
+        if (!found) throw new CredentialRejected('invalid credentials');
+        return { customerId: found.id, customer: found };
+      },
+    });
+    if (outcome.result === 'locked') throw tooManyRequests(outcome.retryAfterSeconds);
+    if (outcome.result === 'failed') throw authFailed();
+    const { customer } = outcome;
     const token = await issueRempUserToken(deps, customer.id, 'password', device_token);
     ctx.body = {
       status: 'ok',

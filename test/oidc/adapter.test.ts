@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyMigrations, connectDatabase, type Orm } from '../../src/db/orm.js';
-import { createAdapterClass, purgeExpired } from '../../src/oidc/adapter.js';
+import { createAdapterClass, purgeExpired, storedModelId } from '../../src/oidc/adapter.js';
 import { createClientMetadataCache } from '../../src/clients/cache.js';
 import { createTestDatabase } from '../support/server.js';
 
@@ -11,7 +11,7 @@ let Adapter: ReturnType<typeof createAdapterClass>;
 beforeAll(async () => {
   orm = await connectDatabase(await createTestDatabase(), 3);
   await applyMigrations(orm);
-  Adapter = createAdapterClass({ orm, clients: createClientMetadataCache(orm, 1), accessTokenTtlSeconds: 60 });
+  Adapter = createAdapterClass({ orm, clients: createClientMetadataCache(orm, 1), accessTokenTtlSeconds: 60, secret: 'adapter-test-secret-0123456789abcdefghij' });
 });
 afterAll(() => orm?.close(true));
 
@@ -70,7 +70,7 @@ describe('PostgreSQL adapter', () => {
     expect(await interactions.find('i1')).toBeUndefined();
     const purged = await purgeExpired(orm);
     expect(purged.models).toBeGreaterThanOrEqual(1);
-    const left: any[] = await orm.em.fork().getConnection().execute(`select 1 from oidc_model where model = 'Interaction' and id = 'i1'`);
+    const left: any[] = await orm.em.fork().getConnection().execute(`select 1 from oidc_model where model = 'Interaction' and id = ?`, [storedModelId('Interaction', 'i1')]);
     expect(left).toHaveLength(0);
   });
 
@@ -87,6 +87,34 @@ describe('PostgreSQL adapter', () => {
     expect(typeof (await refreshTokens.find(value))?.consumed).toBe('number');
     await refreshTokens.destroy(value);
     expect(await refreshTokens.find(value)).toBeUndefined();
+  });
+
+  it('lets exactly one of many concurrent consumptions win, and revokes the grant for the losers', async () => {
+    const refreshTokens = new Adapter('RefreshToken');
+    await new Adapter('Grant').upsert('g-race', { accountId: 'a', jti: 'g-race' } as never, 60);
+    await refreshTokens.upsert('r-race', { jti: 'r-race', grantId: 'g-race' } as never, 60);
+    const results = await Promise.allSettled(Array.from({ length: 12 }, () => refreshTokens.consume('r-race')));
+    expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+    for (const lost of results.filter((result) => result.status === 'rejected')) {
+      expect((lost as PromiseRejectedResult).reason).toMatchObject({ error: 'invalid_grant' });
+    }
+    expect(await refreshTokens.find('r-race')).toBeUndefined();
+    expect(await new Adapter('Grant').find('g-race')).toBeUndefined();
+    const revoked: any[] = await orm.em.fork().getConnection().execute(`select 1 from revoked_token where kind = 'grant' and value = 'g-race'`);
+    expect(revoked).toHaveLength(1);
+  });
+
+  it('stores every model under a hash of its id, uid and user code, and finds it by each', async () => {
+    const sessions = new Adapter('Session');
+    await sessions.upsert('session-secret-id', { jti: 'session-secret-id', uid: 'session-uid', accountId: 'a' } as never, 60);
+    await new Adapter('Interaction').upsert('interaction-id', { jti: 'interaction-id', session: { uid: 'session-uid', cookie: 'session-secret-id' } } as never, 60);
+    await new Adapter('DeviceCode').upsert('device-secret', { jti: 'device-secret', userCode: 'WXYZ-1234' } as never, 60);
+    const dump: any[] = await orm.em.fork().getConnection().execute(`select id, uid, user_code, sealed_id, payload::text as payload from oidc_model`);
+    const text = JSON.stringify(dump);
+    for (const secret of ['session-secret-id', 'interaction-id', 'device-secret', 'WXYZ-1234']) expect(text).not.toContain(secret);
+    expect(await sessions.find('session-secret-id')).toMatchObject({ jti: 'session-secret-id', uid: 'session-uid' });
+    expect(await sessions.findByUid('session-uid')).toMatchObject({ jti: 'session-secret-id', accountId: 'a' });
+    expect(await new Adapter('DeviceCode').findByUserCode('WXYZ-1234')).toMatchObject({ jti: 'device-secret' });
   });
 
   it('answers an unknown client as undefined', async () => {

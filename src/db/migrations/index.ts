@@ -11,6 +11,7 @@ import { Migration20261126090000Webhooks } from './Migration20261126090000Webhoo
 import { Migration20261126091000SessionmProfiles } from './Migration20261126091000SessionmProfiles.js';
 import { Migration20261126100000Contacts } from './Migration20261126100000Contacts.js';
 import { Migration20261126110000AccessTokens } from './Migration20261126110000AccessTokens.js';
+import { Migration20261130000000TokenIntegrity } from './Migration20261130000000TokenIntegrity.js';
 
 /** Every committed migration, in order. Listed explicitly so they run the same from tsx, tests and Docker. */
 export const migrations: MigrationObject[] = [
@@ -26,4 +27,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261126091000SessionmProfiles', class: Migration20261126091000SessionmProfiles },
   { name: 'Migration20261126100000Contacts', class: Migration20261126100000Contacts },
   { name: 'Migration20261126110000AccessTokens', class: Migration20261126110000AccessTokens },
+  { name: 'Migration20261130000000TokenIntegrity', class: Migration20261130000000TokenIntegrity },
 ];

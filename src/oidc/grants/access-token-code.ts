@@ -1,8 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { errors } from 'oidc-provider';
 import { customerForAuthenticationCode } from '../../access-tokens/authentication.js';
-import { recordLoginAttempt } from '../../login-attempts/service.js';
-import { attemptContext, enforceLimit, requireParam, respondWithCustomerTokens, type GrantDefinition } from './context.js';
+import { CredentialRejected } from '../../identity/sign-in.js';
+import { requireParam, respondWithCustomerTokens, signInForGrant, type GrantDefinition } from './context.js';
 
 export const ACCESS_TOKEN_CODE_GRANT_TYPE = 'urn:gatehouse:grant-type:access-token-code';
 
@@ -18,16 +17,17 @@ export const accessTokenCodeGrant: GrantDefinition = {
   parameters: ['authentication_code', 'scope', 'device_token', 'source'],
   buildHandler: (deps) => async (ctx) => {
     const code = requireParam(ctx, 'authentication_code');
-    const limiterKey = `access-token-code:${ctx.ip}`;
-    await enforceLimit(ctx, deps.limiters.token, limiterKey, deps, 'access_token');
-    const em = deps.orm.em.fork() as EntityManager;
-    const customer = await customerForAuthenticationCode(em, code);
-    if (!customer) {
-      await deps.limiters.token.recordFailure(limiterKey, ctx.ip);
-      await recordLoginAttempt(em, { method: 'access_token', result: 'failure', ...attemptContext(ctx) });
-      throw new errors.InvalidGrant('invalid authentication code');
-    }
-    await recordLoginAttempt(em, { customerId: customer.id, method: 'access_token', result: 'success', ...attemptContext(ctx) });
-    await respondWithCustomerTokens(ctx, deps, customer.id, ACCESS_TOKEN_CODE_GRANT_TYPE);
+    const { customerId } = await signInForGrant(ctx, deps, {
+      limiter: deps.limiters.token,
+      limiterKey: `access-token-code:${ctx.ip}`,
+      method: 'access_token',
+      onSuccess: 'refund',
+      verify: async () => {
+        const customer = await customerForAuthenticationCode(deps.orm.em.fork() as EntityManager, code);
+        if (!customer) throw new CredentialRejected('invalid authentication code');
+        return { customerId: customer.id };
+      },
+    });
+    await respondWithCustomerTokens(ctx, deps, customerId, ACCESS_TOKEN_CODE_GRANT_TYPE);
   },
 };

@@ -3,7 +3,7 @@ import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../../config.js';
 import type { Orm } from '../../db/orm.js';
 import type { CredentialLimiter } from '../../http/rate-limit.js';
-import { recordLoginAttempt } from '../../login-attempts/service.js';
+import { signIn, type SignInRequest } from '../../identity/sign-in.js';
 import { DevicePairingError, issueCustomerTokens } from '../customer-tokens.js';
 
 /** What every grant handler may use; built once in server.ts and passed to registerGrants. */
@@ -48,14 +48,23 @@ export function attemptContext(ctx: KoaContextWithOIDC) {
   return { ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined, source: param(ctx, 'source') };
 }
 
-/** Checks a credential limiter before the credential is looked at; sets Retry-After when locked. */
-export async function enforceLimit(ctx: KoaContextWithOIDC, limiter: CredentialLimiter, identifier: string, deps: GrantDependencies, method: string) {
-  const decision = await limiter.check(identifier, ctx.ip);
-  if (!decision.allowed) {
-    await recordLoginAttempt(deps.orm.em.fork() as EntityManager, { method, result: 'locked', ...attemptContext(ctx) });
-    ctx.set('Retry-After', String(decision.retryAfterSeconds));
-    throw new TooManyAttempts(decision.retryAfterSeconds);
+/**
+ * Runs the sign-in pipeline (src/identity/sign-in.ts) for a grant and maps its outcome to RFC 6749
+ * errors: locked → 429 with Retry-After, a rejected credential → invalid_grant.
+ */
+export async function signInForGrant<T extends { customerId: string }>(
+  ctx: KoaContextWithOIDC,
+  deps: GrantDependencies,
+  request: Omit<SignInRequest<T>, 'attempt'>,
+): Promise<T> {
+  const outcome = await signIn<T>(deps.orm.em.fork() as EntityManager, { ...request, attempt: attemptContext(ctx) });
+  if (outcome.result === 'locked') {
+    ctx.set('Retry-After', String(outcome.retryAfterSeconds));
+    throw new TooManyAttempts(outcome.retryAfterSeconds);
   }
+  if (outcome.result === 'failed') throw new errors.InvalidGrant(outcome.reason);
+  const { result: _result, ...verified } = outcome;
+  return verified as unknown as T;
 }
 
 /** Issues the standard token response for a customer authenticated by a custom grant. */

@@ -1,11 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { ApiError } from '../../http/errors.js';
-import { recordLoginAttempt } from '../../login-attempts/service.js';
+import { CredentialRejected } from '../../identity/sign-in.js';
 import { createOtpKeys } from '../../otp/codes.js';
 import { parseOtpIdentifier, type OtpIdentifier } from '../../otp/identifier.js';
 import { verifyOtp } from '../../otp/service.js';
-import { attemptContext, enforceLimit, param, requireParam, respondWithCustomerTokens, type GrantDefinition } from './context.js';
+import { param, requireParam, respondWithCustomerTokens, signInForGrant, type GrantDefinition } from './context.js';
 
 export const OTP_GRANT_TYPE = 'urn:gatehouse:grant-type:otp';
 
@@ -31,18 +31,16 @@ export const otpGrant: GrantDefinition = {
     return async (ctx) => {
       const identifier = identifierFromParams(ctx);
       const code = requireParam(ctx, 'code');
-      const limiterKey = `${identifier.channel}:${identifier.value}`;
-      await enforceLimit(ctx, deps.limiters.otp, limiterKey, deps, 'otp');
-
-      const em = deps.orm.em.fork() as EntityManager;
-      const customerId = await verifyOtp({ em, keys }, { identifier, code });
-      if (!customerId) {
-        await deps.limiters.otp.recordFailure(limiterKey, ctx.ip);
-        await recordLoginAttempt(em, { method: 'otp', result: 'failure', ...attemptContext(ctx) });
-        throw new errors.InvalidGrant('invalid or expired code');
-      }
-      await deps.limiters.otp.recordSuccess(limiterKey);
-      await recordLoginAttempt(em, { customerId, method: 'otp', result: 'success', ...attemptContext(ctx) });
+      const { customerId } = await signInForGrant(ctx, deps, {
+        limiter: deps.limiters.otp,
+        limiterKey: `${identifier.channel}:${identifier.value}`,
+        method: 'otp',
+        verify: async () => {
+          const customerId = await verifyOtp({ em: deps.orm.em.fork() as EntityManager, keys }, { identifier, code });
+          if (!customerId) throw new CredentialRejected('invalid or expired code');
+          return { customerId };
+        },
+      });
       await respondWithCustomerTokens(ctx, deps, customerId, OTP_GRANT_TYPE);
     };
   },

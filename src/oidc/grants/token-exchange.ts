@@ -2,8 +2,9 @@ import { errors } from 'oidc-provider';
 import { AccountLinkError } from '../../social/account-linking.js';
 import { IdentityVerificationError, ProviderUnavailableError, type IdentityProvider, type VerifiedIdentity } from '../../social/identity.js';
 import { createSocialProviders, type SocialProviders } from '../../social/providers.js';
-import { signInWithProvider, socialLimitKey } from '../../social/sign-in.js';
-import { attemptContext, enforceLimit, param, requireParam, respondWithCustomerTokens, type GrantDefinition } from './context.js';
+import { signInWithProvider } from '../../social/sign-in.js';
+import { AttemptsLocked } from '../../identity/sign-in.js';
+import { attemptContext, param, TooManyAttempts, requireParam, respondWithCustomerTokens, type GrantDefinition } from './context.js';
 
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 export const ID_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:id_token';
@@ -65,7 +66,6 @@ export const tokenExchangeGrant: GrantDefinition = {
       const verify = verifierFor(providers, provider, subjectToken, param(ctx, 'nonce'));
       if (!verify) throw new errors.InvalidRequest(`sign-in with ${subjectIssuer} is not enabled`);
 
-      await enforceLimit(ctx, deps.limiters.token, socialLimitKey(ctx.ip), deps, provider);
       let customerId: string;
       try {
         const attempt = attemptContext(ctx);
@@ -75,6 +75,10 @@ export const tokenExchangeGrant: GrantDefinition = {
         );
         customerId = customer.id;
       } catch (error) {
+        if (error instanceof AttemptsLocked) {
+          ctx.set('Retry-After', String(error.retryAfterSeconds));
+          throw new TooManyAttempts(error.retryAfterSeconds);
+        }
         if (error instanceof IdentityVerificationError || error instanceof AccountLinkError) throw invalidGrant(error.message);
         if (error instanceof ProviderUnavailableError) throw new IdentityProviderUnavailable(error.message);
         throw error;

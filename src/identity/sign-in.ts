@@ -1,0 +1,76 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { CredentialLimiter } from '../http/rate-limit.js';
+import { recordLoginAttempt, type AttemptContext } from '../login-attempts/service.js';
+
+/**
+ * Thrown by a verifier for a credential that is wrong, unknown, expired or spent: the attempt
+ * counts as a failure. Its message is for the caller's error response, never a secret.
+ */
+export class CredentialRejected extends Error {
+  constructor(message: string, override readonly cause?: unknown) {
+    super(message);
+    this.name = 'CredentialRejected';
+  }
+}
+
+/** A domain error for callers that throw rather than branch: the limiter refused the attempt. */
+export class AttemptsLocked extends Error {
+  constructor(readonly retryAfterSeconds: number) {
+    super(`too many failed attempts, retry after ${retryAfterSeconds} seconds`);
+    this.name = 'AttemptsLocked';
+  }
+}
+
+export interface SignInRequest<T extends Verified> {
+  limiter: Pick<CredentialLimiter, 'reserve'>;
+  /** What the limiter counts failures against (an account, a phone, or `device:<ip>` for 256-bit tokens). */
+  limiterKey: string;
+  /** The login-attempt method recorded for admins: password, otp, device_token, google, … */
+  method: string;
+  attempt: AttemptContext & { ip: string };
+  /** Checks the credential; returns whom it proves (a customer, or a tenant admin with no customer id), or throws CredentialRejected. */
+  verify: () => Promise<T>;
+  /**
+   * `clear` (default): a success clears the key's failures, as for an account's password.
+   * `refund`: a success only gives its own attempt back, for keys shared by many credentials
+   * (per IP), so one valid token cannot reset the count of guesses at others.
+   */
+  onSuccess?: 'clear' | 'refund';
+}
+
+/** What a verifier proves; `customerId` goes into the login-attempt record. */
+export type Verified = { customerId?: string };
+
+export type SignInOutcome<T extends Verified> =
+  | { result: 'locked'; retryAfterSeconds: number }
+  | { result: 'failed'; reason: string; cause?: unknown }
+  | ({ result: 'success' } & T);
+
+/**
+ * The one sign-in pipeline (issue #12 §3): reserve an attempt with the limiter → verify the
+ * credential → record the login attempt → hand back the customer, for the caller to issue tokens
+ * in its API family's shape. Reserving first means N concurrent guesses verify at most the
+ * allowance (issue #10 §2); an unexpected error (a database outage) gives the attempt back.
+ */
+export async function signIn<T extends Verified>(em: EntityManager, request: SignInRequest<T>): Promise<SignInOutcome<T>> {
+  const reservation = await request.limiter.reserve(request.limiterKey, request.attempt.ip);
+  const record = (result: 'success' | 'failure' | 'locked', customerId?: string) =>
+    recordLoginAttempt(em, { method: request.method, result, customerId, ...request.attempt });
+  if (!reservation.allowed) {
+    await record('locked');
+    return { result: 'locked', retryAfterSeconds: reservation.retryAfterSeconds };
+  }
+  let verified: T;
+  try {
+    verified = await request.verify();
+  } catch (error) {
+    if (!(error instanceof CredentialRejected)) {
+      await reservation.release().catch(() => undefined);
+      throw error;
+    }
+    await Promise.all([reservation.fail(), record('failure')]);
+    return { result: 'failed', reason: error.message, cause: error.cause };
+  }
+  await Promise.all([request.onSuccess === 'refund' ? reservation.release() : reservation.succeed(), record('success', verified.customerId)]);
+  return { result: 'success', ...verified };
+}
