@@ -52,8 +52,13 @@ export function createCredentialLimiter(knex: Knex, options: CredentialLimiterOp
   const ipKey = (ip: string) => `${options.name}:ip:${ip || 'unknown'}`;
   const allowanceOf = (key: string) => (key.startsWith(`${options.name}:id:`) ? options.failuresPerIdentifier : options.failuresPerIp);
 
-  /** Increments both counters in one statement (a window starts afresh once the old one expired). */
-  const increment = async (keys: string[]): Promise<CounterRow[]> => {
+  /**
+   * Increments both counters in one statement (a window starts afresh once the old one expired).
+   * Rows are locked in key order, and every other statement touches one row, so concurrent
+   * reservations on other instances cannot deadlock.
+   */
+  const increment = async (unordered: string[]): Promise<CounterRow[]> => {
+    const keys = [...unordered].sort();
     const now = Date.now();
     const expire = now + options.windowSeconds * 1000;
     const values = keys.map(() => '(?, 1, ?)').join(', ');
@@ -68,8 +73,17 @@ export function createCredentialLimiter(knex: Knex, options: CredentialLimiterOp
     return result.rows as CounterRow[];
   };
 
-  const refund = (keys: string[]) =>
-    knex.raw(`update rate_limit set points = greatest(points - 1, 0) where key in (${keys.map(() => '?').join(', ')})`, keys);
+  const refundOne = (key: string) => knex.raw('update rate_limit set points = greatest(points - 1, 0) where key = ?', [key]);
+  const refund = (keys: string[]) => Promise.all(keys.map(refundOne));
+
+  // Reaching the allowance locks the key for baseLock · 2^(failures − allowance) from now; when
+  // the lock ends the counter starts afresh.
+  const lockIfSpent = (key: string, allowance: number) =>
+    knex.raw(
+      `update rate_limit set expire = ?::bigint + (1000 * least(?::int * power(2, points - ?::int), ?::int))::bigint
+        where key = ? and points >= ?::int`,
+      [Date.now(), options.baseLockSeconds, allowance, options.maxLockSeconds, key, allowance],
+    );
 
   return {
     async reserve(identifier: string, ip: string): Promise<Reservation> {
@@ -95,24 +109,8 @@ export function createCredentialLimiter(knex: Knex, options: CredentialLimiterOp
       return {
         allowed: true,
         retryAfterSeconds: 0,
-        // Reaching the allowance locks the key for baseLock · 2^(failures − allowance) from now;
-        // when the lock ends the counter starts afresh.
-        fail: once(() => {
-          const [id, byIp] = [options.failuresPerIdentifier, options.failuresPerIp];
-          return knex.raw(
-            `update rate_limit
-                set expire = ?::bigint + (1000 * least(?::int * power(2, points - (case when key = ? then ?::int else ?::int end)), ?::int))::bigint
-              where (key = ? and points >= ?::int) or (key = ? and points >= ?::int)`,
-            [Date.now(), options.baseLockSeconds, idKey, id, byIp, options.maxLockSeconds, idKey, id, byIpKey, byIp],
-          );
-        }),
-        succeed: once(() =>
-          knex.raw(
-            `with cleared as (delete from rate_limit where key = ?)
-             update rate_limit set points = greatest(points - 1, 0) where key = ?`,
-            [idKey, byIpKey],
-          ),
-        ),
+        fail: once(() => Promise.all([lockIfSpent(idKey, options.failuresPerIdentifier), lockIfSpent(byIpKey, options.failuresPerIp)])),
+        succeed: once(() => Promise.all([knex.raw('delete from rate_limit where key = ?', [idKey]), refundOne(byIpKey)])),
         release: once(() => refund(keys)),
       };
     },

@@ -41,6 +41,8 @@ export interface PasscodeRow {
   phraseEncrypted: string;
   expiresAt: Date;
   createdAt: Date;
+  /** Set by the agent look-up that revealed it: a one-time passcode is heard once. */
+  consumedAt?: Date | null;
 }
 
 export const PasscodeEntity = new EntitySchema<PasscodeRow>({
@@ -52,6 +54,7 @@ export const PasscodeEntity = new EntitySchema<PasscodeRow>({
     phraseEncrypted: { type: 'string', hidden: true },
     expiresAt: { type: 'Date' },
     createdAt: { type: 'Date' },
+    consumedAt: { type: 'Date', nullable: true },
   },
 });
 

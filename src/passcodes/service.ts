@@ -110,8 +110,8 @@ export async function submitPasscode(
     `insert into passcode (tenant_id, key_hash, phrase_encrypted, expires_at, created_at)
      values (?, ?, ?, now() + make_interval(secs => ?), now())
      on conflict (tenant_id, key_hash) do update
-       set phrase_encrypted = excluded.phrase_encrypted, expires_at = excluded.expires_at, created_at = excluded.created_at
-       where passcode.expires_at <= now()
+       set phrase_encrypted = excluded.phrase_encrypted, expires_at = excluded.expires_at, created_at = excluded.created_at, consumed_at = null
+       where passcode.expires_at <= now() or passcode.consumed_at is not null
      returning expires_at`,
     [tenant.id, keyHash, encrypt(deps.keys.phrase, passPhrase, phraseContext(tenant.id, keyHash)), config.passKeyExpires],
   );
@@ -175,18 +175,21 @@ export async function lookUpPasscode(
     throw error;
   }
 
-  const rows = await deps.em
-    .getConnection()
-    .execute<{ phrase_encrypted: string; expired: boolean }[]>(
-      'select phrase_encrypted, expires_at <= now() as expired from passcode where tenant_id = ? and key_hash = ?',
-      [tenant.id, keyHash],
-    );
-  const row = rows[0];
-  const outcome: AgentLookup = !row
-    ? { result: 'not_found' }
-    : row.expired
+  // A ONE TIME PASSCODE (spec, trust flow): the look-up that reveals it also spends it, in one
+  // conditional update, so of two agents asking at once only one hears it. A spent passcode
+  // answers as an unknown one until it expires, then as expired.
+  const [row] = await deps.em.getConnection().execute<{ phrase: string | null; expired: boolean | null }[]>(
+    `with present as (select expires_at <= now() as expired from passcode where tenant_id = ? and key_hash = ?),
+          taken as (update passcode set consumed_at = now()
+                     where tenant_id = ? and key_hash = ? and consumed_at is null and expires_at > now() returning phrase_encrypted)
+     select (select phrase_encrypted from taken) as phrase, (select expired from present) as expired`,
+    [tenant.id, keyHash, tenant.id, keyHash],
+  );
+  const outcome: AgentLookup = row?.phrase
+    ? { result: 'found', passPhrase: decrypt(deps.keys.phrase, row.phrase, phraseContext(tenant.id, keyHash)) }
+    : row?.expired
       ? { result: 'expired' }
-      : { result: 'found', passPhrase: decrypt(deps.keys.phrase, row.phrase_encrypted, phraseContext(tenant.id, keyHash)) };
+      : { result: 'not_found' };
   await audit(outcome.result);
   return outcome;
 }

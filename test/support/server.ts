@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import pg from 'pg';
+import type { DestinationStream } from 'pino';
 import { inject } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createClient, type CreateClientInput } from '../../src/clients/service.js';
@@ -37,7 +38,7 @@ export async function createTestDatabase(): Promise<string> {
 }
 
 /** Boots the real Gatehouse (HTTP server, migrations, provider) on its own database. */
-export async function startTestServer(extraEnv: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(extraEnv: Record<string, string> = {}, options: { logDestination?: DestinationStream } = {}): Promise<TestServer> {
   const databaseUrl = await createTestDatabase();
   const port = await freePort();
   const env: Record<string, string> = {
@@ -52,7 +53,8 @@ export async function startTestServer(extraEnv: Record<string, string> = {}): Pr
     DATABASE_POOL_MAX: '5',
     ...extraEnv,
   };
-  const boot = () => startGatehouse(loadConfig(env), createLogger(env.LOG_LEVEL!));
+  // A log destination (with LOG_LEVEL in extraEnv) lets a test read what the server logged.
+  const boot = () => startGatehouse(loadConfig(env), createLogger(env.LOG_LEVEL!, options.logDestination));
   let gatehouse = await boot();
   let userCount = 0;
   const server: TestServer = {
@@ -84,6 +86,17 @@ export async function startTestServer(extraEnv: Record<string, string> = {}): Pr
     stop: () => gatehouse.stop(),
   };
   return server;
+}
+
+/**
+ * A second Gatehouse on the first one's database and issuer, as two nodes behind one load
+ * balancer would run: tokens issued by either are redeemed or verified by the other.
+ */
+export async function startSecondInstance(first: TestServer): Promise<{ url: string; stop(): Promise<void> }> {
+  const port = await freePort();
+  const env: Record<string, string> = { ...first.env, PORT: String(port) };
+  const gatehouse = await startGatehouse(loadConfig(env), createLogger(env.LOG_LEVEL!));
+  return { url: `http://127.0.0.1:${port}`, stop: () => gatehouse.stop() };
 }
 
 /** POST application/x-www-form-urlencoded, the OAuth way. */

@@ -67,6 +67,7 @@ describe('tenant isolation', () => {
       expect(answer(onUnknown)).toEqual(answer(onB));
     }
     // Tenant B's key still works: A's attempt changed nothing.
-    expect((await getPasscode(server, tenantB.tenantId, PHONE, tenantB.apiKey)).status).toBe(200);
+    await postPasscode(server, tenantB.tenantId, { pass_key: '5550123' });
+    expect((await getPasscode(server, tenantB.tenantId, '5550123', tenantB.apiKey)).status).toBe(200);
   });
 });

@@ -132,7 +132,8 @@ describe('tenant administration endpoints', () => {
     const old = await getPasscode(server, tenant.tenantId, '5550001', tenant.apiKey);
     expect(old.status).toBe(401);
     expect(old.body).toEqual({ status: 'Failed', message: 'Unauthorized' });
-    expect((await getPasscode(server, tenant.tenantId, '5550001', newKey)).status).toBe(200);
+    await postPasscode(server, tenant.tenantId, { pass_key: '5550009' });
+    expect((await getPasscode(server, tenant.tenantId, '5550009', newKey)).status).toBe(200);
   });
 
   it('stops a deactivated tenant at once, for customers and agents', async () => {

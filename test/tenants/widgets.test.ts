@@ -85,7 +85,10 @@ describe('passcode widgets in a browser', () => {
     expect(failures).toEqual([]);
     const phrase = (await page.locator('.gh-widget__passcode').textContent())?.trim();
     expect((await getPasscode(server, tenant.tenantId, '+447700900462', tenant.apiKey)).body.pass_phrase).toBe(phrase);
-    // Error answers carry the CORS headers too, so the widget can tell a conflict from a network failure.
+    // The agent heard it, so the one-time passcode is spent and the customer may start again;
+    // while that new one is active a second submission is a conflict. Error answers carry the
+    // CORS headers too, so the widget can tell a conflict from a network failure.
+    expect(await submitNumber(page, '+44 7700 900462')).toBe('shown');
     expect(await submitNumber(page, '+44 7700 900462')).toBe('error');
     expect(await page.locator('[data-gh-widget]').getAttribute('data-gh-http-status')).toBe('409');
     await page.close();

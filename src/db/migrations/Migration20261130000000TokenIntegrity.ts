@@ -31,9 +31,12 @@ export class Migration20261130000000TokenIntegrity extends Migration {
         primary key (kind, value)
       );`);
     this.addSql(`create index replay_guard_expires_at_idx on replay_guard (expires_at);`);
+    // A tenant passcode is a ONE TIME PASSCODE: the agent look-up that reveals it spends it.
+    this.addSql(`alter table passcode add column consumed_at timestamptz null;`);
   }
 
   override async down(): Promise<void> {
+    this.addSql('alter table passcode drop column if exists consumed_at;');
     this.addSql('drop table if exists replay_guard;');
     this.addSql('alter table oidc_model drop column if exists sealed_id;');
   }
