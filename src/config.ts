@@ -42,11 +42,23 @@ const environmentSchema = z.object({
   CLIENT_CACHE_TTL: seconds(30),
   PURGE_INTERVAL: seconds(600),
   SHUTDOWN_GRACE: seconds(10),
+  // Slow-client limits of the HTTP server (src/server.ts): a client trickling its request cannot
+  // hold a connection longer than these (issue 11: a trickled header was never timed out).
+  HEADERS_TIMEOUT_SECONDS: seconds(20),
+  REQUEST_TIMEOUT_SECONDS: seconds(30),
+  // Longer than the 60 s idle timeout of common load balancers (AWS ALB, nginx upstream keepalive):
+  // were the app to close an idle connection first, the balancer could send a request into it and answer 502.
+  KEEP_ALIVE_TIMEOUT_SECONDS: seconds(65),
   ACCESS_TOKEN_ALG: z.enum(['RS256', 'ES256']).default('RS256'),
   REVOCATION_CACHE_SECONDS: seconds(5),
   API_KEY_CACHE_SECONDS: seconds(5),
   API_KEY_FAILURES_PER_IP: z.coerce.number().int().min(1).max(10_000).default(20),
   LOGIN_FAILURES_PER_IP: z.coerce.number().int().min(1).max(10_000).default(30),
+  // Request bodies (src/http/body.ts): the cap counts bytes read, whatever Content-Length claims.
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(100 * 1024),
+  // Public look-ups that reveal whether an address is registered (src/http/ip-rate-limit.ts).
+  EMAIL_CHECKS_PER_IP: z.coerce.number().int().min(1).max(1_000_000).default(30),
+  TENANT_SIGNUPS_PER_IP: z.coerce.number().int().min(1).max(1_000_000).default(30),
   TENANT_ADMIN_TOKEN_TTL: seconds(30 * 24 * 3600),
   PASSCODE_EXPIRES_MIN: seconds(10),
   PASSCODE_EXPIRES_MAX: seconds(86_400),
@@ -157,6 +169,12 @@ function buildConfig(env: z.infer<typeof environmentSchema>, secret: string) {
     clientCacheTtlSeconds: env.CLIENT_CACHE_TTL,
     purgeIntervalSeconds: env.PURGE_INTERVAL,
     shutdownGraceSeconds: env.SHUTDOWN_GRACE,
+    httpTimeouts: {
+      /** Node refuses a headers timeout above the request timeout, so it is capped there. */
+      headersSeconds: Math.min(env.HEADERS_TIMEOUT_SECONDS, env.REQUEST_TIMEOUT_SECONDS),
+      requestSeconds: env.REQUEST_TIMEOUT_SECONDS,
+      keepAliveSeconds: env.KEEP_ALIVE_TIMEOUT_SECONDS,
+    },
     resourceAuth: {
       /** Revoked access tokens stop working at every resource API within this (src/http/revocation-cache.ts). */
       revocationCacheSeconds: env.REVOCATION_CACHE_SECONDS,
@@ -168,6 +186,16 @@ function buildConfig(env: z.infer<typeof environmentSchema>, secret: string) {
     limits: {
       /** Failed credential checks one IP may make across all accounts in 15 minutes. */
       failuresPerIp: env.LOGIN_FAILURES_PER_IP,
+    },
+    maxBodyBytes: env.MAX_BODY_BYTES,
+    /** Per-IP allowances of the endpoints that tell whether an e-mail address is registered. */
+    enumeration: {
+      /** POST /api/v1/users/email and /api/v2/users/email, per 10 minutes. */
+      emailChecksPerIp: env.EMAIL_CHECKS_PER_IP,
+      emailCheckWindowSeconds: 600,
+      /** POST /api/v2/tenant/user, per hour. */
+      tenantSignUpsPerIp: env.TENANT_SIGNUPS_PER_IP,
+      tenantSignUpWindowSeconds: 3600,
     },
     tenantAdminTokenTtlSeconds: env.TENANT_ADMIN_TOKEN_TTL,
     passcodes: {

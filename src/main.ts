@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
-import { startGatehouse } from './server.js';
+import { startGatehouse, type RunningGatehouse } from './server.js';
 
 let config;
 try {
@@ -14,23 +14,54 @@ try {
 }
 
 const logger = createLogger(config.logLevel);
-const gatehouse = await startGatehouse(config, logger).catch((error: unknown) => {
+
+// Past the drain (SHUTDOWN_GRACE) the database and the embedded cluster still close; should any of
+// that hang, the process exits anyway so a supervisor's stop timeout (grace + 5 s) is never reached.
+const forcedExitAfterMs = (config.shutdownGraceSeconds + 4) * 1000;
+
+let gatehouse: RunningGatehouse | undefined;
+let stopReason: string | undefined;
+
+function requestStop(reason: string): void {
+  // A signal to the process group arrives twice (directly, and forwarded by npm): stop once.
+  if (stopReason) return;
+  stopReason = reason;
+  logger.info({ reason }, 'shutting down');
+  setTimeout(() => {
+    logger.error({ reason, afterMs: forcedExitAfterMs }, 'shutdown did not finish in time; exiting');
+    process.exit(1);
+  }, forcedExitAfterMs).unref();
+  // During start-up there is nothing to drain yet: the stop runs as soon as start-up returns.
+  if (gatehouse) stopAndExit(gatehouse);
+}
+
+function stopAndExit(running: RunningGatehouse): void {
+  running
+    .stop()
+    .then(() => process.exit(0))
+    .catch((error: unknown) => {
+      logger.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    });
+}
+
+// Listening from the first moment: a SIGTERM during start-up (migrations can take a while) must not
+// kill the process with its embedded PostgreSQL child still running.
+for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => requestStop(signal));
+
+// `npm start` passes this flag. npm forwards SIGTERM and SIGINT to the server, but if npm itself is
+// killed outright (SIGKILL, the OOM killer) the server would live on as an orphan nobody supervises.
+// Its parent changing is the sign of that. Off by default: a server started with nohup or `&` from a
+// shell that then exits is reparented on purpose and must keep running.
+if (process.argv.includes('--stop-with-parent')) {
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) requestStop('parent process exited');
+  }, 1000).unref();
+}
+
+gatehouse = await startGatehouse(config, logger).catch((error: unknown) => {
   logger.fatal({ err: error }, 'Gatehouse failed to start');
   process.exit(1);
 });
-
-let stopping = false;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    gatehouse
-      .stop()
-      .then(() => process.exit(0))
-      .catch((error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      });
-  });
-}
+if (stopReason) stopAndExit(gatehouse);

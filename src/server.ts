@@ -1,9 +1,8 @@
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from './config.js';
 import { buildApp, type RouteSummary } from './app.js';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres.js';
-import { applyMigrations, connectDatabase, type Orm } from './db/orm.js';
+import { openDatabase, type Orm } from './db/orm.js';
 import { createApiKeyVerifier } from './api-keys/verifier.js';
 import { createAuthenticator, type Authenticator } from './http/auth.js';
 import { createMetrics } from './http/metrics.js';
@@ -41,29 +40,9 @@ export interface RunningGatehouse {
   stop(): Promise<void>;
 }
 
-/** Connects to DATABASE_URL, or starts the embedded PostgreSQL when none is configured. */
-export async function openDatabase(config: Config, logger: Logger): Promise<{ orm: Orm; embedded?: EmbeddedDatabase }> {
-  let embedded: EmbeddedDatabase | undefined;
-  let url = config.databaseUrl;
-  if (!url) {
-    embedded = await startEmbeddedPostgres({
-      dataDir: config.dataDir,
-      port: config.embeddedPgPort,
-      password: config.secret.slice(0, 32),
-      logger,
-    });
-    url = embedded.url;
-    logger.info({ dataDir: config.dataDir, port: config.embeddedPgPort }, 'embedded PostgreSQL started');
-  }
-  try {
-    const orm = await connectDatabase(url, config.databasePoolMax, logger);
-    await applyMigrations(orm, logger);
-    return { orm, embedded };
-  } catch (error) {
-    await embedded?.stop();
-    throw error;
-  }
-}
+// The CLI opens the database through here; it lives with the database code so that scripts can
+// open it without loading the whole application.
+export { openDatabase };
 
 /** Brute-force limits shared by every path that checks the same kind of credential. */
 function createLimiters(orm: Orm, config: Config): GrantDependencies['limiters'] {
@@ -74,6 +53,24 @@ function createLimiters(orm: Orm, config: Config): GrantDependencies['limiters']
     otp: createCredentialLimiter(knex, { name: 'otp', failuresPerIdentifier: 5, failuresPerIp: config.limits.failuresPerIp, ...common }),
     token: createCredentialLimiter(knex, { name: 'token', failuresPerIdentifier: config.limits.failuresPerIp, failuresPerIp: config.limits.failuresPerIp, ...common }),
   };
+}
+
+/**
+ * The HTTP server with slow-client limits (issue 11 item 3). Node checks the headers and request
+ * timeouts only every `connectionsCheckingInterval` (30 s by default), which would let a trickled
+ * header live up to 30 s past its limit; checking every second keeps the bound close to the setting.
+ */
+function createHttpServer(listener: RequestListener, timeouts: Config['httpTimeouts']): Server {
+  const server = createServer(
+    {
+      headersTimeout: timeouts.headersSeconds * 1000,
+      requestTimeout: timeouts.requestSeconds * 1000,
+      connectionsCheckingInterval: 1000,
+    },
+    listener,
+  );
+  server.keepAliveTimeout = timeouts.keepAliveSeconds * 1000;
+  return server;
 }
 
 export async function startGatehouse(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningGatehouse> {
@@ -135,11 +132,24 @@ export async function startGatehouse(config: Config, logger: Logger = createLogg
   const app = buildApp({ config, logger, orm, metrics, providers, renderView, verifyAccessToken, auth, apiKeys, loginLimiter,
     limiters, clients, notifier, socialProviders, isShuttingDown: () => shuttingDown });
 
-  const server: Server = await new Promise((resolve, reject) => {
-    const listening = app.listen(config.port, config.host, () => resolve(listening));
-    listening.once('error', reject);
-  });
-  server.keepAliveTimeout = 65_000;
+  const server = createHttpServer(app.callback(), config.httpTimeouts);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    // A taken port must not leave the embedded PostgreSQL running after the process exits.
+    providers.stopWatching();
+    revocations.stop();
+    await notifier.close();
+    await orm.close(true);
+    await embedded?.stop();
+    throw error;
+  }
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
 

