@@ -11,7 +11,10 @@ import { createRevocationCache } from './http/revocation-cache.js';
 import { createViewRenderer } from './http/views.js';
 import { ensureSigningKeys } from './keys/service.js';
 import { createLogger, type Logger } from './logger.js';
-import { createAccessTokenVerifier } from './oidc/access-tokens.js';
+import { createAccessTokenVerifier, isAccessTokenRevoked } from './oidc/access-tokens.js';
+import { createAccessTokenResolver } from './http/access-token-resolver.js';
+import { createDpopVerifier } from './http/dpop.js';
+import { createClientAuthentication } from './oidc/client-auth.js';
 import { purgeExpired } from './oidc/adapter.js';
 import { purgeExpiredPasscodes } from './passcodes/service.js';
 import { createNotifier } from './notify/notifier.js';
@@ -114,9 +117,15 @@ export async function startGatehouse(config: Config, logger: Logger = createLogg
   const revocations = createRevocationCache({ orm, refreshSeconds: config.resourceAuth.revocationCacheSeconds, logger });
   await revocations.start();
   const apiKeys = createApiKeyVerifier({ orm, logger, cacheSeconds: config.resourceAuth.apiKeyCacheSeconds });
-  const auth = createAuthenticator({
+  const resolveAccessToken = createAccessTokenResolver({
+    issuer: config.issuer,
     verifyAccessToken,
-    revocations,
+    dpop: createDpopVerifier({ orm, secret: config.secret, settings: config.resourceAuth.dpop }),
+    isRevokedCached: (claims) => revocations.isRevoked(claims),
+    isRevokedNow: (claims) => isAccessTokenRevoked(orm, claims),
+  });
+  const auth = createAuthenticator({
+    resolveAccessToken,
     apiKeys,
     apiKeyLimiter: createCredentialLimiter((orm.em.fork() as EntityManager).getKnex(), {
       name: 'api-key',
@@ -129,7 +138,8 @@ export async function startGatehouse(config: Config, logger: Logger = createLogg
   });
 
   let shuttingDown = false;
-  const app = buildApp({ config, logger, orm, metrics, providers, renderView, verifyAccessToken, auth, apiKeys, loginLimiter,
+  const clientAuthentication = createClientAuthentication({ issuer: config.issuer, clients, orm });
+  const app = buildApp({ config, logger, orm, metrics, providers, renderView, verifyAccessToken, resolveAccessToken, clientAuthentication, auth, apiKeys, loginLimiter,
     limiters, clients, notifier, socialProviders, isShuttingDown: () => shuttingDown });
 
   const server = createHttpServer(app.callback(), config.httpTimeouts);

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ZodError } from 'zod';
 import { ConfigError, loadConfig } from '../config.js';
@@ -24,7 +25,7 @@ const em = (orm: Orm) => orm.em.fork() as EntityManager;
 
 const commands: Record<string, { usage: string; run: Command }> = {
   'clients:create': {
-    usage: 'clients:create --name NAME [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--grant TYPE]... [--scope "a b"] [--public] [--auth-method client_secret_basic|client_secret_post]',
+    usage: 'clients:create --name NAME [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--grant TYPE]... [--scope "a b"] [--public] [--auth-method client_secret_basic|client_secret_post|private_key_jwt] [--jwks FILE] [--dpop-bound] [--introspection]',
     async run({ orm, args }) {
       const { values } = parseArgs({
         args,
@@ -36,8 +37,12 @@ const commands: Record<string, { usage: string; run: Command }> = {
           scope: { type: 'string' },
           public: { type: 'boolean' },
           'auth-method': { type: 'string' },
+          jwks: { type: 'string' },
+          'dpop-bound': { type: 'boolean' },
+          introspection: { type: 'boolean' },
         },
       });
+      const jwks = values.jwks ? (JSON.parse(readFileSync(values.jwks, 'utf8')) as unknown) : undefined;
       const created = await createClient(em(orm), {
         name: values.name ?? '',
         redirectUris: values['redirect-uri'],
@@ -46,6 +51,9 @@ const commands: Record<string, { usage: string; run: Command }> = {
         scope: values.scope,
         public: values.public ?? false,
         tokenEndpointAuthMethod: values['auth-method'] as never,
+        jwks: jwks as never,
+        dpopBoundAccessTokens: values['dpop-bound'] ?? false,
+        introspection: values.introspection ?? false,
       });
       print({ client_id: created.clientId, ...(created.clientSecret ? { client_secret: created.clientSecret } : {}), metadata: created.metadata });
       if (created.clientSecret) process.stderr.write('Store the client_secret now: it is not shown again.\n');

@@ -15,7 +15,8 @@ export interface CreatedClient {
 export async function createClient(em: EntityManager, raw: CreateClientInput): Promise<CreatedClient> {
   const input = createClientInput.parse(raw);
   const clientId = randomToken(16);
-  const clientSecret = input.public ? undefined : randomToken(32);
+  // A private_key_jwt client proves itself with its key: it gets no secret at all.
+  const clientSecret = input.public || input.tokenEndpointAuthMethod === 'private_key_jwt' ? undefined : randomToken(32);
   const responseTypes = input.grantTypes.includes('authorization_code') ? ['code'] : [];
   const metadata: Record<string, unknown> = {
     client_id: clientId,
@@ -26,6 +27,9 @@ export async function createClient(em: EntityManager, raw: CreateClientInput): P
     response_types: responseTypes,
     scope: input.scope,
     token_endpoint_auth_method: input.public ? 'none' : input.tokenEndpointAuthMethod,
+    ...(input.jwks ? { jwks: input.jwks } : {}),
+    ...(input.dpopBoundAccessTokens ? { dpop_bound_access_tokens: true } : {}),
+    ...(input.introspection ? { 'urn:gatehouse:introspection': true } : {}),
     ...(input.public ? { application_type: 'native' } : {}),
   };
   const now = new Date();

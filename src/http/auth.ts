@@ -1,9 +1,7 @@
 import type { Context, Middleware, Next } from 'koa';
-import { errors as joseErrors } from 'jose';
-import type { AccessTokenClaims, VerifyAccessToken } from '../oidc/access-tokens.js';
+import { bothChallenges, presentedAccessToken, tokenError, type PresentedAccessToken, type ResolveAccessToken, type TokenScheme } from './access-token-resolver.js';
 import { ApiError, tooManyRequests } from './errors.js';
 import type { CredentialLimiter } from './rate-limit.js';
-import type { RevocationCache } from './revocation-cache.js';
 
 /** Who is calling a resource API (spec README, "Three kinds of caller"). */
 export type Caller =
@@ -42,8 +40,8 @@ export interface ApiKeyLookup {
 }
 
 export interface AuthenticatorDependencies {
-  verifyAccessToken: VerifyAccessToken;
-  revocations: Pick<RevocationCache, 'isRevoked'>;
+  /** Verification, revocation and DPoP binding of access tokens (src/http/access-token-resolver.ts). */
+  resolveAccessToken: ResolveAccessToken;
   apiKeys: ApiKeyLookup;
   /** Invalid API keys count per client IP; past the allowance the IP gets 429. */
   apiKeyLimiter: Pick<CredentialLimiter, 'reserve'>;
@@ -51,36 +49,27 @@ export interface AuthenticatorDependencies {
 
 const REALM = 'realm="gatehouse"';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** RFC 6750 §2.1 b64token. */
-const BEARER = /^bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
 // RFC 6750 §3: no error attribute when the request carried no credentials at all.
-const missingCredentials = () =>
-  new ApiError(401, 'unauthorized', 'Authorization is required', undefined, { 'WWW-Authenticate': `Bearer ${REALM}` });
+const missingCredentials = () => new ApiError(401, 'unauthorized', 'Authorization is required', undefined, { 'WWW-Authenticate': bothChallenges });
 
-// Descriptions are fixed strings: they go into a header, and say no more than the RFC codes do.
-const invalidToken = (description: string) =>
-  new ApiError(401, 'invalid_token', description, undefined, {
-    'WWW-Authenticate': `Bearer ${REALM}, error="invalid_token", error_description="${description}"`,
-  });
+const invalidToken = (description: string, scheme: TokenScheme = 'Bearer') => tokenError(scheme, 401, 'invalid_token', description);
+const invalidRequest = (description: string) => tokenError('Bearer', 400, 'invalid_request', description);
 
-const invalidRequest = (description: string) =>
-  new ApiError(400, 'invalid_request', description, undefined, {
-    'WWW-Authenticate': `Bearer ${REALM}, error="invalid_request", error_description="${description}"`,
-  });
-
-export const insufficientScope = (scopes: readonly string[], message = `The ${scopes.join(' ')} scope is required`) =>
+export const insufficientScope = (scopes: readonly string[], message = `The ${scopes.join(' ')} scope is required`, scheme: TokenScheme = 'Bearer') =>
   new ApiError(403, 'insufficient_scope', message, { scope: scopes.join(' ') }, {
-    'WWW-Authenticate': `Bearer ${REALM}, error="insufficient_scope", scope="${scopes.join(' ')}"`,
+    'WWW-Authenticate': `${scheme} ${REALM}, error="insufficient_scope", scope="${scopes.join(' ')}"`,
   });
 
-const notAccepted = (message: string) =>
-  new ApiError(403, 'forbidden', message, undefined, { 'WWW-Authenticate': `Bearer ${REALM}, error="insufficient_scope"` });
+const notAccepted = (message: string, scheme: TokenScheme = 'Bearer') =>
+  new ApiError(403, 'forbidden', message, undefined, { 'WWW-Authenticate': `${scheme} ${REALM}, error="insufficient_scope"` });
 
 interface PresentedCredential {
   value: string;
   /** Came in an `api_key` / `x-api-key` header: only ever an API key. */
   fromApiKeyHeader: boolean;
+  /** How an access token came: Bearer or DPoP (RFC 9449 §7.1). */
+  scheme: TokenScheme;
 }
 
 /**
@@ -89,15 +78,11 @@ interface PresentedCredential {
  */
 function presentedCredential(ctx: Context): PresentedCredential | undefined {
   const found: PresentedCredential[] = [];
-  const authorization = ctx.get('authorization');
-  if (/^bearer(\s|$)/i.test(authorization)) {
-    const match = BEARER.exec(authorization);
-    if (!match) throw invalidToken('Malformed bearer token');
-    found.push({ value: match[1]!, fromApiKeyHeader: false });
-  }
+  const presented = presentedAccessToken(ctx.get('authorization'));
+  if (presented) found.push({ value: presented.token, fromApiKeyHeader: false, scheme: presented.scheme });
   for (const header of ['api_key', 'x-api-key']) {
     const value = ctx.get(header).trim();
-    if (value) found.push({ value, fromApiKeyHeader: true });
+    if (value) found.push({ value, fromApiKeyHeader: true, scheme: 'Bearer' });
   }
   if (new Set(found.map((each) => each.value)).size > 1) throw invalidRequest('Present one credential only');
   return found.find((each) => each.fromApiKeyHeader) ?? found[0];
@@ -109,30 +94,25 @@ function presentedCredential(ctx: Context): PresentedCredential | undefined {
  * refreshed every REVOCATION_CACHE_SECONDS, so a revoked token stops working within that bound.
  */
 export function createAuthenticator(deps: AuthenticatorDependencies) {
-  const tokenCaller = async (token: string, options: AuthenticateOptions): Promise<Caller> => {
-    let claims: AccessTokenClaims;
-    try {
-      claims = await deps.verifyAccessToken(token);
-    } catch (error) {
-      throw invalidToken(error instanceof joseErrors.JWTExpired ? 'The access token expired' : 'The access token is invalid');
-    }
-    if (await deps.revocations.isRevoked(claims)) throw invalidToken('The access token was revoked');
+  const tokenCaller = async (ctx: Context, presented: PresentedAccessToken, options: AuthenticateOptions): Promise<Caller> => {
+    const { scheme } = presented;
+    const claims = await deps.resolveAccessToken(ctx, presented);
 
     const scopes = (claims.scope ?? '').split(' ').filter(Boolean);
     let caller: Caller;
     // Client-credentials tokens have no end user: oidc-provider sets sub to the client id.
     if (claims.sub === claims.client_id) {
-      if (options.allowClient === false) throw notAccepted('Client tokens are not accepted at this endpoint');
+      if (options.allowClient === false) throw notAccepted('Client tokens are not accepted at this endpoint', scheme);
       caller = { kind: 'client', clientId: claims.client_id, scopes };
     } else if (UUID.test(claims.sub)) {
-      if (options.allowUser === false) throw notAccepted('User tokens are not accepted at this endpoint');
+      if (options.allowUser === false) throw notAccepted('User tokens are not accepted at this endpoint', scheme);
       caller = { kind: 'user', customerId: claims.sub, clientId: claims.client_id, scopes, tokenId: claims.jti };
     } else {
       // Other subjects (tenant admins: `tenant-admin:<uuid>`) belong to their own APIs.
-      throw invalidToken('The access token is not valid at this endpoint');
+      throw invalidToken('The access token is not valid at this endpoint', scheme);
     }
     const missing = (options.scopes ?? []).filter((scope) => !scopes.includes(scope));
-    if (missing.length > 0) throw insufficientScope(missing);
+    if (missing.length > 0) throw insufficientScope(missing, undefined, scheme);
     return caller;
   };
 
@@ -169,9 +149,9 @@ export function createAuthenticator(deps: AuthenticatorDependencies) {
         const credential = presentedCredential(ctx);
         if (!credential) throw missingCredentials();
         ctx.state.caller =
-          credential.fromApiKeyHeader || deps.apiKeys.looksLikeApiKey(credential.value)
+          credential.fromApiKeyHeader || (credential.scheme === 'Bearer' && deps.apiKeys.looksLikeApiKey(credential.value))
             ? await apiKeyCaller(ctx, credential.value, options)
-            : await tokenCaller(credential.value, options);
+            : await tokenCaller(ctx, { scheme: credential.scheme, token: credential.value }, options);
         await next();
       };
     },

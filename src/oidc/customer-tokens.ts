@@ -1,3 +1,4 @@
+import { CLAIMS_BY_SCOPE } from './scopes.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config.js';
@@ -38,11 +39,6 @@ export interface IssueCustomerTokensInput {
 
 export class DevicePairingError extends Error {}
 
-const CLAIMS_BY_SCOPE: Record<string, string[]> = {
-  profile: ['name', 'given_name', 'family_name', 'locale', 'updated_at'],
-  email: ['email', 'email_verified'],
-  phone: ['phone_number', 'phone_number_verified'],
-};
 
 /**
  * The one place tokens are issued for an authenticated customer outside the authorization-code

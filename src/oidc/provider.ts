@@ -10,7 +10,21 @@ import type { RenderView } from '../http/views.js';
 import type { Logger } from '../logger.js';
 import { createAdapterClass } from './adapter.js';
 import type { ClientMetadataCache } from '../clients/cache.js';
-import { API_SCOPES, OIDC_SCOPES } from './scopes.js';
+import { API_SCOPES, CLAIMS_BY_SCOPE, OIDC_SCOPES } from './scopes.js';
+import { CLIENT_ASSERTION_ALGORITHMS } from '../clients/schemas.js';
+import { DPOP_ALGORITHMS } from '../http/dpop.js';
+import { mayIntrospect } from './token-access-policy.js';
+import { decodeJwt } from 'jose';
+
+/** The scope a JWT access token carries ('' when none or not a JWT). */
+function grantedScope(accessToken: string): string {
+  try {
+    const { scope } = decodeJwt(accessToken);
+    return typeof scope === 'string' ? scope : '';
+  } catch {
+    return '';
+  }
+}
 import type { EntityManager } from '@mikro-orm/postgresql';
 
 export interface ProviderDependencies {
@@ -90,12 +104,7 @@ export function buildProvider(deps: ProviderDependencies): Provider {
     findAccount,
     routes: OIDC_ROUTES,
     scopes: [...OIDC_SCOPES, ...API_SCOPES],
-    claims: {
-      openid: ['sub'],
-      profile: ['name', 'given_name', 'family_name', 'locale', 'updated_at'],
-      email: ['email', 'email_verified'],
-      phone: ['phone_number', 'phone_number_verified'],
-    },
+    claims: CLAIMS_BY_SCOPE,
     cookies: {
       keys: [cookieKey],
       long: { signed: true, httpOnly: true, sameSite: 'lax' },
@@ -105,7 +114,12 @@ export function buildProvider(deps: ProviderDependencies): Provider {
     // OAuth 2.1: every authorization-code flow uses PKCE, and oidc-provider only accepts S256.
     pkce: { required: () => true },
     rotateRefreshToken: true,
+    // Discovery lists only what a client can use (issue #10 §4): no client_secret_jwt (secrets are
+    // stored hashed), and assertion algorithms are asymmetric.
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
     enabledJWA: {
+      clientAuthSigningAlgValues: [...CLIENT_ASSERTION_ALGORITHMS],
+      dPoPSigningAlgValues: [...DPOP_ALGORITHMS],
       idTokenSigningAlgValues: ['RS256', 'ES256'],
       userinfoSigningAlgValues: ['RS256', 'ES256'],
       introspectionSigningAlgValues: ['RS256', 'ES256'],
@@ -136,8 +150,13 @@ export function buildProvider(deps: ProviderDependencies): Provider {
       clientCredentials: { enabled: true },
       introspection: {
         enabled: true,
-        // Confidential clients (resource servers) may introspect any token; public clients only their own.
-        allowedPolicy: (ctx, client, token) => client.clientAuthMethod !== 'none' || token.clientId === ctx.oidc.client?.clientId,
+        // The same policy as Gatehouse's JWT introspection (token-routes.ts `mayIntrospect`).
+        allowedPolicy: async (_ctx, client, token) => {
+          const metadata = await deps.clients.get(client.clientId);
+          const isResourceServer = metadata?.['urn:gatehouse:introspection'] === true;
+          const isAccessToken = token.kind === 'AccessToken' || token.kind === 'ClientCredentials';
+          return mayIntrospect({ clientId: client.clientId, isResourceServer }, { clientId: String(token.clientId), isAccessToken, audience: (token as { aud?: unknown }).aud }, config.apiAudience);
+        },
       },
       revocation: {
         enabled: true,
@@ -182,7 +201,8 @@ export function buildProvider(deps: ProviderDependencies): Provider {
   };
 
   const provider = new Provider(config.issuer, configuration);
-  provider.proxy = config.trustProxy;
+  // Host and X-Forwarded-* reach the provider rewritten from ISSUER (src/http/issuer-pinning.ts).
+  provider.proxy = true;
 
   // Client secrets are stored as SHA-256 hashes; compare what the client presents against it.
   const clientPrototype = provider.Client.prototype as unknown as { clientSecret?: string; compareClientSecret(actual: string): Promise<boolean> };
@@ -190,12 +210,16 @@ export function buildProvider(deps: ProviderDependencies): Provider {
     return typeof this.clientSecret === 'string' && clientSecretMatches(this.clientSecret, actual);
   };
 
-  // RFC 6749 §5.2 names this case unauthorized_client; oidc-provider answers invalid_request.
   provider.use(async (ctx, next) => {
     await next();
-    const body = ctx.body as { error?: string; error_description?: string } | undefined;
+    const body = ctx.body as { error?: string; error_description?: string; access_token?: string; scope?: string } | undefined;
+    // RFC 6749 §5.2 names this case unauthorized_client; oidc-provider answers invalid_request.
     if (body?.error === 'invalid_request' && body.error_description === 'requested grant type is not allowed for this client') {
       ctx.body = { ...body, error: 'unauthorized_client' };
+    }
+    // RFC 6749 §5.1: every token response says what was granted, even when it is nothing.
+    if (ctx.path === OIDC_ROUTES.token && ctx.status === 200 && typeof body?.access_token === 'string' && body.scope === undefined) {
+      ctx.body = { ...body, scope: grantedScope(body.access_token) };
     }
   });
 

@@ -17,6 +17,14 @@ export const API_SCOPES = [
   'tenants:admin',
 ] as const;
 
+/** OpenID Connect Core §5.4: the claims each scope releases; the one map for the provider, userinfo and tokens. */
+export const CLAIMS_BY_SCOPE: Record<string, string[]> = {
+  openid: ['sub'],
+  profile: ['name', 'given_name', 'family_name', 'locale', 'updated_at'],
+  email: ['email', 'email_verified'],
+  phone: ['phone_number', 'phone_number_verified'],
+};
+
 export const ALL_SCOPES: readonly string[] = [...OIDC_SCOPES, ...API_SCOPES];
 
 export function isKnownScope(scope: string): boolean {

@@ -1,69 +1,64 @@
 import Router from '@koa/router';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context, Next } from 'koa';
-import { koaBody } from 'koa-body';
 import type { Orm } from '../db/orm.js';
 import { customerClaims } from '../customers/service.js';
 import { readCustomerSummary } from '../customers/read-model.js';
+import { presentedAccessToken, tokenError, type ResolveAccessToken } from '../http/access-token-resolver.js';
 import { ApiError } from '../http/errors.js';
-import { isAccessTokenRevoked, looksLikeJwt, revokeAccessToken, type AccessTokenClaims, type VerifyAccessToken } from './access-tokens.js';
-import { authenticateClient, type AuthenticatedClient } from './client-auth.js';
-import type { ClientMetadataCache } from '../clients/cache.js';
+import { looksLikeJwt, revokeAccessToken, type AccessTokenClaims, type VerifyAccessToken } from './access-tokens.js';
+import type { AuthenticatedClient, ClientAuthentication } from './client-auth.js';
 import { OIDC_ROUTES } from './provider.js';
+import { CLAIMS_BY_SCOPE, isKnownScope } from './scopes.js';
+import { mayIntrospect } from './token-access-policy.js';
 
-const CLAIMS_BY_SCOPE: Record<string, string[]> = {
-  openid: ['sub'],
-  profile: ['name', 'given_name', 'family_name', 'locale', 'updated_at'],
-  email: ['email', 'email_verified'],
-  phone: ['phone_number', 'phone_number_verified'],
-};
-
-const invalidToken = (description: string) =>
-  new ApiError(401, 'invalid_token', description, undefined, { 'WWW-Authenticate': `Bearer realm="gatehouse", error="invalid_token", error_description="${description}"` });
+export interface TokenRouteDependencies {
+  orm: Orm;
+  apiAudience: string;
+  verifyAccessToken: VerifyAccessToken;
+  resolveAccessToken: ResolveAccessToken;
+  isRevokedNow: (claims: AccessTokenClaims) => Promise<boolean>;
+  clientAuthentication: ClientAuthentication;
+}
 
 /** oidc-provider reads an already-parsed body from `req.body` when the stream has been consumed. */
 function handBodyToProvider(ctx: Context) {
   (ctx.req as unknown as { body: unknown }).body = ctx.request.body;
 }
 
-const formBody = koaBody({ urlencoded: true, json: false, multipart: false, formLimit: '100kb', text: false });
+const body = (ctx: Context) => (ctx.request.body ?? {}) as Record<string, unknown>;
 
 /**
  * oidc-provider neither stores JWT access tokens nor accepts them at introspection, revocation or
  * userinfo. Gatehouse answers those three for its JWTs here and hands every other token (refresh
  * tokens, anything opaque) to the provider unchanged.
  */
-export function createTokenRoutes(deps: { orm: Orm; verifyAccessToken: VerifyAccessToken; clients: ClientMetadataCache }) {
+export function createTokenRoutes(deps: TokenRouteDependencies) {
   const router = new Router();
 
-  const verifyActive = async (token: string): Promise<AccessTokenClaims | undefined> => {
+  const activeClaims = async (token: string): Promise<AccessTokenClaims | undefined> => {
     try {
       const claims = await deps.verifyAccessToken(token);
-      return (await isAccessTokenRevoked(deps.orm, claims)) ? undefined : claims;
+      return (await deps.isRevokedNow(claims)) ? undefined : claims;
     } catch {
       return undefined;
     }
   };
 
   const userinfo = async (ctx: Context, next: Next) => {
-    const header = ctx.get('authorization');
-    const fromHeader = /^bearer\s+/i.test(header) ? header.replace(/^bearer\s+/i, '').trim() : undefined;
-    const body = (ctx.request.body ?? {}) as Record<string, unknown>;
-    const token = fromHeader ?? (typeof body.access_token === 'string' ? body.access_token : undefined);
-    if (!token || !looksLikeJwt(token)) {
+    const fromHeader = presentedAccessToken(ctx.get('authorization'));
+    // RFC 6750 §2.2: a form parameter carries a Bearer token only.
+    const fromBody = typeof body(ctx).access_token === 'string' ? { scheme: 'Bearer' as const, token: body(ctx).access_token as string } : undefined;
+    const presented = fromHeader ?? fromBody;
+    if (!presented || !looksLikeJwt(presented.token)) {
       if (ctx.method === 'POST') handBodyToProvider(ctx);
       return next();
     }
-    const claims = await verifyActive(token);
-    if (!claims) throw invalidToken('invalid or revoked access token');
+    const claims = await deps.resolveAccessToken(ctx, presented, { authoritative: true });
     const scopes = new Set((claims.scope ?? '').split(' '));
-    if (!scopes.has('openid')) {
-      throw new ApiError(403, 'insufficient_scope', 'access token missing openid scope', undefined, {
-        'WWW-Authenticate': 'Bearer realm="gatehouse", error="insufficient_scope", scope="openid"',
-      });
-    }
+    if (!scopes.has('openid')) throw tokenError(presented.scheme, 403, 'insufficient_scope', 'access token missing openid scope');
     const customer = await readCustomerSummary(deps.orm.em.fork() as EntityManager, claims.sub);
-    if (!customer) throw invalidToken('the token subject is not a customer');
+    if (!customer) throw tokenError(presented.scheme, 401, 'invalid_token', 'the token subject is not a customer');
     const all = customerClaims(customer);
     const released = [...scopes].flatMap((scope) => CLAIMS_BY_SCOPE[scope] ?? []);
     ctx.set('Cache-Control', 'no-store');
@@ -71,30 +66,32 @@ export function createTokenRoutes(deps: { orm: Orm; verifyAccessToken: VerifyAcc
   };
 
   router.get(OIDC_ROUTES.userinfo, userinfo);
-  router.post(OIDC_ROUTES.userinfo, formBody, userinfo);
+  router.post(OIDC_ROUTES.userinfo, userinfo);
 
   /** Runs `handler` for a JWT `token` parameter; anything else goes to the provider untouched. */
   const forJwtToken =
     (handler: (ctx: Context, token: string, client: AuthenticatedClient) => Promise<void>) => async (ctx: Context, next: Next) => {
-      const body = (ctx.request.body ?? {}) as Record<string, unknown>;
-      if (typeof body.token !== 'string' || !looksLikeJwt(body.token)) {
+      const token = body(ctx).token;
+      if (typeof token !== 'string' || !looksLikeJwt(token)) {
         handBodyToProvider(ctx);
         return next();
       }
-      await handler(ctx, body.token, await authenticateClient(deps.orm, ctx, body, deps.clients));
+      await handler(ctx, token, await deps.clientAuthentication.authenticate(ctx, body(ctx)));
     };
 
-  router.post(OIDC_ROUTES.introspection, formBody, forJwtToken(async (ctx, token, client) => {
-    const claims = await verifyActive(token);
+  router.post(OIDC_ROUTES.introspection, forJwtToken(async (ctx, token, client) => {
+    const claims = await activeClaims(token);
     ctx.set('Cache-Control', 'no-store');
     // RFC 7662 §2.2: anything the caller may not see is simply inactive.
-    if (!claims || (client.isPublic && claims.client_id !== client.clientId)) {
+    if (!claims || !mayIntrospect(client, { clientId: claims.client_id, isAccessToken: true, audience: claims.aud }, deps.apiAudience)) {
       ctx.body = { active: false };
       return;
     }
+    const cnf = claims.cnf as { jkt?: string } | undefined;
     ctx.body = {
       active: true,
-      token_type: 'Bearer',
+      // RFC 9449 §6.2: a DPoP-bound token introspects as DPoP, with its confirmation.
+      token_type: cnf?.jkt ? 'DPoP' : 'Bearer',
       scope: claims.scope,
       client_id: claims.client_id,
       sub: claims.sub,
@@ -103,21 +100,38 @@ export function createTokenRoutes(deps: { orm: Orm; verifyAccessToken: VerifyAcc
       exp: claims.exp,
       iat: claims.iat,
       jti: claims.jti,
+      ...(cnf?.jkt ? { cnf: { jkt: cnf.jkt } } : {}),
     };
   }));
 
-  router.post(OIDC_ROUTES.revocation, formBody, forJwtToken(async (ctx, token, client) => {
-    const claims = await verifyActive(token);
-    if (claims) {
-      if (claims.client_id !== client.clientId) {
-        throw new ApiError(400, 'invalid_request', 'client is not authorized to revoke the presented token');
-      }
-      await revokeAccessToken(deps.orm, claims);
-    }
-    // RFC 7009 §2.2: invalid or unknown tokens also get 200.
+  router.post(OIDC_ROUTES.revocation, forJwtToken(async (ctx, token, client) => {
+    const claims = await activeClaims(token);
+    // RFC 7009 §2.1–2.2: only the client the token was issued to can revoke it; anyone else gets
+    // the same 200 as for an unknown token, and nothing changes.
+    if (claims && claims.client_id === client.clientId) await revokeAccessToken(deps.orm, claims);
     ctx.status = 200;
     ctx.body = '';
   }));
 
   return router;
+}
+
+/**
+ * RFC 6749 §5.2 invalid_scope for a scope Gatehouse does not know, at every grant. oidc-provider
+ * drops unknown scopes silently (and a narrower grant is then answered with its `scope`).
+ */
+export async function tokenEndpointKnowsScopes(ctx: Context, next: Next) {
+  if (ctx.path === OIDC_ROUTES.token && ctx.method === 'POST') {
+    const scope = body(ctx).scope;
+    const unknown = typeof scope === 'string' ? scope.split(' ').filter((each) => each !== '' && !isKnownScope(each)) : [];
+    if (unknown.length > 0) throw new ApiError(400, 'invalid_scope', `unknown scope: ${unknown.join(' ').slice(0, 200)}`);
+  }
+  await next();
+}
+
+/** RFC 6749 §3.2: the token endpoint takes POST only; say so in OAuth's JSON rather than a 404 page. */
+export async function tokenEndpointTakesPost(ctx: Context, next: Next) {
+  if (ctx.path !== OIDC_ROUTES.token || ctx.method === 'POST' || ctx.method === 'OPTIONS') return next();
+  ctx.set('Allow', 'POST');
+  throw new ApiError(405, 'invalid_request', 'the token endpoint accepts POST only');
 }

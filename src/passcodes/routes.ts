@@ -6,9 +6,8 @@ import type { Config } from '../config.js';
 import type { Orm } from '../db/orm.js';
 import { ApiError } from '../http/errors.js';
 import { createCredentialLimiter } from '../http/rate-limit.js';
-import type { VerifyAccessToken } from '../oidc/access-tokens.js';
+import type { ResolveAccessToken } from '../http/access-token-resolver.js';
 import { currentTenantAdmin, requireTenantAdmin } from '../tenants/admin-auth.js';
-import { tenantJsonBody } from '../tenants/routes.js';
 import { specTimestamp } from '../tenants/schemas.js';
 import { requireOwnedActiveTenant } from '../tenants/service.js';
 import { createPasscodeRateLimits } from './rate-limits.js';
@@ -18,7 +17,7 @@ import { derivePasscodeKeys, getPasscodeConfig, invalidTenant, lookUpPasscode, s
 export interface PasscodeRouteDependencies {
   config: Config;
   orm: Orm;
-  verifyAccessToken: VerifyAccessToken;
+  resolveAccessToken: ResolveAccessToken;
 }
 
 const configDetails = (config: EffectivePasscodeConfig) => ({
@@ -80,7 +79,7 @@ export function createPasscodeRoutes(deps: PasscodeRouteDependencies) {
     };
   });
 
-  router.post('/:tenantId/identity/passcode/config', tenantAdmin, tenantJsonBody, async (ctx) => {
+  router.post('/:tenantId/identity/passcode/config', tenantAdmin, async (ctx) => {
     const admin = currentTenantAdmin(ctx);
     const manager = em();
     const tenant = await requireOwnedActiveTenant(manager, { tenantId: String(ctx.params.tenantId), ownerId: admin.id, invalidMessage: 'The tenant id is invalid.' });
@@ -108,7 +107,7 @@ export function createPasscodeRoutes(deps: PasscodeRouteDependencies) {
   router.options('/:tenantId/identity/passcode', widgetCors);
   router.options('/:tenantId/identity/passcode/:key', widgetCors);
 
-  router.post('/:tenantId/identity/passcode', widgetCors, tenantJsonBody, async (ctx) => {
+  router.post('/:tenantId/identity/passcode', widgetCors, async (ctx) => {
     const input = passcodeSubmissionInput.parse(ctx.request.body ?? {});
     const created = await submitPasscode(
       { em: em(), keys, limits },

@@ -1,15 +1,17 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context, Middleware, Next } from 'koa';
-import { findClientMetadata } from '../clients/service.js';
+import type { ClientMetadataCache } from '../clients/cache.js';
 import type { Orm } from '../db/orm.js';
 import { insufficientScope, type ApiKeyLookup, type Authenticator, type Caller } from '../http/auth.js';
 import { ApiError, forbidden } from '../http/errors.js';
-import { authenticateClient } from '../oidc/client-auth.js';
+import type { ClientAuthentication } from '../oidc/client-auth.js';
 
 export interface SessionmAccessDependencies {
   orm: Orm;
   auth: Authenticator;
   apiKeys: Pick<ApiKeyLookup, 'verify'>;
+  /** The one client-authentication policy (src/oidc/client-auth.ts), for the spec's Basic header. */
+  clientAuthentication: ClientAuthentication;
+  clients: Pick<ClientMetadataCache, 'get'>;
 }
 
 export interface SessionmAccessOptions {
@@ -26,9 +28,9 @@ export interface SessionmAccessOptions {
  * AUTH_ID`): a confidential client allowed client_credentials and the scope; as strong as the
  * bearer token it could obtain with the same secret, without the round trip.
  */
-async function basicClientCaller(orm: Orm, ctx: Context, scope: string): Promise<Caller> {
-  const { clientId } = await authenticateClient(orm, ctx, {});
-  const metadata = await findClientMetadata(orm.em.fork() as EntityManager, clientId);
+async function basicClientCaller(deps: SessionmAccessDependencies, ctx: Context, scope: string): Promise<Caller> {
+  const { clientId } = await deps.clientAuthentication.authenticate(ctx, {});
+  const metadata = await deps.clients.get(clientId);
   const scopes = String(metadata?.scope ?? '').split(/\s+/).filter(Boolean);
   const grantTypes = (metadata?.grant_types as string[] | undefined) ?? [];
   if (!grantTypes.includes('client_credentials')) throw forbidden('The client may not use client_credentials');
@@ -47,7 +49,7 @@ async function basicClientCaller(orm: Orm, ctx: Context, scope: string): Promise
 export function sessionmAccess(deps: SessionmAccessDependencies, options: SessionmAccessOptions): Middleware {
   const bearer = deps.auth.authenticate({ scopes: [options.scope], allowUser: options.allowUser, allowClient: true });
   return async (ctx: Context, next: Next) => {
-    if (/^basic\s/i.test(ctx.get('authorization'))) ctx.state.caller = await basicClientCaller(deps.orm, ctx, options.scope);
+    if (/^basic\s/i.test(ctx.get('authorization'))) ctx.state.caller = await basicClientCaller(deps, ctx, options.scope);
     else await bearer(ctx, async () => undefined);
 
     const identity = await deps.apiKeys.verify(String(ctx.params.api_key ?? ''));

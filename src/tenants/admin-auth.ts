@@ -2,7 +2,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context, Next } from 'koa';
 import type { Orm } from '../db/orm.js';
 import { ApiError } from '../http/errors.js';
-import { isAccessTokenRevoked, type AccessTokenClaims, type VerifyAccessToken } from '../oidc/access-tokens.js';
+import type { AccessTokenClaims } from '../oidc/access-tokens.js';
+import { bothChallenges, presentedAccessToken, type ResolveAccessToken } from '../http/access-token-resolver.js';
 import { INTERNAL_CLIENT_ID } from '../oidc/provider.js';
 import type { TenantAdminRow } from './entities.js';
 import { findTenantAdmin } from './service.js';
@@ -14,7 +15,7 @@ export const tenantAdminSubject = (adminId: string) => `tenant-admin:${adminId}`
 
 interface AuthDependencies {
   orm: Orm;
-  verifyAccessToken: VerifyAccessToken;
+  resolveAccessToken: ResolveAccessToken;
 }
 
 const unauthorized = (error = 'invalid_token') =>
@@ -24,17 +25,17 @@ const forbidden = () =>
     'WWW-Authenticate': `Bearer realm="gatehouse", error="insufficient_scope", scope="${TENANT_ADMIN_SCOPE}"`,
   });
 
+/** The tenant API's answer to any token failure: the spec's `{status:"Failed"}` body, the RFC challenge kept. */
 async function verifiedClaims(deps: AuthDependencies, ctx: Context): Promise<AccessTokenClaims> {
-  const header = ctx.get('authorization');
-  const match = /^bearer\s+(\S+)\s*$/i.exec(header);
-  if (!match) throw new ApiError(401, 'unauthorized', 'Unauthorized', undefined, { 'WWW-Authenticate': 'Bearer realm="gatehouse"' });
   let claims: AccessTokenClaims;
   try {
-    claims = await deps.verifyAccessToken(match[1]!);
-  } catch {
-    throw unauthorized();
+    const presented = presentedAccessToken(ctx.get('authorization'));
+    if (!presented) throw new ApiError(401, 'unauthorized', 'Unauthorized', undefined, { 'WWW-Authenticate': bothChallenges });
+    claims = await deps.resolveAccessToken(ctx, presented, { authoritative: true });
+  } catch (error) {
+    if (error instanceof ApiError) throw new ApiError(401, 'unauthorized', 'Unauthorized', undefined, error.headers);
+    throw error;
   }
-  if (await isAccessTokenRevoked(deps.orm, claims)) throw unauthorized();
   if (!(claims.scope ?? '').split(' ').includes(TENANT_ADMIN_SCOPE)) throw forbidden();
   return claims;
 }

@@ -8,7 +8,7 @@ import type { Orm } from '../db/orm.js';
 import { ApiError, tooManyRequests } from '../http/errors.js';
 import { createCredentialLimiter } from '../http/rate-limit.js';
 import { ipRateLimit } from '../http/ip-rate-limit.js';
-import type { VerifyAccessToken } from '../oidc/access-tokens.js';
+import type { ResolveAccessToken } from '../http/access-token-resolver.js';
 import { mintAccessToken } from '../oidc/token-minter.js';
 import { currentTenantAdmin, requireServiceAdmin, requireTenantAdmin, TENANT_ADMIN_SCOPE, tenantAdminSubject } from './admin-auth.js';
 import type { TenantRow, TenantStatus } from './entities.js';
@@ -18,7 +18,7 @@ import { authenticateTenantAdmin, createTenant, fieldError, refreshApiKey, requi
 export interface TenantRouteDependencies {
   config: Config;
   orm: Orm;
-  verifyAccessToken: VerifyAccessToken;
+  resolveAccessToken: ResolveAccessToken;
   provider: () => Provider;
 }
 

@@ -1,7 +1,6 @@
 import { CredentialRejected, signIn } from '../identity/sign-in.js';
 import Router from '@koa/router';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import type { Orm } from '../db/orm.js';
@@ -10,8 +9,8 @@ import { findActiveDeviceToken, revokeDeviceToken } from '../devices/service.js'
 import { input } from '../http/body.js';
 import { ApiError, tooManyRequests } from '../http/errors.js';
 import type { CredentialLimiter } from '../http/rate-limit.js';
-import { recordLoginAttempt } from '../login-attempts/service.js';
-import { isAccessTokenRevoked, looksLikeJwt, type VerifyAccessToken } from '../oidc/access-tokens.js';
+import { looksLikeJwt } from '../oidc/access-tokens.js';
+import { bothChallenges, presentedAccessToken, type ResolveAccessToken } from '../http/access-token-resolver.js';
 import { DevicePairingError, issueCustomerTokens } from '../oidc/customer-tokens.js';
 import type { ProviderHolder } from '../oidc/provider-holder.js';
 import { INTERNAL_CLIENT_ID } from '../oidc/provider.js';
@@ -23,7 +22,7 @@ export interface SessionRouteDependencies {
   config: Config;
   orm: Orm;
   providers: ProviderHolder;
-  verifyAccessToken: VerifyAccessToken;
+  resolveAccessToken: ResolveAccessToken;
   loginLimiter: CredentialLimiter;
 }
 
@@ -37,10 +36,6 @@ const loginInput = z.object({
   device_token: z.string().min(1).max(200).optional(),
 });
 
-const bearer = (ctx: Context) => {
-  const header = ctx.get('authorization');
-  return /^bearer\s+\S+/i.test(header) ? header.replace(/^bearer\s+/i, '').trim() : undefined;
-};
 
 // REMP's documented failure body names the error in `error`.
 const authFailed = () => new ApiError(401, 'auth_failed', 'The e-mail address or password is incorrect.', { error: 'auth_failed' });
@@ -100,12 +95,16 @@ export function createSessionRoutes(deps: SessionRouteDependencies) {
 
   // Logs out the bearer: an access token ends its grant; a device token ends every grant paired with it.
   router.post('/logout', async (ctx) => {
-    const token = bearer(ctx);
-    if (!token) throw new ApiError(403, 'invalid_token', 'Missing access token or device token', undefined, { 'WWW-Authenticate': 'Bearer realm="gatehouse"' });
+    const presented = presentedAccessToken(ctx.get('authorization'));
+    if (!presented) throw new ApiError(403, 'invalid_token', 'Missing access token or device token', undefined, { 'WWW-Authenticate': bothChallenges });
+    const { token } = presented;
     const provider = deps.providers.current;
     if (looksLikeJwt(token)) {
-      const claims = await deps.verifyAccessToken(token).catch(() => undefined);
-      if (!claims || (await isAccessTokenRevoked(deps.orm, claims)) || !claims.gid) throw new ApiError(403, 'invalid_token', 'Invalid access token');
+      // REMP answers 403 for a bad token; the RFC 6750 / 9449 challenge still says why.
+      const claims = await deps.resolveAccessToken(ctx, presented, { authoritative: true }).catch((error: unknown) => {
+        throw new ApiError(403, 'invalid_token', 'Invalid access token', undefined, error instanceof ApiError ? error.headers : undefined);
+      });
+      if (!claims.gid) throw new ApiError(403, 'invalid_token', 'Invalid access token');
       await revokeGrant(provider, claims.gid);
     } else {
       const em = deps.orm.em.fork() as EntityManager;

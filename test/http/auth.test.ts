@@ -23,13 +23,14 @@ function expectInvalidToken(response: Awaited<ReturnType<typeof call>>) {
 }
 
 describe('resource-server authentication', () => {
-  it('answers a request without credentials with 401 and a bare Bearer challenge (RFC 6750 §3)', async () => {
+  it('answers a request without credentials with 401 and bare Bearer and DPoP challenges (RFC 6750 §3, RFC 9449 §7.1)', async () => {
+    const challenge = 'Bearer realm="gatehouse", DPoP realm="gatehouse", algs="ES256 PS256 RS256 EdDSA"';
     const response = await listKeys();
     expect(response.status).toBe(401);
-    expect(response.headers.get('www-authenticate')).toBe('Bearer realm="gatehouse"');
+    expect(response.headers.get('www-authenticate')).toBe(challenge);
     expect(response.body).toEqual({ status: 'error', code: 'unauthorized', message: 'Authorization is required' });
     // Another scheme is no bearer credential either.
-    expect((await listKeys({ authorization: 'Basic dXNlcjpwYXNz' })).headers.get('www-authenticate')).toBe('Bearer realm="gatehouse"');
+    expect((await listKeys({ authorization: 'Basic dXNlcjpwYXNz' })).headers.get('www-authenticate')).toBe(challenge);
   });
 
   it('accepts a client-credentials token carrying users:admin', async () => {

@@ -5,6 +5,7 @@ import type { GrantDefinition, GrantDependencies } from './context.js';
 import { deviceTokenGrant } from './device-token.js';
 import { otpGrant } from './otp.js';
 import { passwordGrant } from './password.js';
+import { withRequestErrors } from './request-errors.js';
 import { tokenExchangeGrant } from './token-exchange.js';
 
 /** Every custom grant at /oauth/token; identifiers as in the spec README. Clients must be allowed each explicitly. */
@@ -12,6 +13,6 @@ export const customGrants: GrantDefinition[] = [passwordGrant, deviceTokenGrant,
 
 export function registerGrants(provider: Provider, deps: GrantDependencies) {
   for (const grant of customGrants) {
-    provider.registerGrantType(grant.grantType, grant.buildHandler(deps), grant.parameters);
+    provider.registerGrantType(grant.grantType, withRequestErrors(grant.buildHandler(deps)), grant.parameters);
   }
 }
