@@ -4,6 +4,10 @@ import { createHash, randomBytes } from 'node:crypto';
 export class CookieJar {
   private readonly cookies = new Map<string, string>();
 
+  values(): string[] {
+    return [...this.cookies.values()];
+  }
+
   header(): string {
     return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
   }
@@ -38,7 +42,18 @@ export async function obtainAuthorizationCode(
   baseUrl: string,
   request: { clientId: string; redirectUri: string; scope: string; challenge: string; user: { email: string; password: string } },
 ): Promise<string> {
-  const jar = new CookieJar();
+  const callback = await obtainAuthorizationCallback(baseUrl, { ...request, state: randomBytes(8).toString('hex') });
+  const code = callback.searchParams.get('code');
+  if (!code) throw new Error(`no code in ${callback}`);
+  return code;
+}
+
+/** The same flow, answering the whole callback URL (code, state, iss) for a client library to validate. */
+export async function obtainAuthorizationCallback(
+  baseUrl: string,
+  request: { clientId: string; redirectUri: string; scope: string; challenge: string; state: string; user: { email: string; password: string }; extra?: Record<string, string> },
+  jar = new CookieJar(),
+): Promise<URL> {
   const query = new URLSearchParams({
     client_id: request.clientId,
     redirect_uri: request.redirectUri,
@@ -46,16 +61,13 @@ export async function obtainAuthorizationCode(
     scope: request.scope,
     code_challenge: request.challenge,
     code_challenge_method: 'S256',
-    state: randomBytes(8).toString('hex'),
+    state: request.state,
     prompt: 'consent',
+    ...request.extra,
   });
   let location = `${baseUrl}/oauth/authorize?${query}`;
   for (let step = 0; step < 12; step += 1) {
-    if (location.startsWith(request.redirectUri)) {
-      const code = new URL(location).searchParams.get('code');
-      if (!code) throw new Error(`no code in ${location}`);
-      return code;
-    }
+    if (location.startsWith(request.redirectUri)) return new URL(location);
     const response = await jar.fetch(new URL(location, baseUrl).toString());
     if (response.status >= 300 && response.status < 400) {
       location = new URL(response.headers.get('location')!, baseUrl).toString();
