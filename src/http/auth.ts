@@ -116,25 +116,38 @@ export function createAuthenticator(deps: AuthenticatorDependencies) {
     return caller;
   };
 
+  /**
+   * One look-up per key at a time on this instance: a burst of requests with a key not yet cached
+   * (a back office starting 20 calls at once) shares one reservation and one verification, so
+   * in-flight reservations never crowd a valid key into 429.
+   */
+  const verifying = new Map<string, Promise<ApiKeyIdentity | undefined>>();
+  const verifyReserved = async (key: string, ip: string): Promise<ApiKeyIdentity | undefined> => {
+    // Reserved before the key is looked up, so parallel guesses cannot outrun the count.
+    const attempt = await deps.apiKeyLimiter.reserve(key, ip);
+    if (!attempt.allowed) throw tooManyRequests(attempt.retryAfterSeconds);
+    try {
+      const identity = await deps.apiKeys.verify(key);
+      await (identity ? attempt.release() : attempt.fail());
+      return identity;
+    } catch (error) {
+      await attempt.release();
+      throw error;
+    }
+  };
+
   const apiKeyCaller = async (ctx: Context, key: string, options: AuthenticateOptions): Promise<Caller> => {
     const endpoint = options.allowApiKey?.endpoint;
     if (!endpoint) throw invalidToken('API keys are not accepted at this endpoint');
     let identity = deps.apiKeys.fromCache(key);
     if (!identity) {
-      // Reserved before the key is looked up, so parallel guesses cannot outrun the count.
-      const attempt = await deps.apiKeyLimiter.reserve(key, ctx.ip);
-      if (!attempt.allowed) throw tooManyRequests(attempt.retryAfterSeconds);
-      try {
-        identity = await deps.apiKeys.verify(key);
-      } catch (error) {
-        await attempt.release();
-        throw error;
+      let pending = verifying.get(key);
+      if (!pending) {
+        pending = verifyReserved(key, ctx.ip).finally(() => verifying.delete(key));
+        verifying.set(key, pending);
       }
-      if (!identity) {
-        await attempt.fail();
-        throw invalidToken('The API key is invalid');
-      }
-      await attempt.release();
+      identity = await pending;
+      if (!identity) throw invalidToken('The API key is invalid');
     }
     if (!identity.endpoints.includes('*') && !identity.endpoints.includes(endpoint)) {
       throw notAccepted('The API key is not whitelisted for this endpoint');
