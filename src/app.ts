@@ -1,4 +1,5 @@
 import { RequestContext } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import Koa, { type Context } from 'koa';
 import helmet from 'koa-helmet';
 import serve from 'koa-static';
@@ -7,19 +8,26 @@ import type { Config } from './config.js';
 import type { Orm } from './db/orm.js';
 import { createApiKeyRoutes } from './api-keys/routes.js';
 import type { ApiKeyVerifier } from './api-keys/verifier.js';
-import { bodyLimit } from './http/body-limit.js';
+import { bodyPipeline, multipartRoutes } from './http/body.js';
+import { apiFallback, isApiPath } from './http/api-fallback.js';
+import { createOutageCheck, translateProviderOutages } from './http/faults.js';
+import { inputGate } from './http/input-gate.js';
 import type { Authenticator } from './http/auth.js';
 import { errorHandler } from './http/error-handler.js';
 import { createHealthRoutes } from './http/health-routes.js';
 import { measureRequests, routeLabel, type Metrics } from './http/metrics.js';
 import type { CredentialLimiter } from './http/rate-limit.js';
 import { requestId } from './http/request-id.js';
+import { pinRequestToIssuer } from './http/issuer-pinning.js';
 import { viewsDirectory, type RenderView } from './http/views.js';
 import type { Logger } from './logger.js';
 import type { VerifyAccessToken } from './oidc/access-tokens.js';
+import type { ResolveAccessToken } from './http/access-token-resolver.js';
 import { createInteractionRoutes } from './oidc/interactions.js';
 import type { ProviderHolder } from './oidc/provider-holder.js';
-import { createTokenRoutes } from './oidc/token-routes.js';
+import { createTokenRoutes, tokenEndpointKnowsScopes, tokenEndpointTakesPost } from './oidc/token-routes.js';
+import type { ClientAuthentication } from './oidc/client-auth.js';
+import { isAccessTokenRevoked } from './oidc/access-tokens.js';
 import type { GrantDependencies } from './oidc/grants/context.js';
 import type { ClientMetadataCache } from './clients/cache.js';
 import { createSessionRoutes } from './users/session-routes.js';
@@ -58,6 +66,10 @@ export interface AppDependencies {
   providers: ProviderHolder;
   renderView: RenderView;
   verifyAccessToken: VerifyAccessToken;
+  /** The one access-token check: verification, revocation, DPoP binding (src/http/access-token-resolver.ts). */
+  resolveAccessToken: ResolveAccessToken;
+  /** The one client-authentication policy of the OAuth endpoints (src/oidc/client-auth.ts). */
+  clientAuthentication: ClientAuthentication;
   /** Resource-server middleware: `auth.authenticate({ scopes, allowApiKey, allowUser, allowClient })` (src/http/auth.ts). */
   auth: Authenticator;
   apiKeys: ApiKeyVerifier;
@@ -70,8 +82,6 @@ export interface AppDependencies {
   socialProviders: SocialProviders;
   isShuttingDown: () => boolean;
 }
-
-export const MAX_BODY_BYTES = 100 * 1024;
 
 function accessLog(logger: Logger) {
   return async (ctx: Context, next: () => Promise<void>) => {
@@ -109,13 +119,18 @@ function isProviderOnlyPath(path: string): boolean {
 }
 
 export function buildApp(deps: AppDependencies): GatehouseApp {
-  const app = new Koa({ proxy: deps.config.trustProxy }) as GatehouseApp;
+  // Proxy headers are trusted because pinRequestToIssuer has just rewritten them from ISSUER
+  // (and X-Forwarded-For from the socket unless TRUST_PROXY).
+  const app = new Koa({ proxy: true }) as GatehouseApp;
   app.silent = true;
 
+  app.use(pinRequestToIssuer(deps.config.issuer, deps.config.trustProxy));
   app.use(requestId);
   app.use(measureRequests(deps.metrics));
   app.use(accessLog(deps.logger));
-  app.use(errorHandler(deps.logger, (status, message) => deps.renderView('error', { title: 'Something went wrong', error: String(status), description: message })));
+  // An unexpected error met while the database cannot answer is an outage (503), not a bug (500).
+  const isOutage = createOutageCheck(() => (deps.orm.em.fork() as EntityManager).getConnection().execute('select 1'));
+  app.use(errorHandler(deps.logger, (status, message) => deps.renderView('error', { title: 'Something went wrong', error: String(status), description: message }), isOutage));
   app.use(
     helmet({
       // form-action is left out: Chromium applies it to the redirect chain that ends at the
@@ -124,33 +139,48 @@ export function buildApp(deps: AppDependencies): GatehouseApp {
       crossOriginEmbedderPolicy: false,
     }),
   );
-  app.use(bodyLimit(MAX_BODY_BYTES));
+  // One body parser and one input gate for every path, the provider's included (src/http/body.ts).
+  app.use(bodyPipeline({ maxBytes: deps.config.maxBodyBytes, acceptsMultipart: multipartRoutes(allOperations()) }));
+  app.use(inputGate);
 
   // Everything Gatehouse does not answer itself is the OIDC provider, a Koa app of its own, run on
   // the raw request. Paths only the provider serves (the token endpoint above all) go straight
   // there, past the routers and the ORM request context they do not use.
   const toProvider = async (ctx: Context) => {
     ctx.respond = false;
+    // Before `handle`, which builds the provider's handler (and so fixes its middleware) on first use.
+    translateProviderOutages(deps.providers.current, isOutage, (error, description) => deps.renderView('error', { title: 'Something went wrong', error, description }));
     await deps.providers.handle(ctx.req, ctx.res);
   };
+  app.use(tokenEndpointTakesPost);
+  app.use(tokenEndpointKnowsScopes);
+  app.use(deps.clientAuthentication.policy());
   app.use(async (ctx, next) => (isProviderOnlyPath(ctx.path) ? toProvider(ctx) : next()));
+  app.use(apiFallback);
   app.use((ctx, next) => RequestContext.create(deps.orm.em, next));
 
   const openApi = createOpenApiRoutes({ issuer: deps.config.issuer, version: GATEHOUSE_VERSION, operations: allOperations });
   const routers = [
     createHealthRoutes(deps),
     openApi.router,
-    createTokenRoutes({ orm: deps.orm, verifyAccessToken: deps.verifyAccessToken, clients: deps.clients }),
+    createTokenRoutes({
+      orm: deps.orm,
+      apiAudience: deps.config.apiAudience,
+      verifyAccessToken: deps.verifyAccessToken,
+      resolveAccessToken: deps.resolveAccessToken,
+      isRevokedNow: (claims) => isAccessTokenRevoked(deps.orm, claims),
+      clientAuthentication: deps.clientAuthentication,
+    }),
     createApiKeyRoutes({ orm: deps.orm, logger: deps.logger, auth: deps.auth, apiKeys: deps.apiKeys }),
-    createTenantRoutes({ config: deps.config, orm: deps.orm, verifyAccessToken: deps.verifyAccessToken, provider: () => deps.providers.current }),
-    createPasscodeRoutes({ config: deps.config, orm: deps.orm, verifyAccessToken: deps.verifyAccessToken }),
+    createTenantRoutes({ config: deps.config, orm: deps.orm, resolveAccessToken: deps.resolveAccessToken, provider: () => deps.providers.current }),
+    createPasscodeRoutes({ config: deps.config, orm: deps.orm, resolveAccessToken: deps.resolveAccessToken }),
     createSessionRoutes(deps),
     createLoginAttemptRoutes(deps),
     createUserRoutes(deps),
     createAddressRoutes(deps),
     createGroupRoutes(deps),
     createUserMetaRoutes(deps),
-    createSessionmRoutes({ orm: deps.orm, logger: deps.logger, auth: deps.auth, apiKeys: deps.apiKeys }),
+    createSessionmRoutes({ orm: deps.orm, logger: deps.logger, auth: deps.auth, apiKeys: deps.apiKeys, clientAuthentication: deps.clientAuthentication, clients: deps.clients }),
     createWebhookAdminRoutes({ orm: deps.orm, auth: deps.auth }),
     createDeviceRoutes(deps),
     createAutologinRoutes({ ...deps, tokenLimiter: deps.limiters.token }),
@@ -176,6 +206,6 @@ export function buildApp(deps: AppDependencies): GatehouseApp {
   app.use(mount('/assets', serve(path.join(viewsDirectory, 'assets'), { maxage: 3600_000 })));
   app.use(serveWidgets());
 
-  app.use(toProvider);
+  app.use(async (ctx) => (isApiPath(ctx.path) ? undefined : toProvider(ctx)));
   return app;
 }

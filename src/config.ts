@@ -51,6 +51,9 @@ const environmentSchema = z.object({
   KEEP_ALIVE_TIMEOUT_SECONDS: seconds(65),
   ACCESS_TOKEN_ALG: z.enum(['RS256', 'ES256']).default('RS256'),
   REVOCATION_CACHE_SECONDS: seconds(5),
+  // RFC 9449 at Gatehouse's resource routes: how old a DPoP proof may be, and whether a server nonce is required.
+  DPOP_PROOF_MAX_AGE_SECONDS: seconds(60),
+  DPOP_REQUIRE_NONCE: booleanString.default(false),
   API_KEY_CACHE_SECONDS: seconds(5),
   API_KEY_FAILURES_PER_IP: z.coerce.number().int().min(1).max(10_000).default(20),
   LOGIN_FAILURES_PER_IP: z.coerce.number().int().min(1).max(10_000).default(30),
@@ -182,6 +185,7 @@ function buildConfig(env: z.infer<typeof environmentSchema>, secret: string) {
       apiKeyCacheSeconds: env.API_KEY_CACHE_SECONDS,
       /** Invalid API keys one IP may present in 15 minutes before it gets 429. */
       apiKeyFailuresPerIp: env.API_KEY_FAILURES_PER_IP,
+      dpop: { proofMaxAgeSeconds: env.DPOP_PROOF_MAX_AGE_SECONDS, requireNonce: env.DPOP_REQUIRE_NONCE },
     },
     limits: {
       /** Failed credential checks one IP may make across all accounts in 15 minutes. */

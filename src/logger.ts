@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
@@ -27,14 +27,70 @@ const redactedPaths = [
   'req.headers.cookie',
   'req.headers["x-api-key"]',
   'req.headers.api_key',
+  // Literal paths under the error keys give each its own redactor, so `censor` sees the key name
+  // (under a leading `*` pino passes a symbol instead) and can keep error codes visible.
+  'err.sql',
+  'error.sql',
 ];
 
-export function createLogger(level: string): Logger {
-  return pino({
+/** Keys errors are logged under; their `code` is an error code (EADDRINUSE, a SQLSTATE), never an OAuth code. */
+const ERROR_KEYS = new Set(['err', 'error']);
+
+function censor(value: unknown, path: string[]): unknown {
+  if (path.length === 2 && ERROR_KEYS.has(path[0]!) && path[1] === 'code') return value;
+  return '[redacted]';
+}
+
+/** Fields of an error that identify it without carrying request data. */
+const SAFE_ERROR_FIELDS = ['code', 'errno', 'syscall', 'sqlState', 'severity', 'routine', 'constraint', 'table', 'column', 'status', 'statusCode', 'expose'];
+
+/**
+ * Database errors quote the statement: knex prefixes the message with the SQL and its bound
+ * values inlined, MikroORM appends PostgreSQL's `detail` ("Key (email)=(…) already exists"), and
+ * PostgreSQL's own message may quote the offending value. JSON.parse's SyntaxError quotes the text
+ * it failed on. Their messages are dropped; the code, constraint and stack frames remain.
+ */
+function messageQuotesInput(error: Record<string, unknown>): boolean {
+  return (
+    error instanceof SyntaxError ||
+    'sql' in error ||
+    'sqlState' in error ||
+    'severity' in error ||
+    'routine' in error ||
+    (typeof error.name === 'string' && error.name.endsWith('Exception'))
+  );
+}
+
+/**
+ * The one way errors reach the log: an allow-list of identifying fields, never `sql`, `params`,
+ * `bindings`, `body`, `detail` or headers that libraries attach (pino's standard serializer copies
+ * every enumerable property).
+ */
+export function serializeError(value: unknown, depth = 0): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  const error = value as Record<string, unknown>;
+  const type = (value as Error).constructor?.name ?? 'Error';
+  const message = messageQuotesInput(error) ? '[omitted: may quote request data]' : String(error.message ?? '');
+  const frames = typeof error.stack === 'string' ? error.stack.split('\n').filter((line) => /^\s+at /.test(line)).slice(0, 20) : [];
+  const serialized: Record<string, unknown> = { type, message, stack: [`${type}: ${message}`, ...frames].join('\n') };
+  for (const field of SAFE_ERROR_FIELDS) {
+    const fieldValue = error[field];
+    if (typeof fieldValue === 'string' || typeof fieldValue === 'number' || typeof fieldValue === 'boolean') serialized[field] = fieldValue;
+  }
+  if (depth < 3 && error.cause !== undefined) serialized.cause = serializeError(error.cause, depth + 1);
+  if (depth < 3 && Array.isArray(error.errors)) serialized.errors = error.errors.slice(0, 5).map((each) => serializeError(each, depth + 1));
+  return serialized;
+}
+
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  const options = {
     level,
     base: { service: 'gatehouse' },
-    redact: { paths: redactedPaths, censor: '[redacted]' },
-  });
+    serializers: { err: serializeError, error: serializeError },
+    redact: { paths: redactedPaths, censor },
+  };
+  // A destination other than stdout lets tests read what was logged.
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** The first characters of a token are enough to correlate log lines without making it usable. */

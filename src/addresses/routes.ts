@@ -5,7 +5,7 @@ import type { CustomerRow } from '../customers/entities.js';
 import { findCustomerByEmail } from '../customers/service.js';
 import type { Orm } from '../db/orm.js';
 import { currentCaller, type Authenticator } from '../http/auth.js';
-import { input, parseBody } from '../http/body.js';
+import { input } from '../http/body.js';
 import { ApiError } from '../http/errors.js';
 import { rfc3339 } from '../users/remp-presenter.js';
 import { ADMIN_SCOPE, apiTokenEndpoint, assertMayActOn } from '../users/access.js';
@@ -83,7 +83,7 @@ export function createAddressRoutes(deps: AddressRouteDependencies) {
     ctx.body = listAddressesResponse.parse({ status: 'ok', addresses: addresses.map((address) => addressView(address, customer)) });
   });
 
-  router.post('/address', apiTokenEndpoint(deps.auth, 'users.address', 'users:write'), parseBody, async (ctx) => {
+  router.post('/address', apiTokenEndpoint(deps.auth, 'users.address', 'users:write'), async (ctx) => {
     const body = createAddressInput.parse(input(ctx));
     const fork = em();
     const customer = assertMayActOn(currentCaller(ctx), await findCustomerByEmail(fork, body.email));
@@ -93,7 +93,7 @@ export function createAddressRoutes(deps: AddressRouteDependencies) {
     ctx.body = createAddressResponse.parse({ status: 'ok', address: { id: address.id } });
   });
 
-  router.post('/change-address-request', apiTokenEndpoint(deps.auth, 'users.change-address-request', 'users:write'), parseBody, async (ctx) => {
+  router.post('/change-address-request', apiTokenEndpoint(deps.auth, 'users.change-address-request', 'users:write'), async (ctx) => {
     const body = changeAddressRequestInput.parse(input(ctx));
     const fork = em();
     const customer = assertMayActOn(currentCaller(ctx), await findCustomerByEmail(fork, body.email));
@@ -106,7 +106,7 @@ export function createAddressRoutes(deps: AddressRouteDependencies) {
 
   const resolver = deps.auth.authenticate({ scopes: [ADMIN_SCOPE], allowApiKey: { endpoint: 'users.address-change-approve' } });
   for (const [action, approve] of [['approve', true], ['reject', false]] as const) {
-    router.post(`/change-address-request/:id/${action}`, resolver, parseBody, async (ctx) => {
+    router.post(`/change-address-request/:id/${action}`, resolver, async (ctx) => {
       const { id } = changeRequestPath.parse(ctx.params);
       noParameters.parse(input(ctx));
       const request = await resolveAddressChange(em(), id, approve);

@@ -1,6 +1,5 @@
 import Router from '@koa/router';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { koaBody } from 'koa-body';
 import type { Orm } from '../db/orm.js';
 import { currentCaller, type Authenticator, type Caller } from '../http/auth.js';
 import { notFound } from '../http/errors.js';
@@ -17,8 +16,6 @@ export interface ApiKeyRouteDependencies {
 }
 
 const ADMIN_PATH = '/api/v1/admin/api-keys';
-// A new admin API: JSON only (endpoint and scope lists do not survive form encoding unambiguously).
-const jsonBody = koaBody({ json: true, urlencoded: false, multipart: false, text: false, jsonLimit: '16kb' });
 const em = (orm: Orm) => orm.em.fork() as EntityManager;
 
 const callerForAudit = (caller: Caller) =>
@@ -33,7 +30,7 @@ export function createApiKeyRoutes(deps: ApiKeyRouteDependencies) {
   const router = new Router();
   const admin = deps.auth.authenticate({ scopes: ['users:admin'] });
 
-  router.post(ADMIN_PATH, admin, jsonBody, async (ctx) => {
+  router.post(ADMIN_PATH, admin, async (ctx) => {
     const input = createApiKeyInput.parse(ctx.request.body ?? {});
     const { key, row } = await createApiKey(em(deps.orm), input);
     deps.logger.info({ keyId: row.id, endpoints: row.endpoints, by: callerForAudit(currentCaller(ctx)) }, 'API key created');

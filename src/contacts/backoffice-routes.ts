@@ -3,7 +3,6 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from 'koa';
 import type { Orm } from '../db/orm.js';
 import type { Authenticator } from '../http/auth.js';
-import { parseBody } from '../http/body.js';
 import { ApiError } from '../http/errors.js';
 import { backofficeEndpoint } from './access.js';
 import { contactViewOf } from './presenter.js';
@@ -67,7 +66,7 @@ export function createBackofficeContactRoutes(deps: BackofficeContactRouteDepend
     return record;
   };
 
-  router.post(base, write, parseBody, async (ctx) => {
+  router.post(base, write, async (ctx) => {
     const fork = em();
     const record = await createContact(fork, createContactInput.parse(body(ctx)));
     ctx.status = 201;
@@ -90,14 +89,14 @@ export function createBackofficeContactRoutes(deps: BackofficeContactRouteDepend
     ctx.body = await view(fork, await load(fork, contactIdParams.parse(ctx.params).id));
   });
 
-  router.put(`${base}/:id`, write, parseBody, async (ctx) => {
+  router.put(`${base}/:id`, write, async (ctx) => {
     const { id } = contactIdParams.parse(ctx.params);
     const input = updateContactInput.parse(body(ctx));
     const fork = em();
     ctx.body = await view(fork, await updateContact(fork, await load(fork, id), input));
   });
 
-  router.post(`${base}/:id/organisations`, write, parseBody, async (ctx) => {
+  router.post(`${base}/:id/organisations`, write, async (ctx) => {
     const { id } = contactIdParams.parse(ctx.params);
     const input = membershipInput.parse(body(ctx));
     const fork = em();

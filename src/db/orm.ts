@@ -15,7 +15,8 @@ export function ormOptions(databaseUrl: string, poolMax = 10, logger?: Logger): 
     clientUrl: databaseUrl,
     entities,
     extensions: [Migrator],
-    pool: { min: 0, max: poolMax },
+    // A database that stops answering (rather than refusing) must turn into a 503 within seconds, not knex's 60 s.
+    pool: { min: 0, max: poolMax, acquireTimeoutMillis: 5000 },
     discovery: { warnWhenNoEntities: false },
     // Entities are EntitySchema definitions; no decorators or reflection needed.
     ensureDatabase: false,

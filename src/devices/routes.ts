@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import type { Orm } from '../db/orm.js';
-import { input, parseBody } from '../http/body.js';
+import { input } from '../http/body.js';
 import { ApiError } from '../http/errors.js';
 import { isAccessTokenRevoked, type VerifyAccessToken } from '../oidc/access-tokens.js';
 import { createDeviceToken, pairDeviceWithGrant } from './service.js';
@@ -15,7 +15,7 @@ const deviceTokenInput = z.object({
 /** REMP `POST /api/v1/users/get-device-token`: a new device token, optionally paired with an access token's grant. */
 export function createDeviceRoutes(deps: { orm: Orm; verifyAccessToken: VerifyAccessToken }) {
   const router = new Router({ prefix: '/api/v1/users' });
-  router.post('/get-device-token', parseBody, async (ctx) => {
+  router.post('/get-device-token', async (ctx) => {
     const { device_id, access_token } = deviceTokenInput.parse(input(ctx));
     const em = deps.orm.em.fork() as EntityManager;
     let pairWith: { grantId: string; customerId: string } | undefined;

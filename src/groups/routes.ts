@@ -4,7 +4,7 @@ import type { Context } from 'koa';
 import { findCustomerByEmail } from '../customers/service.js';
 import type { Orm } from '../db/orm.js';
 import { currentCaller, type Authenticator } from '../http/auth.js';
-import { input, parseBody } from '../http/body.js';
+import { input } from '../http/body.js';
 import { ApiError } from '../http/errors.js';
 import { rempOk } from '../openapi/shapes.js';
 import { noParameters } from '../users/schemas.js';
@@ -39,14 +39,14 @@ export function createGroupRoutes(deps: GroupRouteDependencies) {
     await change(em, group, customer.id);
     ctx.body = rempOk.parse({ status: 'ok' });
   };
-  const add = [apiTokenEndpoint(deps.auth, 'users.add-to-group', 'groups:write'), parseBody, membership(addToGroup)] as const;
-  const remove = [apiTokenEndpoint(deps.auth, 'users.remove-from-group', 'groups:write'), parseBody, membership(removeFromGroup)] as const;
+  const add = [apiTokenEndpoint(deps.auth, 'users.add-to-group', 'groups:write'), membership(addToGroup)] as const;
+  const remove = [apiTokenEndpoint(deps.auth, 'users.remove-from-group', 'groups:write'), membership(removeFromGroup)] as const;
   router.get('/api/v1/users/add-to-group', ...add);
   router.post('/api/v1/users/add-to-group', ...add);
   router.get('/api/v1/users/remove-from-group', ...remove);
   router.post('/api/v1/users/remove-from-group', ...remove);
 
-  router.post('/api/v1/groups', admin, parseBody, async (ctx) => {
+  router.post('/api/v1/groups', admin, async (ctx) => {
     const { name } = createGroupInput.parse(input(ctx));
     const group = await createGroup(deps.orm.em.fork() as EntityManager, name);
     ctx.status = 201;

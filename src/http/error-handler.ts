@@ -2,12 +2,22 @@ import type { Context, Next } from 'koa';
 import { ZodError } from 'zod';
 import type { Logger } from '../logger.js';
 import { ApiError } from './errors.js';
+import { databaseUnavailable, type OutageCheck } from './faults.js';
+import { routeLabel } from './metrics.js';
 
-type ErrorFamily = 'oauth' | 'tenant' | 'html' | 'api';
+type ErrorFamily = 'oauth' | 'tenant' | 'html' | 'api' | 'sessionm';
+
+/**
+ * Browser-facing provider endpoints (and their resume/confirm sub-paths): RFC 6749 §4.1.2.1 has
+ * errors there shown to the user, not returned as JSON.
+ */
+const isBrowserPath = (path: string) => /^\/oauth\/(authorize|logout)(\/|$)/.test(path) || path === '/oauth/device';
 
 function familyOf(ctx: Context): ErrorFamily {
+  if (isBrowserPath(ctx.path)) return 'html';
   if (ctx.path.startsWith('/oauth/')) return 'oauth';
   if (ctx.path.startsWith('/interaction/')) return 'html';
+  if (ctx.path.startsWith('/priv/v1/apps/')) return 'sessionm';
   if (/^\/api\/v2\/(tenant|login|[^/]+\/identity)/.test(ctx.path)) return 'tenant';
   return 'api';
 }
@@ -26,7 +36,7 @@ function zodToApiError(error: ZodError): ApiError {
  * `{status:"error", code, message}` elsewhere. Unexpected errors are logged with the request id
  * and answered with a generic message.
  */
-export function errorHandler(logger: Logger, renderErrorPage: (status: number, message: string) => string) {
+export function errorHandler(logger: Logger, renderErrorPage: (status: number, message: string) => string, isOutage: OutageCheck = async () => false) {
   return async (ctx: Context, next: Next) => {
     try {
       await next();
@@ -38,10 +48,15 @@ export function errorHandler(logger: Logger, renderErrorPage: (status: number, m
             ? caught
             : isHttpError(caught) && caught.expose
               ? new ApiError(caught.status, httpCode(caught.status), caught.message)
-              : undefined;
+              : (await isOutage(caught))
+                ? databaseUnavailable()
+                : undefined;
       const family = familyOf(ctx);
+      // The route template, not the path: paths carry API keys and phone numbers.
       if (!normalized) {
-        logger.error({ err: caught, requestId: ctx.state.requestId, path: ctx.path }, 'unhandled error');
+        logger.error({ err: caught, requestId: ctx.state.requestId, route: routeLabel(ctx) }, 'unhandled error');
+      } else if (normalized.status === 503) {
+        logger.warn({ err: caught, requestId: ctx.state.requestId, route: routeLabel(ctx) }, 'database unavailable');
       }
       const error = normalized ?? new ApiError(500, 'server_error', 'Something went wrong. Please contact Administrator');
       ctx.status = error.status;
@@ -51,6 +66,9 @@ export function errorHandler(logger: Logger, renderErrorPage: (status: number, m
         ctx.body = renderErrorPage(error.status, error.message);
       } else if (family === 'oauth') {
         ctx.body = { error: error.code, error_description: error.message };
+      } else if (family === 'sessionm') {
+        ctx.set('Cache-Control', 'no-store');
+        ctx.body = { status: 'error', errors: { code: error.code, message: error.message, ...error.details } };
       } else if (family === 'tenant') {
         const fields = error.details?.fields as Record<string, string[]> | undefined;
         ctx.body = fields && error.status === 400 ? { errors: fields } : { status: 'Failed', message: error.message };

@@ -1,8 +1,13 @@
 import Router from '@koa/router';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '../db/orm.js';
+import { withTimeout } from './faults.js';
 import type { Metrics } from './metrics.js';
 
+/** A load balancer's probe must get an answer: an unreachable database can hold a connection attempt far longer. */
+const READINESS_TIMEOUT_MS = 2000;
+
+/** /healthz: the process is alive (restart it if not). /readyz: it can serve, the database included (route traffic elsewhere if not). */
 export function createHealthRoutes(deps: { orm: Orm; metrics: Metrics; isShuttingDown: () => boolean }) {
   const router = new Router();
   router.get('/healthz', (ctx) => {
@@ -15,7 +20,7 @@ export function createHealthRoutes(deps: { orm: Orm; metrics: Metrics; isShuttin
       return;
     }
     try {
-      await (deps.orm.em.fork() as EntityManager).getConnection().execute('select 1');
+      await withTimeout((deps.orm.em.fork() as EntityManager).getConnection().execute('select 1'), READINESS_TIMEOUT_MS);
       ctx.body = { status: 'ok', database: 'reachable' };
     } catch {
       ctx.status = 503;

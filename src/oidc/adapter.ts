@@ -46,8 +46,8 @@ export async function revokeGrantEverywhere(orm: Orm, grantId: string, rememberS
        insert into revoked_token (kind, value, expires_at) values ('grant', ?, ?)
        on conflict (kind, value) do update set expires_at = greatest(revoked_token.expires_at, excluded.expires_at)
      )
-     delete from oidc_model where grant_id = ? or (model = 'Grant' and id = ?)`,
-    [grantId, new Date(Date.now() + rememberSeconds * 1000), grantId, storedModelId('Grant', grantId)],
+     delete from oidc_model where grant_id = ?`,
+    [grantId, new Date(Date.now() + rememberSeconds * 1000), grantId],
     'run',
   );
 }
@@ -108,7 +108,9 @@ export function createAdapterClass(options: AdapterOptions) {
           this.model,
           storedModelId(this.model, id),
           JSON.stringify(storedPayload(payload)),
-          payload.grantId ?? null,
+          // A grant row carries its own id here: revocations and account deletion find grants by it
+          // (a grant id alone yields no token; it is the `gid` claim of every access token).
+          payload.grantId ?? (this.model === 'Grant' ? id : null),
           payload.uid ? storedModelId(this.model, payload.uid) : null,
           payload.userCode ? storedModelId(this.model, payload.userCode) : null,
           expiresAt,
@@ -162,7 +164,7 @@ export function createAdapterClass(options: AdapterOptions) {
            insert into revoked_token (kind, value, expires_at) values ('grant', ?, ?)
            on conflict (kind, value) do update set expires_at = greatest(revoked_token.expires_at, excluded.expires_at)
          )
-         delete from oidc_model where grant_id = ?`,
+         delete from oidc_model where grant_id = ? and model <> 'Grant'`,
         [grantId, new Date(Date.now() + options.accessTokenTtlSeconds * 1000), grantId],
       );
     }

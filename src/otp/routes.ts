@@ -1,6 +1,5 @@
 import Router from '@koa/router';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { koaBody } from 'koa-body';
 import type { Config } from '../config.js';
 import type { Orm } from '../db/orm.js';
 import type { Notifier } from '../notify/notifier.js';
@@ -15,8 +14,6 @@ export interface OtpRouteDependencies {
   notifier: Notifier;
 }
 
-const body = koaBody({ json: true, urlencoded: true, multipart: false, text: false, jsonLimit: '4kb', formLimit: '4kb' });
-
 /**
  * POST /api/v1/otp/request (issue #3 §3): sends a sign-in code for the `urn:gatehouse:grant-type:otp`
  * grant. 202 with the same body whether or not the identifier is registered; 429 with Retry-After
@@ -27,7 +24,7 @@ export function createOtpRoutes(deps: OtpRouteDependencies) {
   const router = new Router();
   const keys = createOtpKeys(deps.config.secret);
 
-  router.post('/api/v1/otp/request', body, async (ctx) => {
+  router.post('/api/v1/otp/request', async (ctx) => {
     const identifier = parseOtpIdentifier(otpRequestInput.parse(ctx.request.body ?? {}));
     await requestOtp(
       { em: deps.orm.em.fork() as EntityManager, keys, settings: deps.config.otp, notifier: deps.notifier },

@@ -1,7 +1,6 @@
 import type { Context, Middleware, Next } from 'koa';
 import { ZodError } from 'zod';
 import { ApiError } from '../http/errors.js';
-import type { Logger } from '../logger.js';
 
 /** The field an issue is about; an unrecognised key is named itself, not its parent object. */
 function issueField(issue: ZodError['issues'][number]): string {
@@ -21,29 +20,22 @@ function fromZod(error: ZodError): ApiError {
 function normalize(caught: unknown): ApiError | undefined {
   if (caught instanceof ApiError) return caught;
   if (caught instanceof ZodError) return fromZod(caught);
-  // koa-body: a body over the limit (413) or one that is not JSON (a SyntaxError carrying status 400).
-  const status = (caught as { status?: number })?.status;
-  if (status === 413) return new ApiError(413, 'payload_too_large', 'request body too large');
-  if (status && status >= 400 && status < 500) return new ApiError(400, 'invalid_request', 'body: malformed JSON');
   return undefined;
 }
 
 /**
  * SessionM routes answer errors in SessionM's envelope, `{"status":"error","errors":{"code",
  * "message"}}`, mirroring its `{"status":"ok","user":…}` successes (the spec shows no error
- * body). Runs before the global handler, which would render the REMP shape.
+ * body), with SessionM's own field naming for validation errors. Anything else (a database
+ * outage, a bug) goes on to the global handler, which renders the same envelope for these paths.
  */
-export function sessionmErrors(logger: Logger): Middleware {
+export function sessionmErrors(): Middleware {
   return async (ctx: Context, next: Next) => {
     try {
       await next();
     } catch (caught) {
-      const normalized = normalize(caught);
-      if (!normalized) {
-        // The route template, not the path: the path carries the API key.
-        logger.error({ err: caught, requestId: ctx.state.requestId, route: ctx._matchedRoute }, 'unhandled error');
-      }
-      const error = normalized ?? new ApiError(500, 'server_error', 'Something went wrong. Please contact Administrator');
+      const error = normalize(caught);
+      if (!error) throw caught;
       ctx.status = error.status;
       for (const [name, value] of Object.entries(error.headers ?? {})) ctx.set(name, value);
       ctx.set('Cache-Control', 'no-store');

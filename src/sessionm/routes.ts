@@ -1,7 +1,6 @@
 import Router from '@koa/router';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from 'koa';
-import { koaBody } from 'koa-body';
 import type { Orm } from '../db/orm.js';
 import { assertSelfOrScope, currentCaller, type Caller } from '../http/auth.js';
 import { notFound } from '../http/errors.js';
@@ -18,7 +17,6 @@ export interface SessionmRouteDependencies extends SessionmAccessDependencies {
 
 export const SESSIONM_USERS_PATH = '/priv/v1/apps/:api_key/users';
 
-const jsonBody = koaBody({ json: true, urlencoded: false, multipart: false, text: false, jsonLimit: '32kb', jsonStrict: true });
 const fork = (orm: Orm) => orm.em.fork() as EntityManager;
 const profileNotFound = () => notFound('User not found');
 
@@ -35,7 +33,7 @@ const auditCaller = (ctx: Context) => {
 /** SessionM Standard Profile API, server to server (spec Steps 1, 2, 5, 6). */
 export function createSessionmRoutes(deps: SessionmRouteDependencies) {
   const router = new Router();
-  const errors = sessionmErrors(deps.logger);
+  const errors = sessionmErrors();
   const access = (endpoint: string, scope: 'users:read' | 'users:write', allowUser: boolean) => sessionmAccess(deps, { endpoint, scope, allowUser });
 
   /** The profile a path id names; a user token reaches only its own (and learns nothing about others). */
@@ -57,7 +55,7 @@ export function createSessionmRoutes(deps: SessionmRouteDependencies) {
     respond(ctx, await loadProfile(em, customer));
   });
 
-  router.post(SESSIONM_USERS_PATH, errors, access(SESSIONM_ENDPOINTS.create, 'users:write', false), jsonBody, async (ctx) => {
+  router.post(SESSIONM_USERS_PATH, errors, access(SESSIONM_ENDPOINTS.create, 'users:write', false), async (ctx) => {
     const { user } = createProfileBody.parse(ctx.request.body ?? {});
     const profile = await createProfile(fork(deps.orm), user);
     deps.logger.info({ customerId: profile.customer.id, by: auditCaller(ctx) }, 'SessionM profile created');
@@ -69,7 +67,7 @@ export function createSessionmRoutes(deps: SessionmRouteDependencies) {
     respond(ctx, await loadProfile(em, await resolve(ctx, em)));
   });
 
-  router.put(`${SESSIONM_USERS_PATH}/:id`, errors, access(SESSIONM_ENDPOINTS.update, 'users:write', true), jsonBody, async (ctx) => {
+  router.put(`${SESSIONM_USERS_PATH}/:id`, errors, access(SESSIONM_ENDPOINTS.update, 'users:write', true), async (ctx) => {
     const { user } = updateProfileBody.parse(ctx.request.body ?? {});
     const em = fork(deps.orm);
     const customer = await resolve(ctx, em);

@@ -1,6 +1,5 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { koaBody } from 'koa-body';
 import { constantTimeEqual, randomToken } from '../crypto/secrets.js';
 import { ApiError } from '../http/errors.js';
 import { issueRempUserToken } from '../users/session-routes.js';
@@ -14,8 +13,6 @@ import { createSignInStateSealer, SIGN_IN_STATE_TTL_SECONDS, type RedirectProvid
 
 /** REMP's cookie for the user token after a redirect sign-in. */
 export const SESSION_COOKIE = 'n_token';
-
-const formPost = koaBody({ urlencoded: true, json: false, multipart: false, text: false, formLimit: '16kb' });
 
 const invalidUrl = () => new ApiError(400, 'invalid_url', 'url must be an http(s) address on this site’s domain or an allowed domain');
 const invalidState = () => new ApiError(400, 'invalid_state', 'The sign-in expired or was started in another browser; start it again');
@@ -109,7 +106,7 @@ export function createSocialRedirectRoutes(deps: SocialRouteDependencies) {
     await start(ctx, 'apple', (state, nonce) => apple.authorizationUrl({ redirectUri: callbackUrl('apple'), state, nonce }));
   });
 
-  router.post('/apple/callback', formPost, async (ctx) => {
+  router.post('/apple/callback', async (ctx) => {
     const apple = deps.social.apple;
     if (!apple?.codeFlowEnabled) throw signInDisabled('apple');
     await finish(ctx, 'apple', ctx.request.body ?? {}, async (code, state) => {

@@ -4,7 +4,7 @@ import type { Context } from 'koa';
 import { findCustomerById } from '../customers/service.js';
 import type { Orm } from '../db/orm.js';
 import { currentCaller, type Authenticator } from '../http/auth.js';
-import { input, parseBody } from '../http/body.js';
+import { input } from '../http/body.js';
 import { badRequest } from '../http/errors.js';
 import { apiTokenEndpoint, assertMayActOn, requireAdminUser } from '../users/access.js';
 import { deleteMetaInput, deleteMetaResponse, keyUsersInput, keyUsersResponse, listMetaInput, listMetaResponse, upsertMetaInput, upsertMetaResponse } from './schemas.js';
@@ -20,7 +20,7 @@ export function createUserMetaRoutes(deps: UserMetaRouteDependencies) {
   const router = new Router({ prefix: '/api/v1/user-meta' });
   const em = () => deps.orm.em.fork() as EntityManager;
 
-  router.post('/upsert', apiTokenEndpoint(deps.auth, 'user-meta.upsert', 'meta:write'), parseBody, async (ctx) => {
+  router.post('/upsert', apiTokenEndpoint(deps.auth, 'user-meta.upsert', 'meta:write'), async (ctx) => {
     const body = upsertMetaInput.parse(input(ctx));
     const fork = em();
     const customer = assertMayActOn(currentCaller(ctx), await findCustomerById(fork, body.user_id));
@@ -40,16 +40,16 @@ export function createUserMetaRoutes(deps: UserMetaRouteDependencies) {
   };
   const listAuth = deps.auth.authenticate({ scopes: ['meta:read'], allowApiKey: { endpoint: 'user-meta.list' } });
   router.get('/list', listAuth, list);
-  router.post('/list', listAuth, parseBody, list);
+  router.post('/list', listAuth, list);
 
-  router.post('/key-users', apiTokenEndpoint(deps.auth, 'user-meta.key-users', 'meta:read'), parseBody, async (ctx) => {
+  router.post('/key-users', apiTokenEndpoint(deps.auth, 'user-meta.key-users', 'meta:read'), async (ctx) => {
     requireAdminUser(currentCaller(ctx));
     const body = keyUsersInput.parse(input(ctx));
     const rows = await usersWithMeta(em(), { key: body.key, value: body.value });
     ctx.body = keyUsersResponse.parse(rows.map((row) => ({ user_id: row.customerId, value: row.value })));
   });
 
-  router.post('/delete', apiTokenEndpoint(deps.auth, 'user-meta.delete', 'meta:write'), parseBody, async (ctx) => {
+  router.post('/delete', apiTokenEndpoint(deps.auth, 'user-meta.delete', 'meta:write'), async (ctx) => {
     const body = deleteMetaInput.parse(input(ctx));
     const fork = em();
     const customer = assertMayActOn(currentCaller(ctx), await findCustomerById(fork, body.user_id));

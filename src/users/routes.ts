@@ -4,8 +4,9 @@ import type { Context } from 'koa';
 import { findCustomerByEmail, findCustomerById } from '../customers/service.js';
 import { findActiveDeviceToken } from '../devices/service.js';
 import { currentCaller, insufficientScope, type Authenticator } from '../http/auth.js';
-import { input, parseBody } from '../http/body.js';
+import { input } from '../http/body.js';
 import { ApiError } from '../http/errors.js';
+import { ipRateLimit } from '../http/ip-rate-limit.js';
 import type { CredentialLimiter } from '../http/rate-limit.js';
 import { revokeGrant } from '../oidc/revoke-grant.js';
 import { rempOk } from '../openapi/shapes.js';
@@ -61,10 +62,17 @@ export function createUserRoutes(deps: UserRouteDependencies) {
     ctx.set('Cache-Control', 'no-store');
     ctx.body = emailCheckResponse.parse(await checkEmail(em(), deps.loginLimiter, { ...body, ip: ctx.ip }));
   };
-  router.post('/api/v1/users/email', parseBody, emailCheck);
-  router.post('/api/v2/users/email', parseBody, emailCheck);
+  // REMP answers taken (with the id) or available; the per-IP allowance keeps that answer for a
+  // sign-up form while making bulk enumeration slow.
+  const emailCheckLimit = ipRateLimit(em().getKnex(), {
+    name: 'users-email',
+    points: deps.config.enumeration.emailChecksPerIp,
+    windowSeconds: deps.config.enumeration.emailCheckWindowSeconds,
+  });
+  router.post('/api/v1/users/email', emailCheckLimit, emailCheck);
+  router.post('/api/v2/users/email', emailCheckLimit, emailCheck);
 
-  router.post('/api/v1/users/create', apiTokenEndpoint(deps.auth, 'users.create', 'users:write'), parseBody, async (ctx) => {
+  router.post('/api/v1/users/create', apiTokenEndpoint(deps.auth, 'users.create', 'users:write'), async (ctx) => {
     requireAdminUser(currentCaller(ctx));
     const body = createUserInput.parse(input(ctx));
     const fork = em();
@@ -80,7 +88,7 @@ export function createUserRoutes(deps: UserRouteDependencies) {
     ctx.body = createUserResponse.parse({ status: 'ok', user: rempUser(customer, { roles: true }), access: { token } });
   });
 
-  router.post('/api/v1/users/update', apiTokenEndpoint(deps.auth, 'users.update', 'users:write'), parseBody, async (ctx) => {
+  router.post('/api/v1/users/update', apiTokenEndpoint(deps.auth, 'users.update', 'users:write'), async (ctx) => {
     const { user_id, ...changes } = updateUserInput.parse(input(ctx));
     const caller = currentCaller(ctx);
     const fork = em();
@@ -91,7 +99,7 @@ export function createUserRoutes(deps: UserRouteDependencies) {
     ctx.body = updateUserResponse.parse({ status: 'ok', user: rempUser(updated) });
   });
 
-  router.post('/api/v1/users/list', apiTokenEndpoint(deps.auth, 'users.list', 'users:read'), parseBody, async (ctx) => {
+  router.post('/api/v1/users/list', apiTokenEndpoint(deps.auth, 'users.list', 'users:read'), async (ctx) => {
     const body = listUsersInput.parse(input(ctx));
     assertMayActOnIds(currentCaller(ctx), body.user_ids);
     const { rows, totalCount, totalPages } = await listUsers(em(), { ids: body.user_ids, page: body.page, includeDeactivated: body.include_deactivated ?? false });
@@ -104,7 +112,7 @@ export function createUserRoutes(deps: UserRouteDependencies) {
     });
   });
 
-  router.post('/api/v1/users/confirm', apiTokenEndpoint(deps.auth, 'users.confirm', 'users:write'), parseBody, async (ctx) => {
+  router.post('/api/v1/users/confirm', apiTokenEndpoint(deps.auth, 'users.confirm', 'users:write'), async (ctx) => {
     requireAdminUser(currentCaller(ctx));
     const body = emailOnlyInput.parse(input(ctx));
     const fork = em();
@@ -114,7 +122,7 @@ export function createUserRoutes(deps: UserRouteDependencies) {
     ctx.body = rempOk.parse({ status: 'ok' });
   });
 
-  router.post('/api/v1/user/delete', userTokenEndpoint(deps.auth, 'users:write'), parseBody, async (ctx) => {
+  router.post('/api/v1/user/delete', userTokenEndpoint(deps.auth, 'users:write'), async (ctx) => {
     noParameters.parse(input(ctx));
     const caller = currentCaller(ctx);
     if (caller.kind !== 'user') throw userNotFound();
@@ -134,7 +142,7 @@ export function createUserRoutes(deps: UserRouteDependencies) {
   });
 
   for (const [path, valid] of [['set-email-validated', true], ['set-email-invalidated', false]] as const) {
-    router.post(`/api/v1/users/${path}`, apiTokenEndpoint(deps.auth, `users.${path}`, 'users:write'), parseBody, async (ctx) => {
+    router.post(`/api/v1/users/${path}`, apiTokenEndpoint(deps.auth, `users.${path}`, 'users:write'), async (ctx) => {
       requireAdminUser(currentCaller(ctx));
       // REMP tells a malformed request (invalid_request) from an e-mail that is not valid (invalid_param).
       const raw = rawEmailInput.parse(input(ctx));

@@ -199,7 +199,7 @@ export async function anonymizeCustomer(em: EntityManager, customerId: string): 
     // The sign-in log is kept for security, but no longer points at the person.
     await tx.nativeUpdate(LoginAttemptEntity, { customerId }, { customerId: null });
     const grants = await tx.getConnection().execute<Array<{ id: string }>>(
-      `select id from oidc_model where model = 'Grant' and payload->>'accountId' = ?`,
+      `select grant_id as id from oidc_model where model = 'Grant' and payload->>'accountId' = ?`,
       [customerId],
       'all',
       tx.getTransactionContext(),
