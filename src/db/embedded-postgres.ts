@@ -92,7 +92,7 @@ export async function startEmbeddedPostgres(options: {
   };
 }
 
-function portAcceptsConnections(port: number): Promise<boolean> {
+export function portAcceptsConnections(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
     socket.once('connect', () => {

@@ -3,7 +3,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, TEST_SECRET } from '../support/server.js';
+import { portAcceptsConnections } from '../../src/db/embedded-postgres.js';
+import { createTestDatabase, testServerEnv } from '../support/server.js';
 import { freePort } from '../support/ports.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -29,12 +30,7 @@ async function npmStart(): Promise<StartedByNpm> {
   const port = await freePort();
   const env = {
     ...process.env,
-    NODE_ENV: 'test',
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    ISSUER: `http://localhost:${port}`,
-    DATABASE_URL: databaseUrl,
-    GATEHOUSE_SECRET: TEST_SECRET,
+    ...testServerEnv(port, databaseUrl),
     SHUTDOWN_GRACE: String(SHUTDOWN_GRACE),
     LOG_LEVEL: 'info',
   };
@@ -100,16 +96,7 @@ function killGroup(pid: number, signal: NodeJS.Signals = 'SIGKILL'): void {
   }
 }
 
-function portAccepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
+const portAccepts = portAcceptsConnections;
 
 /** A request whose body never arrives: the drain has to give up on it after SHUTDOWN_GRACE. */
 function openStalledRequest(port: number): Promise<Socket> {

@@ -37,17 +37,24 @@ export async function createTestDatabase(): Promise<string> {
   return `${base}/${name}`;
 }
 
-/** Boots the real Gatehouse (HTTP server, migrations, provider) on its own database. */
-export async function startTestServer(extraEnv: Record<string, string> = {}, options: { logDestination?: DestinationStream } = {}): Promise<TestServer> {
-  const databaseUrl = await createTestDatabase();
-  const port = await freePort();
-  const env: Record<string, string> = {
+/** The environment of a test Gatehouse on `port` and `databaseUrl`, in process or spawned. */
+export function testServerEnv(port: number, databaseUrl: string): Record<string, string> {
+  return {
     NODE_ENV: 'test',
     HOST: '127.0.0.1',
     PORT: String(port),
     ISSUER: `http://localhost:${port}`,
     DATABASE_URL: databaseUrl,
     GATEHOUSE_SECRET: TEST_SECRET,
+  };
+}
+
+/** Boots the real Gatehouse (HTTP server, migrations, provider) on its own database. */
+export async function startTestServer(extraEnv: Record<string, string> = {}, options: { logDestination?: DestinationStream } = {}): Promise<TestServer> {
+  const databaseUrl = await createTestDatabase();
+  const port = await freePort();
+  const env: Record<string, string> = {
+    ...testServerEnv(port, databaseUrl),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     KEY_REFRESH_INTERVAL: '1',
     DATABASE_POOL_MAX: '5',
