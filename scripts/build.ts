@@ -7,7 +7,7 @@
  * every module; and the migrations load as compiled modules like the rest of the code.
  *
  * esbuild transpiles file by file (no bundling, so import paths and `import.meta.url` keep working:
- * dist/http/views.js finds ../../views as src/http/views.ts does). It does not type-check; that is
+ * dist/platform/http/views.js finds ../../../views as src/platform/http/views.ts does). It does not type-check; that is
  * `npm run typecheck`, kept separate so a type error elsewhere never stops a local `npm start`.
  */
 import { existsSync, readdirSync, rmSync } from 'node:fs';

@@ -1,7 +1,7 @@
 /**
  * `npm run migration:create -- <Name> [--diff]`
  *
- * Writes src/db/migrations/Migration<timestamp><Name>.ts and lists it in src/db/migrations/index.ts
+ * Writes src/platform/db/migrations/Migration<timestamp><Name>.ts and lists it in src/platform/db/migrations/index.ts
  * (migrations are listed there explicitly, so they run the same from tsx, the compiled build and tests).
  *
  * Gatehouse's migrations are hand-written SQL: the entities (EntitySchema) do not describe foreign
@@ -14,11 +14,11 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/logger.js';
-import { openDatabase } from '../src/db/orm.js';
+import { loadConfig } from '../src/platform/config.js';
+import { createLogger } from '../src/platform/logger.js';
+import { openGatehouseDatabase as openDatabase } from '../src/modules/database.js';
 
-const migrationsDir = path.resolve(import.meta.dirname, '../src/db/migrations');
+const migrationsDir = path.resolve(import.meta.dirname, '../src/platform/db/migrations');
 const indexFile = path.join(migrationsDir, 'index.ts');
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { diff: { type: 'boolean', default: false } } });

@@ -3,58 +3,58 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import Koa, { type Context } from 'koa';
 import helmet from 'koa-helmet';
 import serve from 'koa-static';
-import mount from './http/mount.js';
-import type { Config } from './config.js';
-import type { Orm } from './db/orm.js';
-import { createApiKeyRoutes } from './api-keys/routes.js';
-import type { ApiKeyVerifier } from './api-keys/verifier.js';
-import { bodyPipeline, multipartRoutes } from './http/body.js';
-import { apiFallback, isApiPath } from './http/api-fallback.js';
-import { createOutageCheck, translateProviderOutages } from './http/faults.js';
-import { inputGate } from './http/input-gate.js';
-import type { Authenticator } from './http/auth.js';
-import { errorHandler } from './http/error-handler.js';
-import { createHealthRoutes } from './http/health-routes.js';
-import { measureRequests, routeLabel, type Metrics } from './http/metrics.js';
-import type { CredentialLimiter } from './http/rate-limit.js';
-import { requestId } from './http/request-id.js';
-import { pinRequestToIssuer } from './http/issuer-pinning.js';
-import { viewsDirectory, type RenderView } from './http/views.js';
-import type { Logger } from './logger.js';
-import type { VerifyAccessToken } from './oidc/access-tokens.js';
-import type { ResolveAccessToken } from './http/access-token-resolver.js';
-import { createInteractionRoutes } from './oidc/interactions.js';
-import type { ProviderHolder } from './oidc/provider-holder.js';
-import { createTokenRoutes, tokenEndpointKnowsScopes, tokenEndpointTakesPost } from './oidc/token-routes.js';
-import type { ClientAuthentication } from './oidc/client-auth.js';
-import { isAccessTokenRevoked } from './oidc/access-tokens.js';
-import type { GrantDependencies } from './oidc/grants/context.js';
-import type { ClientMetadataCache } from './clients/cache.js';
-import { createSessionRoutes } from './users/session-routes.js';
-import { createLoginAttemptRoutes } from './login-attempts/routes.js';
-import { createUserRoutes } from './users/routes.js';
-import { createSessionmRoutes } from './sessionm/routes.js';
-import { createWebhookAdminRoutes } from './webhooks/routes.js';
-import { createAddressRoutes } from './addresses/routes.js';
-import { createGroupRoutes } from './groups/routes.js';
-import { createUserMetaRoutes } from './user-meta/routes.js';
-import { createDeviceRoutes } from './devices/routes.js';
-import { createAutologinRoutes } from './autologin/routes.js';
-import { createPasscodeRoutes } from './passcodes/routes.js';
-import { serveWidgets } from './passcodes/widgets.js';
-import { createTenantRoutes } from './tenants/routes.js';
-import type { Notifier } from './notify/notifier.js';
-import { createDevOutboxRoutes } from './notify/routes.js';
-import { createOtpRoutes } from './otp/routes.js';
-import type { SocialProviders } from './social/providers.js';
-import { createSocialRedirectRoutes } from './social/redirect-routes.js';
-import { createSocialRempRoutes } from './social/remp-routes.js';
+import mount from './platform/http/mount.js';
+import type { Config } from './platform/config.js';
+import type { Orm } from './platform/db/orm.js';
+import { createApiKeyRoutes } from './api/admin/api-key-routes.js';
+import type { ApiKeyVerifier } from './identity/api-keys/verifier.js';
+import { bodyPipeline, multipartRoutes } from './platform/http/body.js';
+import { apiFallback, isApiPath } from './platform/http/api-fallback.js';
+import { createOutageCheck, translateProviderOutages } from './platform/http/faults.js';
+import { inputGate } from './platform/http/input-gate.js';
+import type { Authenticator } from './oauth/callers/authenticator.js';
+import { errorHandler } from './platform/http/error-handler.js';
+import { createHealthRoutes } from './platform/http/health-routes.js';
+import { measureRequests, routeLabel, type Metrics } from './platform/http/metrics.js';
+import type { CredentialLimiter } from './identity/limits/credential-limiter.js';
+import { requestId } from './platform/http/request-id.js';
+import { pinRequestToIssuer } from './platform/http/issuer-pinning.js';
+import { viewsDirectory, type RenderView } from './platform/http/views.js';
+import type { Logger } from './platform/logger.js';
+import type { VerifyAccessToken } from './oauth/callers/access-tokens.js';
+import type { ResolveAccessToken } from './oauth/callers/access-token-resolver.js';
+import { createInteractionRoutes } from './oauth/interactions.js';
+import type { ProviderHolder } from './oauth/provider-holder.js';
+import { createTokenRoutes, tokenEndpointKnowsScopes, tokenEndpointTakesPost } from './oauth/token-routes.js';
+import type { ClientAuthentication } from './oauth/client-auth.js';
+import { isAccessTokenRevoked } from './oauth/callers/access-tokens.js';
+import type { GrantDependencies } from './oauth/grants/context.js';
+import type { ClientMetadataCache } from './oauth/clients/cache.js';
+import { createSessionRoutes } from './api/remp/session-routes.js';
+import { createLoginAttemptRoutes } from './api/admin/login-attempt-routes.js';
+import { createUserRoutes } from './api/remp/user-routes.js';
+import { createSessionmRoutes } from './api/sessionm/routes.js';
+import { createWebhookAdminRoutes } from './api/admin/webhook-routes.js';
+import { createAddressRoutes } from './api/remp/address-routes.js';
+import { createGroupRoutes } from './api/remp/group-routes.js';
+import { createUserMetaRoutes } from './api/remp/user-meta-routes.js';
+import { createDeviceRoutes } from './api/remp/device-routes.js';
+import { createAutologinRoutes } from './api/remp/autologin-routes.js';
+import { createPasscodeRoutes } from './api/passcodes/passcode-routes.js';
+import { serveWidgets } from './api/passcodes/widgets.js';
+import { createTenantRoutes } from './api/passcodes/tenant-routes.js';
+import type { Notifier } from './platform/notify/notifier.js';
+import { createDevOutboxRoutes } from './api/dev/outbox-routes.js';
+import { createOtpRoutes } from './api/remp/otp-routes.js';
+import type { SocialProviders } from './identity/credentials/social/providers.js';
+import { createSocialRedirectRoutes } from './api/remp/social-redirect-routes.js';
+import { createSocialRempRoutes } from './api/remp/social-routes.js';
 import path from 'node:path';
-import { allOperations } from './openapi/index.js';
-import { createOpenApiRoutes } from './openapi/routes.js';
-import { createSelfServiceContactRoutes } from './contacts/self-service-routes.js';
-import { createBackofficeContactRoutes } from './contacts/backoffice-routes.js';
-import { createAccessTokenRoutes } from './access-tokens/routes.js';
+import { allOperations } from './modules/operations.js';
+import { createOpenApiRoutes } from './platform/openapi/routes.js';
+import { createSelfServiceContactRoutes } from './api/crm/contact-self-service-routes.js';
+import { createBackofficeContactRoutes } from './api/crm/contact-backoffice-routes.js';
+import { createAccessTokenRoutes } from './api/crm/credential-token-routes.js';
 
 export const GATEHOUSE_VERSION = '0.1.0';
 
@@ -66,11 +66,11 @@ export interface AppDependencies {
   providers: ProviderHolder;
   renderView: RenderView;
   verifyAccessToken: VerifyAccessToken;
-  /** The one access-token check: verification, revocation, DPoP binding (src/http/access-token-resolver.ts). */
+  /** The one access-token check: verification, revocation, DPoP binding (src/oauth/callers/access-token-resolver.ts). */
   resolveAccessToken: ResolveAccessToken;
-  /** The one client-authentication policy of the OAuth endpoints (src/oidc/client-auth.ts). */
+  /** The one client-authentication policy of the OAuth endpoints (src/oauth/client-auth.ts). */
   clientAuthentication: ClientAuthentication;
-  /** Resource-server middleware: `auth.authenticate({ scopes, allowApiKey, allowUser, allowClient })` (src/http/auth.ts). */
+  /** Resource-server middleware: `auth.authenticate({ scopes, allowApiKey, allowUser, allowClient })` (src/oauth/callers/authenticator.ts). */
   auth: Authenticator;
   apiKeys: ApiKeyVerifier;
   loginLimiter: CredentialLimiter;
@@ -78,7 +78,7 @@ export interface AppDependencies {
   clients: ClientMetadataCache;
   /** SMS and e-mail (src/notify): provider, development outbox, or unavailable in production. */
   notifier: Notifier;
-  /** Google, Apple and Facebook sign-in (src/social/); absent providers are disabled. */
+  /** Google, Apple and Facebook sign-in (src/identity/credentials/social/); absent providers are disabled. */
   socialProviders: SocialProviders;
   isShuttingDown: () => boolean;
 }
@@ -139,7 +139,7 @@ export function buildApp(deps: AppDependencies): GatehouseApp {
       crossOriginEmbedderPolicy: false,
     }),
   );
-  // One body parser and one input gate for every path, the provider's included (src/http/body.ts).
+  // One body parser and one input gate for every path, the provider's included (src/platform/http/body.ts).
   app.use(bodyPipeline({ maxBytes: deps.config.maxBodyBytes, acceptsMultipart: multipartRoutes(allOperations()) }));
   app.use(inputGate);
 

@@ -1,33 +1,34 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Config } from './config.js';
+import type { Config } from './platform/config.js';
 import { buildApp, type RouteSummary } from './app.js';
-import { openDatabase, type Orm } from './db/orm.js';
-import { createApiKeyVerifier } from './api-keys/verifier.js';
-import { createAuthenticator, type Authenticator } from './http/auth.js';
-import { createMetrics } from './http/metrics.js';
-import { createCredentialLimiter } from './http/rate-limit.js';
-import { createRevocationCache } from './http/revocation-cache.js';
-import { createViewRenderer } from './http/views.js';
-import { ensureSigningKeys } from './keys/service.js';
-import { createLogger, type Logger } from './logger.js';
-import { createAccessTokenVerifier, isAccessTokenRevoked } from './oidc/access-tokens.js';
-import { createAccessTokenResolver } from './http/access-token-resolver.js';
-import { createDpopVerifier } from './http/dpop.js';
-import { createClientAuthentication } from './oidc/client-auth.js';
-import { purgeExpired } from './oidc/adapter.js';
-import { purgeExpiredPasscodes } from './passcodes/service.js';
-import { createNotifier } from './notify/notifier.js';
-import { purgeDevOutbox } from './notify/outbox.js';
-import { purgeOtpChallenges } from './otp/service.js';
-import { purgeExpiredPendingIdentities } from './contacts/identities.js';
-import { buildProvider } from './oidc/provider.js';
-import { ProviderHolder } from './oidc/provider-holder.js';
-import { registerGrants } from './oidc/grants/index.js';
-import { createClientMetadataCache } from './clients/cache.js';
-import { createSocialProviders } from './social/providers.js';
-import { startWebhookDispatcher } from './webhooks/dispatcher.js';
-import type { GrantDependencies } from './oidc/grants/context.js';
+import type { Orm } from './platform/db/orm.js';
+import { openGatehouseDatabase as openDatabase } from './modules/database.js';
+import { createApiKeyVerifier } from './identity/api-keys/verifier.js';
+import { createAuthenticator, type Authenticator } from './oauth/callers/authenticator.js';
+import { createMetrics } from './platform/http/metrics.js';
+import { createCredentialLimiter } from './identity/limits/credential-limiter.js';
+import { createRevocationCache } from './oauth/callers/revocation-cache.js';
+import { createViewRenderer } from './platform/http/views.js';
+import { ensureSigningKeys } from './oauth/keys/service.js';
+import { createLogger, type Logger } from './platform/logger.js';
+import { createAccessTokenVerifier, isAccessTokenRevoked } from './oauth/callers/access-tokens.js';
+import { createAccessTokenResolver } from './oauth/callers/access-token-resolver.js';
+import { createDpopVerifier } from './oauth/callers/dpop.js';
+import { createClientAuthentication } from './oauth/client-auth.js';
+import { purgeExpired } from './oauth/adapter.js';
+import { purgeExpiredPasscodes } from './identity/passcodes/service.js';
+import { createNotifier } from './platform/notify/notifier.js';
+import { purgeDevOutbox } from './platform/notify/outbox.js';
+import { purgeOtpChallenges } from './identity/credentials/otp/service.js';
+import { purgeExpiredPendingIdentities } from './identity/contacts/identities.js';
+import { buildProvider } from './oauth/provider.js';
+import { ProviderHolder } from './oauth/provider-holder.js';
+import { registerGrants } from './oauth/grants/index.js';
+import { createClientMetadataCache } from './oauth/clients/cache.js';
+import { createSocialProviders } from './identity/credentials/social/providers.js';
+import { startWebhookDispatcher } from './jobs/webhook-dispatcher.js';
+import type { GrantDependencies } from './oauth/grants/context.js';
 
 export interface RunningGatehouse {
   url: string;
@@ -112,7 +113,7 @@ export async function startGatehouse(config: Config, logger: Logger = createLogg
   const loginLimiter = limiters.password;
   const socialProviders = createSocialProviders(config.social);
 
-  // Resource-server authentication (src/http/auth.ts): revocations are polled into memory, valid
+  // Resource-server authentication (src/oauth/callers/authenticator.ts): revocations are polled into memory, valid
   // API keys cached briefly; both bounds are configured in config.resourceAuth.
   const revocations = createRevocationCache({ orm, refreshSeconds: config.resourceAuth.revocationCacheSeconds, logger });
   await revocations.start();
@@ -172,7 +173,7 @@ export async function startGatehouse(config: Config, logger: Logger = createLogg
     if (!config.isProduction) purgeDevOutbox(orm).catch((error) => logger.warn({ err: error }, 'purge of the development outbox failed'));
   }, config.purgeIntervalSeconds * 1000);
   purgeTimer.unref();
-  // Outbox events to WEBHOOK_URLS (src/webhooks/dispatcher.ts); state in PostgreSQL, so safe to run on every instance.
+  // Outbox events to WEBHOOK_URLS (src/jobs/webhook-dispatcher.ts); state in PostgreSQL, so safe to run on every instance.
   const webhooks = config.webhooks.urls.length > 0 ? startWebhookDispatcher({ orm, logger, settings: config.webhooks }) : undefined;
 
   logger.info({ issuer: config.issuer, port }, 'Gatehouse listening');

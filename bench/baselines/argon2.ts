@@ -1,10 +1,10 @@
-import { ARGON2_PARAMETERS, hashPassword, verifyPassword } from '../../src/crypto/passwords.js';
+import { ARGON2_PARAMETERS, hashPassword, verifyPassword } from '../../src/platform/crypto/passwords.js';
 import { closedLoop } from '../lib/closed-loop.js';
 
 /**
  * Baseline for (c): argon2id with Gatehouse's parameters, in this process, through Gatehouse's own
  * hashPassword/verifyPassword so the concurrency bound (MAX_CONCURRENT_HASHES in
- * src/crypto/passwords.ts) is the one the server applies. `callers` plays the connections.
+ * src/platform/crypto/passwords.ts) is the one the server applies. `callers` plays the connections.
  */
 export async function measureArgon2(seconds: number, callers: number) {
   const password = 'correct horse battery staple';

@@ -1,6 +1,6 @@
 /**
  * Baseline for (d): a bare Koa route that only verifies a Gatehouse access token with jose, with
- * the checks Gatehouse's verifier makes (src/oidc/access-tokens.ts: signature against the
+ * the checks Gatehouse's verifier makes (src/oauth/access-tokens.ts: signature against the
  * published keys, issuer, audience, typ at+jwt, algorithm allow-list, required claims) and
  * nothing else: no revocation check, no database, no middleware. Run as a child process.
  *

@@ -1,7 +1,7 @@
 /**
  * Baseline for (a) client_credentials, (b) refresh_token and (e) introspection: oidc-provider on
  * its own, with its in-memory adapter, one static client and JWT access tokens for one resource
- * server, configured like Gatehouse's provider (src/oidc/provider.ts) minus everything Gatehouse
+ * server, configured like Gatehouse's provider (src/oauth/provider.ts) minus everything Gatehouse
  * adds (PostgreSQL adapter, Koa middleware, custom grants, metrics). Run as a child process by
  * bench/run.ts; the parent asks it over IPC for refresh tokens to redeem.
  *
@@ -24,7 +24,7 @@ const SCOPES = ['openid', 'profile', 'email', 'offline_access', 'users:read'];
 const RESOURCE_SCOPE = 'openid profile email users:read';
 
 // Access tokens use Gatehouse's ACCESS_TOKEN_ALG; ID tokens stay RS256 (Gatehouse's client
-// default), so there is always an RSA key. Key sizes as src/keys/service.ts generates them.
+// default), so there is always an RSA key. Key sizes as src/oauth/keys/service.ts generates them.
 const alg = process.env.ACCESS_TOKEN_ALG === 'ES256' ? 'ES256' : 'RS256';
 const signingKeys = [
   { ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }), kid: 'bench-rs256', use: 'sig', alg: 'RS256' },
@@ -50,7 +50,7 @@ const configuration: Configuration = {
     accountId: sub,
     claims: () => ({ sub, name: 'Bench User', given_name: 'Bench', family_name: 'User', email: 'bench@example.com', email_verified: true }),
   }),
-  // Gatehouse's paths (src/oidc/provider.ts OIDC_ROUTES), so the scenarios' requests work unchanged.
+  // Gatehouse's paths (src/oauth/provider.ts OIDC_ROUTES), so the scenarios' requests work unchanged.
   routes: { token: '/oauth/token', introspection: '/oauth/introspect', jwks: '/oauth/jwks' },
   scopes: SCOPES,
   claims: { openid: ['sub'], profile: ['name', 'given_name', 'family_name'], email: ['email', 'email_verified'] },
@@ -85,7 +85,7 @@ const configuration: Configuration = {
 
 const provider = new Provider(issuer, configuration);
 
-/** What Gatehouse's password grant leaves behind (src/oidc/customer-tokens.ts): a Grant and a RefreshToken. */
+/** What Gatehouse's password grant leaves behind (src/oauth/customer-tokens.ts): a Grant and a RefreshToken. */
 async function mintRefreshToken(): Promise<string> {
   const client = await provider.Client.find(clientId);
   if (!client) throw new Error('the static client is missing');

@@ -4,7 +4,7 @@ import { closedLoop } from '../lib/closed-loop.js';
 
 /**
  * Ceiling for (a): signatures per second with jose, the way oidc-provider signs a JWT access token
- * (CompactSign over a KeyObject: 2048-bit RSA or P-256, as src/keys/service.ts generates), with
+ * (CompactSign over a KeyObject: 2048-bit RSA or P-256, as src/oauth/keys/service.ts generates), with
  * `inFlight` signatures outstanding as the connections would keep them. Every token issued costs
  * at least one of these; nothing else is done.
  */

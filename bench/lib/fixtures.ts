@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { createClient } from '../../src/clients/service.js';
-import { createCustomer } from '../../src/customers/service.js';
-import { connectDatabase } from '../../src/db/orm.js';
-import { setTenantStatus } from '../../src/tenants/service.js';
+import { createClient } from '../../src/oauth/clients/service.js';
+import { createCustomer } from '../../src/identity/customers/service.js';
+import { connectGatehouseDatabase as connectDatabase } from '../../src/modules/database.js';
+import { setTenantStatus } from '../../src/identity/tenants/service.js';
 import { expectOk, mapConcurrent, requestJson } from './http.js';
 import { basicAuth } from './load.js';
 

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { CredentialLimiter } from '../http/rate-limit.js';
-import { recordLoginAttempt, type AttemptContext } from '../login-attempts/service.js';
+import type { CredentialLimiter } from './limits/credential-limiter.js';
+import { recordLoginAttempt, type AttemptContext } from './login-attempts/service.js';
 
 /**
  * Thrown by a verifier for a credential that is wrong, unknown, expired or spent: the attempt

@@ -1,9 +1,9 @@
 import type { Server } from 'node:http';
 import Router from '@koa/router';
 import Koa from 'koa';
-import { currentCaller } from '../../src/http/auth.js';
-import { errorHandler } from '../../src/http/error-handler.js';
-import { createLogger } from '../../src/logger.js';
+import { currentCaller } from '../../src/oauth/callers/authenticator.js';
+import { errorHandler } from '../../src/platform/http/error-handler.js';
+import { createLogger } from '../../src/platform/logger.js';
 import { runCli } from '../support/cli.js';
 import type { TestServer } from '../support/server.js';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiKey, revokeApiKey } from '../../src/api-keys/service.js';
-import { createApiKeyVerifier } from '../../src/api-keys/verifier.js';
-import { createLogger } from '../../src/logger.js';
+import { createApiKey, revokeApiKey } from '../../src/identity/api-keys/service.js';
+import { createApiKeyVerifier } from '../../src/identity/api-keys/verifier.js';
+import { createLogger } from '../../src/platform/logger.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 let server: TestServer;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiKey } from '../../src/api-keys/service.js';
+import { createApiKey } from '../../src/identity/api-keys/service.js';
 import { newEmail, newPhone } from '../otp/support.js';
 import { count, startCrmWorld, type CrmWorld } from './support.js';
 

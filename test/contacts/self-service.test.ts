@@ -1,6 +1,6 @@
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiKey } from '../../src/api-keys/service.js';
+import { createApiKey } from '../../src/identity/api-keys/service.js';
 import { newEmail, newPhone, sleep } from '../otp/support.js';
 import { codeIn, count, startCrmWorld, type CrmWorld } from './support.js';
 

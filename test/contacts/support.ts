@@ -1,4 +1,4 @@
-import { createApiKey } from '../../src/api-keys/service.js';
+import { createApiKey } from '../../src/identity/api-keys/service.js';
 import { startFakeFacebook, type FakeFacebook } from '../support/fakes/index.js';
 import { postForm, startTestServer, type TestServer } from '../support/server.js';
 import { startProviders, type Providers } from '../otp/support.js';

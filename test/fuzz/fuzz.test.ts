@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiKey } from '../../src/api-keys/service.js';
+import { createApiKey } from '../../src/identity/api-keys/service.js';
 import { clientToken } from '../http/support.js';
 import { rawRequest, type RawResponse } from '../support/raw-http.js';
 import { startTestServer, type TestServer } from '../support/server.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { assertSelfOrScope, type Caller } from '../../src/http/auth.js';
-import { ApiError } from '../../src/http/errors.js';
+import { assertSelfOrScope, type Caller } from '../../src/oauth/callers/authenticator.js';
+import { ApiError } from '../../src/platform/http/errors.js';
 import { postForm, startTestServer, type TestServer } from '../support/server.js';
 import { API_KEYS_PATH, bearer, call, clientToken, genuineClaims, signWithForeignKey, signWithServerKey, userToken } from './support.js';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/logger.js';
+import { createLogger } from '../../src/platform/logger.js';
 import { rawRequest, type RawResponse } from '../support/raw-http.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { readyTenant, serviceAdminToken, type ReadyTenant } from '../tenants/support.js';

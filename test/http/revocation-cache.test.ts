@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRevocationCache } from '../../src/http/revocation-cache.js';
-import { createLogger } from '../../src/logger.js';
+import { createRevocationCache } from '../../src/oauth/callers/revocation-cache.js';
+import { createLogger } from '../../src/platform/logger.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 let server: TestServer;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { generateKeyPair, importJWK, SignJWT, type JWTPayload } from 'jose';
-import { mintAccessToken } from '../../src/oidc/token-minter.js';
+import { mintAccessToken } from '../../src/oauth/token-minter.js';
 import { postForm, type TestServer } from '../support/server.js';
 
 export const API_KEYS_PATH = '/api/v1/admin/api-keys';

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAutologinToken } from '../../src/autologin/service.js';
+import { createAutologinToken } from '../../src/identity/credentials/autologin/service.js';
 import { runCli } from '../support/cli.js';
 import { postForm, startTestServer, type TestServer } from '../support/server.js';
 

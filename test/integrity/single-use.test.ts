@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAutologinToken } from '../../src/autologin/service.js';
-import { passwordVerificationCount } from '../../src/crypto/passwords.js';
+import { createAutologinToken } from '../../src/identity/credentials/autologin/service.js';
+import { passwordVerificationCount } from '../../src/platform/crypto/passwords.js';
 import { startCrmWorld, type CrmWorld } from '../contacts/support.js';
 import { codeIn, newEmail, newPhone, OTP_GRANT, sleep } from '../otp/support.js';
 import { obtainAuthorizationCode, pkcePair } from '../support/code-flow.js';

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyMigrations, connectDatabase, type Orm } from '../../src/db/orm.js';
-import { createAdapterClass, purgeExpired, storedModelId } from '../../src/oidc/adapter.js';
-import { createClientMetadataCache } from '../../src/clients/cache.js';
+import { applyMigrations, type Orm } from '../../src/platform/db/orm.js';
+import { connectGatehouseDatabase as connectDatabase } from '../../src/modules/database.js';
+import { createAdapterClass, purgeExpired, storedModelId } from '../../src/oauth/adapter.js';
+import { createClientMetadataCache } from '../../src/oauth/clients/cache.js';
 import { createTestDatabase } from '../support/server.js';
 
 // Contract of the oidc-provider storage bridge, on a real PostgreSQL (as Ory tests its persisters).

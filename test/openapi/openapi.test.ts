@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toOpenApiPath } from '../../src/openapi/document.js';
+import { toOpenApiPath } from '../../src/platform/openapi/document.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 let server: TestServer;

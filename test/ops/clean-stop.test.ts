@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { portAcceptsConnections } from '../../src/db/embedded-postgres.js';
+import { portAcceptsConnections } from '../../src/platform/db/embedded-postgres.js';
 import { createTestDatabase, testServerEnv } from '../support/server.js';
 import { freePort } from '../support/ports.js';
 

@@ -1,9 +1,10 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import { applyMigrations, connectDatabase, MIGRATION_LOCK_KEY } from '../../src/db/orm.js';
-import { migrations } from '../../src/db/migrations/index.js';
-import { createLogger } from '../../src/logger.js';
+import { loadConfig } from '../../src/platform/config.js';
+import { applyMigrations, MIGRATION_LOCK_KEY } from '../../src/platform/db/orm.js';
+import { connectGatehouseDatabase as connectDatabase } from '../../src/modules/database.js';
+import { migrations } from '../../src/platform/db/migrations/index.js';
+import { createLogger } from '../../src/platform/logger.js';
 import { startGatehouse, type RunningGatehouse } from '../../src/server.js';
 import { createTestDatabase, TEST_SECRET } from '../support/server.js';
 import { freePort } from '../support/ports.js';

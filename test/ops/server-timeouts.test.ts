@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/platform/config.js';
 import { startTestServer, TEST_SECRET, type TestServer } from '../support/server.js';
 
 const HEADERS_TIMEOUT = 2;

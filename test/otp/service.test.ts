@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/logger.js';
-import { createNotifier, type Notifier } from '../../src/notify/notifier.js';
-import { createOtpKeys } from '../../src/otp/codes.js';
-import { parseOtpIdentifier } from '../../src/otp/identifier.js';
-import { requestOtp, verifyOtp } from '../../src/otp/service.js';
+import { createLogger } from '../../src/platform/logger.js';
+import { createNotifier, type Notifier } from '../../src/platform/notify/notifier.js';
+import { createOtpKeys } from '../../src/identity/credentials/otp/codes.js';
+import { parseOtpIdentifier } from '../../src/identity/credentials/otp/identifier.js';
+import { requestOtp, verifyOtp } from '../../src/identity/credentials/otp/service.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { codeIn, createCustomer, customerRow, newEmail } from './support.js';
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { insertCustomer } from '../../src/customers/service.js';
+import { insertCustomer } from '../../src/identity/customers/service.js';
 import { startFakeSmtp, startFakeTwilio, type FakeSmtp, type FakeTwilio } from '../support/fakes/index.js';
 import { postForm, type TestServer } from '../support/server.js';
 

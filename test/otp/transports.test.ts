@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
-import { createSmtpEmail } from '../../src/notify/email.js';
-import { createTwilioSms } from '../../src/notify/sms.js';
-import { DeliveryFailed } from '../../src/notify/transports.js';
+import { ConfigError, loadConfig } from '../../src/platform/config.js';
+import { createSmtpEmail } from '../../src/platform/notify/email.js';
+import { createTwilioSms } from '../../src/platform/notify/sms.js';
+import { DeliveryFailed } from '../../src/platform/notify/transports.js';
 import { TEST_SECRET } from '../support/server.js';
 import { startProviders, TWILIO_ACCOUNT, type Providers } from './support.js';
 

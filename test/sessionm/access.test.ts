@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { createApiKey, revokeApiKey } from '../../src/api-keys/service.js';
+import { createApiKey, revokeApiKey } from '../../src/identity/api-keys/service.js';
 import { clientToken } from '../http/support.js';
 import { postForm, startTestServer, type TestServer } from '../support/server.js';
 import { sessionm, setUpIntegration, signupExample, usersPath, type SessionmIntegration } from './support.js';

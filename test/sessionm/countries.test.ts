@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { COUNTRY_CODES } from '../../src/addresses/countries.js';
-import { ALPHA3_BY_ALPHA2, toAlpha2, toAlpha3 } from '../../src/sessionm/countries.js';
+import { COUNTRY_CODES } from '../../src/platform/countries.js';
+import { ALPHA3_BY_ALPHA2, toAlpha2, toAlpha3 } from '../../src/identity/customers/sessionm/countries.js';
 
 describe('SessionM country codes', () => {
   it('map every assigned ISO 3166-1 alpha-2 code to a distinct alpha-3 code', () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig } from '../../src/platform/config.js';
 import { postForm, startTestServer, TEST_SECRET, type TestServer } from '../support/server.js';
 import { count, ID_TOKEN_TYPE, TOKEN_EXCHANGE } from './support.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allowedReturnUrl, sessionCookieDomain, siteDomain } from '../../src/social/return-url.js';
+import { allowedReturnUrl, sessionCookieDomain, siteDomain } from '../../src/identity/credentials/social/return-url.js';
 
 const allowed = (url: string | undefined, issuer = 'https://crm.example.com', domains: string[] = []) => allowedReturnUrl(url, issuer, domains)?.href;
 

@@ -3,10 +3,10 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import pg from 'pg';
 import type { DestinationStream } from 'pino';
 import { inject } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import { createClient, type CreateClientInput } from '../../src/clients/service.js';
-import { createCustomer } from '../../src/customers/service.js';
-import { createLogger } from '../../src/logger.js';
+import { loadConfig } from '../../src/platform/config.js';
+import { createClient, type CreateClientInput } from '../../src/oauth/clients/service.js';
+import { createCustomer } from '../../src/identity/customers/service.js';
+import { createLogger } from '../../src/platform/logger.js';
 import { startGatehouse, type RunningGatehouse } from '../../src/server.js';
 import { freePort } from './ports.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalizePassKey } from '../../src/passcodes/pass-key.js';
+import { normalizePassKey } from '../../src/identity/passcodes/pass-key.js';
 
 describe('pass key normalisation', () => {
   it('brings the ways people write one phone number to one key', () => {

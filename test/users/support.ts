@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { expect } from 'vitest';
-import { createApiKey } from '../../src/api-keys/service.js';
+import { createApiKey } from '../../src/identity/api-keys/service.js';
 import { clientToken, userToken } from '../http/support.js';
 import { postForm, type TestServer } from '../support/server.js';
 

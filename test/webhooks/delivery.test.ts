@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyWebhookSignature } from '../../src/webhooks/signature.js';
+import { verifyWebhookSignature } from '../../src/identity/events/signature.js';
 import { clientToken } from '../http/support.js';
 import { runCli } from '../support/cli.js';
 import { startTestServer, type TestServer } from '../support/server.js';

@@ -1,9 +1,9 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import { deriveKey } from '../../src/crypto/secrets.js';
-import { retryDelayMs, webhookBody } from '../../src/webhooks/dispatcher.js';
-import { signWebhook, verifyWebhookSignature } from '../../src/webhooks/signature.js';
+import { loadConfig } from '../../src/platform/config.js';
+import { deriveKey } from '../../src/platform/crypto/secrets.js';
+import { retryDelayMs, webhookBody } from '../../src/jobs/webhook-dispatcher.js';
+import { signWebhook, verifyWebhookSignature } from '../../src/identity/events/signature.js';
 import { TEST_SECRET } from '../support/server.js';
 
 const SECRET = 'whsec-unit-0123456789abcdef';

@@ -1,0 +1,30 @@
+import { isCountryIso } from '../../platform/countries.js';
+import { normalizePhoneNumber } from '../customers/phone.js';
+import { ApiError } from '../../platform/http/errors.js';
+import { toAlpha2 } from '../customers/sessionm/countries.js';
+
+const invalidCountryCode = (field: string) =>
+  new ApiError(400, 'invalid_country_code', `${field}: not an ISO 3166 country code or a calling code`, {
+    fields: { [field]: ['Give an ISO 3166 alpha-3 ("CYP") or alpha-2 ("CY") country code, or a calling code ("357").'] },
+  });
+
+/**
+ * CRM.COM sends `phone_number` with a `country_code` that is ISO 3166 alpha-3 in its own example
+ * ("CYP"); alpha-2 and calling codes ("357", "+357") are accepted too. Returns E.164, or throws
+ * 400 `invalid_phone_number` / `invalid_country_code`.
+ */
+export function normalizeContactPhone(phoneNumber: string, countryCode?: string | null, field = 'country_code'): string {
+  const code = countryCode?.trim();
+  if (!code) return normalizePhoneNumber(phoneNumber);
+  if (/^[A-Za-z]{3}$/.test(code)) {
+    const alpha2 = toAlpha2(code);
+    if (!alpha2) throw invalidCountryCode(field);
+    return normalizePhoneNumber(phoneNumber, alpha2);
+  }
+  if (/^[A-Za-z]{2}$/.test(code)) {
+    if (!isCountryIso(code.toUpperCase())) throw invalidCountryCode(field);
+    return normalizePhoneNumber(phoneNumber, code.toUpperCase());
+  }
+  if (/^\+?\d{1,4}$/.test(code)) return normalizePhoneNumber(phoneNumber, code);
+  throw invalidCountryCode(field);
+}

@@ -1,0 +1,228 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { CustomerEntity, CustomerPhoneEntity, type CustomerPhoneRow, type CustomerRow } from '../entities.js';
+import { normalizePhoneNumber } from '../phone.js';
+import { findCustomerByEmail, findCustomerById, insertCustomer, normalizeEmail } from '../service.js';
+import { ApiError, badRequest, conflict } from '../../../platform/http/errors.js';
+import { recordEvent } from '../../events/outbox.js';
+import { SessionmProfileEntity, type SessionmProfileRow } from './entities.js';
+import type { CreateProfileInput, PhoneNumberInput, SearchQuery, UpdateProfileInput } from './schemas.js';
+
+/** A SessionM profile: the shared customer record, its phone numbers and the SessionM-only fields. */
+export interface SessionmProfile {
+  customer: CustomerRow;
+  phones: CustomerPhoneRow[];
+  extra: SessionmProfileRow | null;
+}
+
+interface NormalizedPhone {
+  phoneNumber: string;
+  phoneType: string;
+  preferenceFlags: string[];
+}
+
+const usable = { deactivatedAt: null, anonymizedAt: null } as const;
+const SOURCE = 'sessionm';
+
+export async function findCustomerByExternalId(em: EntityManager, externalId: string, externalIdType?: string): Promise<CustomerRow | null> {
+  if (externalId.length > 36) return null;
+  const customer = await em.findOne(CustomerEntity, { externalId, ...usable });
+  return customer && (externalIdType === undefined || customer.externalIdType === externalIdType) ? customer : null;
+}
+
+/** Spec: "external IDs are featured in the specification of endpoints, but internal IDs can also be used." */
+export async function findProfileCustomer(em: EntityManager, id: string): Promise<CustomerRow | null> {
+  return (await findCustomerById(em, id)) ?? (await findCustomerByExternalId(em, id));
+}
+
+export async function searchProfileCustomer(em: EntityManager, query: SearchQuery): Promise<CustomerRow | null> {
+  if (query.email !== undefined) return findCustomerByEmail(em, query.email);
+  return findCustomerByExternalId(em, query.external_id!, query.external_id_type);
+}
+
+export async function loadProfile(em: EntityManager, customer: CustomerRow): Promise<SessionmProfile> {
+  const phones = await em.find(CustomerPhoneEntity, { customerId: customer.id }, { orderBy: { createdAt: 'asc', phoneNumber: 'asc' } });
+  const extra = await em.findOne(SessionmProfileEntity, { customerId: customer.id });
+  return { customer, phones, extra };
+}
+
+/**
+ * Phone numbers in E.164, read in the profile's country when they carry no +prefix. Each number
+ * once per profile; at most one "primary", which becomes the customer's primary phone.
+ */
+function normalizePhones(phones: PhoneNumberInput[], countryAlpha2: string | null | undefined): NormalizedPhone[] {
+  const seen = new Set<string>();
+  const normalized = phones.map((phone, index) => {
+    let phoneNumber: string;
+    try {
+      phoneNumber = normalizePhoneNumber(phone.phone_number, countryAlpha2 ?? undefined);
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      throw badRequest(`user.phone_numbers.${index}.phone_number: not a valid phone number${countryAlpha2 ? '' : ' (give it with +country code, or send country)'}`);
+    }
+    if (seen.has(phoneNumber)) throw badRequest(`user.phone_numbers.${index}.phone_number: the number is listed twice`);
+    seen.add(phoneNumber);
+    return { phoneNumber, phoneType: phone.phone_type, preferenceFlags: phone.preference_flags };
+  });
+  if (normalized.filter((phone) => phone.preferenceFlags.includes('primary')).length > 1) {
+    throw badRequest('user.phone_numbers: only one number can have the "primary" preference flag');
+  }
+  return normalized;
+}
+
+const primaryOf = (phones: NormalizedPhone[]) => phones.find((phone) => phone.preferenceFlags.includes('primary'))?.phoneNumber ?? null;
+
+function createPhoneRows(em: EntityManager, customerId: string, phones: NormalizedPhone[], verified: Map<string, Date | null | undefined>): CustomerPhoneRow[] {
+  const now = Date.now();
+  // A millisecond apart, so reading them back by created_at keeps the order the integrator sent.
+  return phones.map((phone, index) =>
+    em.create(CustomerPhoneEntity, { id: randomUUID(), customerId, ...phone, verifiedAt: verified.get(phone.phoneNumber) ?? null, createdAt: new Date(now + index) }),
+  );
+}
+
+/** SessionM-style referrer code ("JOHNS-708C6E"): name letters and 24 random bits, re-drawn on the rare clash. */
+async function newReferrerCode(em: EntityManager, firstName?: string | null, lastName?: string | null): Promise<string | null> {
+  const letters = (value?: string | null) => (value ?? '').normalize('NFD').replace(/[^A-Za-z]/g, '').toUpperCase();
+  const stem = `${letters(firstName).slice(0, 4)}${letters(lastName).slice(0, 1)}` || 'GH';
+  for (let draw = 0; draw < 5; draw += 1) {
+    const code = `${stem}-${randomBytes(3).toString('hex').toUpperCase()}`;
+    if ((await em.count(CustomerEntity, { referrerCode: code })) === 0) return code;
+  }
+  return null;
+}
+
+/** The unique index a write ran into, as the 409 SessionM callers get. */
+function conflictFrom(error: unknown): unknown {
+  if (!(error instanceof UniqueConstraintViolationException)) return error;
+  const constraint = String((error as { constraint?: string }).constraint ?? error.message);
+  if (constraint.includes('external_id')) return conflict('A customer with this external id already exists', 'external_id_taken');
+  if (constraint.includes('phone')) return conflict('A customer with this phone number already exists', 'phone_taken');
+  if (constraint.includes('email')) return conflict('A customer with this e-mail already exists', 'email_taken');
+  return error;
+}
+
+/** Step 2: one customer, its phone numbers, SessionM's extra fields and NewUserEvent + UserRegisteredEvent, in one transaction. */
+export async function createProfile(em: EntityManager, input: CreateProfileInput): Promise<SessionmProfile> {
+  const phones = normalizePhones(input.phone_numbers ?? [], input.country);
+  const externalId = input.identifiers?.[0]?.external_id ?? input.external_id;
+  const externalIdType = input.identifiers?.[0]?.external_id_type ?? input.external_id_type;
+  try {
+    return await em.transactional(async (tx) => {
+      const customer = await insertCustomer(tx, {
+        email: input.email ?? null,
+        password: input.password,
+        firstName: input.first_name ?? null,
+        lastName: input.last_name ?? null,
+        gender: input.gender ?? null,
+        dateOfBirth: input.dob ?? null,
+        addressLine1: input.address ?? null,
+        addressLine2: input.address2 ?? null,
+        addressCity: input.city ?? null,
+        addressZip: input.zip ?? null,
+        addressCountryIso: input.country ?? null,
+        locale: input.locale ?? null,
+        externalId: externalId ?? null,
+        externalIdType: externalIdType ?? null,
+        emailOptOut: input.opted_in === undefined ? false : !input.opted_in,
+        phoneNumber: primaryOf(phones),
+        source: SOURCE,
+        referrerCode: await newReferrerCode(tx, input.first_name, input.last_name),
+      });
+      const phoneRows = createPhoneRows(tx, customer.id, phones, new Map());
+      const extra = input.state ? tx.create(SessionmProfileEntity, { customerId: customer.id, state: input.state, updatedAt: customer.createdAt }) : null;
+      const data = { user_id: customer.id, email: customer.email ?? null, external_id: customer.externalId ?? null, external_id_type: customer.externalIdType ?? null, source: SOURCE };
+      // REMP: NewUserEvent for every new user, UserRegisteredEvent for regular (claimed) ones — both here.
+      recordEvent(tx, { type: 'NewUserEvent', customerId: customer.id, data });
+      recordEvent(tx, { type: 'UserRegisteredEvent', customerId: customer.id, data });
+      await tx.flush();
+      return { customer, phones: phoneRows, extra };
+    });
+  } catch (error) {
+    throw conflictFrom(error);
+  }
+}
+
+const customerFieldOf = {
+  first_name: 'firstName',
+  last_name: 'lastName',
+  gender: 'gender',
+  dob: 'dateOfBirth',
+  address: 'addressLine1',
+  address2: 'addressLine2',
+  city: 'addressCity',
+  zip: 'addressZip',
+  country: 'addressCountryIso',
+  locale: 'locale',
+  external_id: 'externalId',
+  external_id_type: 'externalIdType',
+} as const satisfies Partial<Record<keyof UpdateProfileInput, keyof CustomerRow>>;
+
+const samePhones = (current: CustomerPhoneRow[], next: NormalizedPhone[]) =>
+  JSON.stringify(current.map(({ phoneNumber, phoneType, preferenceFlags }) => ({ phoneNumber, phoneType, preferenceFlags }))) === JSON.stringify(next);
+
+/**
+ * Step 6: changes only the fields sent, under a row lock so concurrent updates do not lose each
+ * other's changes. Emits UserUpdatedEvent naming the fields that actually changed (none: no event).
+ */
+export async function updateProfile(em: EntityManager, customerId: string, input: UpdateProfileInput): Promise<SessionmProfile> {
+  try {
+    return await em.transactional(async (tx) => {
+      const customer = await tx.findOneOrFail(CustomerEntity, { id: customerId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      const current = await loadProfile(tx, customer);
+      const changed: string[] = [];
+
+      if (input.email !== undefined && normalizeEmail(input.email) !== customer.emailNormalized) {
+        customer.email = input.email.trim();
+        customer.emailNormalized = normalizeEmail(input.email);
+        // A new address is unproven until it is verified again.
+        customer.emailVerifiedAt = null;
+        changed.push('email');
+      }
+      for (const [field, property] of Object.entries(customerFieldOf) as Array<[keyof typeof customerFieldOf, (typeof customerFieldOf)[keyof typeof customerFieldOf]]>) {
+        const value = input[field];
+        if (value === undefined || (customer[property] ?? null) === value) continue;
+        customer[property] = value;
+        changed.push(field);
+      }
+      if (input.opted_in !== undefined && customer.emailOptOut === input.opted_in) {
+        customer.emailOptOut = !input.opted_in;
+        changed.push('opted_in');
+      }
+
+      let phones = current.phones;
+      if (input.phone_numbers !== undefined) {
+        const next = normalizePhones(input.phone_numbers, customer.addressCountryIso);
+        if (!samePhones(current.phones, next)) {
+          // Ownership already proven for a number stays proven when the list is rewritten.
+          const verified = new Map(current.phones.map((phone) => [phone.phoneNumber, phone.verifiedAt]));
+          await tx.nativeDelete(CustomerPhoneEntity, { customerId });
+          phones = createPhoneRows(tx, customerId, next, verified);
+          const primary = primaryOf(next);
+          if ((customer.phoneNumber ?? null) !== primary) {
+            customer.phoneNumber = primary;
+            customer.phoneVerifiedAt = primary ? (verified.get(primary) ?? null) : null;
+          }
+          changed.push('phone_numbers');
+        }
+      }
+
+      let extra = current.extra;
+      if (input.state !== undefined && (extra?.state ?? null) !== input.state) {
+        extra ??= tx.create(SessionmProfileEntity, { customerId, state: null, updatedAt: new Date() });
+        extra.state = input.state;
+        extra.updatedAt = new Date();
+        changed.push('state');
+      }
+
+      if (changed.length > 0) {
+        customer.updatedAt = new Date();
+        recordEvent(tx, { type: 'UserUpdatedEvent', customerId, data: { user_id: customerId, changed, source: SOURCE } });
+      }
+      await tx.flush();
+      return { customer, phones, extra };
+    });
+  } catch (error) {
+    throw conflictFrom(error);
+  }
+}

@@ -1,0 +1,118 @@
+import type { Knex } from '@mikro-orm/postgresql';
+import { sha256 } from '../../platform/crypto/secrets.js';
+
+export interface CredentialLimiterOptions {
+  /** Distinguishes limiters sharing the table: 'login', 'otp', 'passcode', … */
+  name: string;
+  /** Failed attempts allowed per identifier (account, phone, key) before it is locked. */
+  failuresPerIdentifier: number;
+  /** Failed attempts allowed per client IP across all identifiers. */
+  failuresPerIp: number;
+  windowSeconds: number;
+  /** First lock-out; each further failure doubles it, up to maxLockSeconds. */
+  baseLockSeconds: number;
+  maxLockSeconds: number;
+}
+
+/**
+ * One reserved attempt at a credential. It is counted from the moment it is reserved, so the
+ * caller settles it once the credential has been checked: `fail()` keeps it counted, `succeed()`
+ * clears the identifier's failures, `release()` refunds an attempt that was no guess at all.
+ */
+export interface Reservation {
+  allowed: boolean;
+  retryAfterSeconds: number;
+  fail(): Promise<void>;
+  succeed(): Promise<void>;
+  release(): Promise<void>;
+}
+
+export type CredentialLimiter = ReturnType<typeof createCredentialLimiter>;
+
+interface CounterRow {
+  key: string;
+  points: number;
+  expire: string | number;
+}
+
+const settled = async () => undefined;
+
+/**
+ * Brute-force protection for every credential check, kept in PostgreSQL (`rate_limit`) so all
+ * instances share the counters. An attempt is *reserved* before the credential is verified: one
+ * atomic upsert increments the identifier's and the IP's counters and returns them, so of N
+ * concurrent guesses at most the allowance reach the verifier and the rest get 429 at once.
+ * Past the allowance each failure doubles the lock-out, up to maxLockSeconds.
+ *
+ * rate-limiter-flexible (used before) checks and records in separate steps, and its `set` writes
+ * back a count read earlier, which concurrent failures would undo; hence plain SQL here.
+ */
+export function createCredentialLimiter(knex: Knex, options: CredentialLimiterOptions) {
+  const identifierKey = (identifier: string) => `${options.name}:id:${sha256(identifier.trim().toLowerCase())}`;
+  const ipKey = (ip: string) => `${options.name}:ip:${ip || 'unknown'}`;
+  const allowanceOf = (key: string) => (key.startsWith(`${options.name}:id:`) ? options.failuresPerIdentifier : options.failuresPerIp);
+
+  /**
+   * Increments both counters in one statement (a window starts afresh once the old one expired).
+   * Rows are locked in key order, and every other statement touches one row, so concurrent
+   * reservations on other instances cannot deadlock.
+   */
+  const increment = async (unordered: string[]): Promise<CounterRow[]> => {
+    const keys = [...unordered].sort();
+    const now = Date.now();
+    const expire = now + options.windowSeconds * 1000;
+    const values = keys.map(() => '(?, 1, ?)').join(', ');
+    const result = await knex.raw(
+      `insert into rate_limit (key, points, expire) values ${values}
+       on conflict (key) do update set
+         points = case when rate_limit.expire <= ? then 1 else rate_limit.points + 1 end,
+         expire = case when rate_limit.expire <= ? then excluded.expire else rate_limit.expire end
+       returning key, points, expire`,
+      [...keys.flatMap((key) => [key, expire]), now, now],
+    );
+    return result.rows as CounterRow[];
+  };
+
+  const refundOne = (key: string) => knex.raw('update rate_limit set points = greatest(points - 1, 0) where key = ?', [key]);
+  const refund = (keys: string[]) => Promise.all(keys.map(refundOne));
+
+  // Reaching the allowance locks the key for baseLock · 2^(failures − allowance) from now; when
+  // the lock ends the counter starts afresh.
+  const lockIfSpent = (key: string, allowance: number) =>
+    knex.raw(
+      `update rate_limit set expire = ?::bigint + (1000 * least(?::int * power(2, points - ?::int), ?::int))::bigint
+        where key = ? and points >= ?::int`,
+      [Date.now(), options.baseLockSeconds, allowance, options.maxLockSeconds, key, allowance],
+    );
+
+  return {
+    async reserve(identifier: string, ip: string): Promise<Reservation> {
+      const idKey = identifierKey(identifier);
+      const byIpKey = ipKey(ip);
+      const keys = [idKey, byIpKey];
+      const counters = await increment(keys);
+      const now = Date.now();
+      const over = counters.filter((counter) => counter.points > allowanceOf(counter.key));
+      if (over.length > 0) {
+        // A refused attempt is no guess: give its points back so it neither lengthens the lock
+        // nor eats the IP's allowance for other accounts.
+        await refund(keys);
+        const retryAfterSeconds = Math.max(1, ...over.map((counter) => Math.ceil((Number(counter.expire) - now) / 1000)));
+        return { allowed: false, retryAfterSeconds, fail: settled, succeed: settled, release: settled };
+      }
+      let done = false;
+      const once = (action: () => Promise<unknown>) => async () => {
+        if (done) return;
+        done = true;
+        await action();
+      };
+      return {
+        allowed: true,
+        retryAfterSeconds: 0,
+        fail: once(() => Promise.all([lockIfSpent(idKey, options.failuresPerIdentifier), lockIfSpent(byIpKey, options.failuresPerIp)])),
+        succeed: once(() => Promise.all([knex.raw('delete from rate_limit where key = ?', [idKey]), refundOne(byIpKey)])),
+        release: once(() => refund(keys)),
+      };
+    },
+  };
+}

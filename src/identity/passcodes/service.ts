@@ -1,0 +1,201 @@
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { decrypt, deriveKey, encrypt, hmac } from '../../platform/crypto/secrets.js';
+import { ApiError } from '../../platform/http/errors.js';
+import type { CredentialLimiter } from '../limits/credential-limiter.js';
+import type { TenantRow } from '../tenants/entities.js';
+import { fieldError, findTenant, findTenantByApiKey } from '../tenants/service.js';
+import { PasscodeConfigEntity, PasscodeLookupAuditEntity, type LookupResult, type PasscodeConfigRow } from './entities.js';
+import { normalizePassKey } from './pass-key.js';
+import { generatePassPhrase, manualPhraseProblem } from './phrase.js';
+import type { PasscodeRateLimits } from './rate-limits.js';
+import { DEFAULT_PASSCODE_CONFIG, type PasscodeConfigInput } from './schemas.js';
+
+/** Expired passcodes stay this long so agents get "Pass Key Expired" (410) rather than "not found". */
+const EXPIRED_RETENTION = '1 day';
+
+export interface PasscodeKeys {
+  /** AES-256-GCM key for pass phrases. */
+  phrase: Buffer;
+  /** HMAC key for pass keys (phone numbers): a dump cannot be reversed without GATEHOUSE_SECRET. */
+  passKey: Buffer;
+}
+
+export const derivePasscodeKeys = (secret: string): PasscodeKeys => ({
+  phrase: deriveKey(secret, 'passcodes'),
+  passKey: deriveKey(secret, 'passcode-keys'),
+});
+
+/** Bound to the tenant, so the same phone number hashes differently in two tenants' rows. */
+export const passKeyHash = (keys: PasscodeKeys, tenantId: string, normalizedKey: string) => hmac(keys.passKey, `${tenantId}\n${normalizedKey}`);
+
+/** AES-GCM associated data: a ciphertext copied to another tenant's or key's row fails to decrypt. */
+const phraseContext = (tenantId: string, keyHash: string) => `passcode:${tenantId}:${keyHash}`;
+
+export const invalidTenant = () => new ApiError(400, 'invalid_tenant', 'The tenant id is invalid.');
+
+// ---------------------------------------------------------------------------------------------
+// Configuration
+
+export type EffectivePasscodeConfig = Pick<PasscodeConfigRow, 'passKeyExpires' | 'passPhraseMode' | 'allowedCharacters' | 'passPhraseLength'> &
+  Partial<Pick<PasscodeConfigRow, 'id' | 'createdBy' | 'createdAt' | 'updatedAt'>>;
+
+export async function getPasscodeConfig(em: EntityManager, tenantId: string): Promise<EffectivePasscodeConfig> {
+  return (await em.findOne(PasscodeConfigEntity, { tenantId })) ?? { ...DEFAULT_PASSCODE_CONFIG };
+}
+
+/** Creates the tenant's configuration, or replaces it: the spec has no separate update call. */
+export async function savePasscodeConfig(
+  em: EntityManager,
+  input: { tenantId: string; adminId: string; config: PasscodeConfigInput },
+): Promise<{ row: PasscodeConfigRow; created: boolean }> {
+  const now = new Date();
+  const existing = await em.findOne(PasscodeConfigEntity, { tenantId: input.tenantId });
+  if (existing) {
+    Object.assign(existing, input.config, { updatedAt: now });
+    await em.flush();
+    return { row: existing, created: false };
+  }
+  const row = em.create(PasscodeConfigEntity, { tenantId: input.tenantId, ...input.config, createdBy: input.adminId, createdAt: now, updatedAt: now });
+  try {
+    await em.flush();
+  } catch (error) {
+    // Two first saves racing: the loser becomes an update of the winner's row.
+    if (!(error instanceof UniqueConstraintViolationException)) throw error;
+    return savePasscodeConfig(em.fork({ clear: true }) as EntityManager, input);
+  }
+  return { row, created: true };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Customer: create a passcode
+
+export interface SubmitPasscodeDependencies {
+  em: EntityManager;
+  keys: PasscodeKeys;
+  limits: PasscodeRateLimits;
+}
+
+export async function submitPasscode(
+  deps: SubmitPasscodeDependencies,
+  input: { tenantId: string; passKey: string; passPhrase?: string; ip: string },
+): Promise<{ passPhrase: string; expiresIn: number }> {
+  await deps.limits.creationByIp(input.ip);
+  const tenant = await findTenant(deps.em, input.tenantId);
+  if (!tenant || tenant.status !== 'ACTIVE') throw invalidTenant();
+
+  const normalizedKey = normalizePassKey(input.passKey);
+  if (!normalizedKey || normalizedKey === '+') throw fieldError('pass_key', 'The pass key format is invalid.');
+  const keyHash = passKeyHash(deps.keys, tenant.id, normalizedKey);
+  await deps.limits.creation(tenant.id, keyHash);
+
+  const config = await getPasscodeConfig(deps.em, tenant.id);
+  let passPhrase: string;
+  if (config.passPhraseMode === 'manual') {
+    if (!input.passPhrase) throw fieldError('pass_phrase', 'The pass phrase field is required.');
+    const problem = manualPhraseProblem(input.passPhrase, config.allowedCharacters, config.passPhraseLength);
+    if (problem) throw fieldError('pass_phrase', problem);
+    passPhrase = input.passPhrase;
+  } else {
+    // Spec: in system mode the phrase is generated; one sent by the customer is ignored.
+    passPhrase = generatePassPhrase(config.allowedCharacters, config.passPhraseLength);
+  }
+
+  const connection = deps.em.getConnection();
+  // Expired rows are removed by the server's purge timer (purgeExpiredPasscodes), not here: a
+  // per-request delete scanned the tenant's rows on every submission.
+  // One statement decides, so two customers racing for one key cannot both win: a row whose
+  // passcode is still valid is left alone and nothing is returned.
+  const stored = await connection.execute<{ expires_at: Date }[]>(
+    `insert into passcode (tenant_id, key_hash, phrase_encrypted, expires_at, created_at)
+     values (?, ?, ?, now() + make_interval(secs => ?), now())
+     on conflict (tenant_id, key_hash) do update
+       set phrase_encrypted = excluded.phrase_encrypted, expires_at = excluded.expires_at, created_at = excluded.created_at, consumed_at = null
+       where passcode.expires_at <= now() or passcode.consumed_at is not null
+     returning expires_at`,
+    [tenant.id, keyHash, encrypt(deps.keys.phrase, passPhrase, phraseContext(tenant.id, keyHash)), config.passKeyExpires],
+  );
+  if (stored.length === 0) throw new ApiError(409, 'pass_key_taken', 'Key already taken by another user');
+  return { passPhrase, expiresIn: config.passKeyExpires };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Agent: read a passcode
+
+export interface LookUpPasscodeDependencies extends SubmitPasscodeDependencies {
+  /** Failed API keys, per presented tenant and address. */
+  apiKeyLimiter: CredentialLimiter;
+}
+
+export type AgentLookup = { result: 'found'; passPhrase: string } | { result: Exclude<LookupResult, 'found' | 'rate_limited'> };
+
+/**
+ * The agent's look-up, audited whatever its outcome. The API key alone decides which tenant the
+ * caller is; a key used on any other tenant's path (existing or not, active or not) gets the one
+ * answer `invalid_tenant`, so a key never reveals anything about another tenant (issue #6 §4).
+ */
+export async function lookUpPasscode(
+  deps: LookUpPasscodeDependencies,
+  input: { tenantId: string; apiKey: string; passKey: string; ip: string; requestId?: string },
+): Promise<AgentLookup> {
+  const presentedTenant = input.tenantId.slice(0, 64);
+  const keyHash = passKeyHash(deps.keys, presentedTenant, normalizePassKey(input.passKey));
+  const audit = (result: LookupResult) =>
+    deps.em.insert(PasscodeLookupAuditEntity, {
+      tenantId: presentedTenant,
+      keyHash,
+      result,
+      ip: input.ip || 'unknown',
+      requestId: input.requestId ?? null,
+      createdAt: new Date(),
+    });
+  const limiterIdentity = `${input.ip}|${presentedTenant}`;
+
+  const limit = await deps.apiKeyLimiter.reserve(limiterIdentity, input.ip);
+  if (!limit.allowed) {
+    await audit('rate_limited');
+    throw new ApiError(429, 'too_many_requests', 'Too many attempts, try again later', undefined, { 'Retry-After': String(limit.retryAfterSeconds) });
+  }
+  const tenant: TenantRow | null = input.apiKey ? await findTenantByApiKey(deps.em, input.apiKey) : null;
+  if (!tenant) {
+    await limit.fail();
+    await audit('unauthorized');
+    return { result: 'unauthorized' };
+  }
+  await limit.release();
+  if (tenant.id !== presentedTenant || tenant.status !== 'ACTIVE') {
+    await audit('invalid_tenant');
+    return { result: 'invalid_tenant' };
+  }
+
+  try {
+    await deps.limits.lookup(tenant.id, keyHash);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 429) await audit('rate_limited');
+    throw error;
+  }
+
+  // A ONE TIME PASSCODE (spec, trust flow): the look-up that reveals it also spends it, in one
+  // conditional update, so of two agents asking at once only one hears it. A spent passcode
+  // answers as an unknown one until it expires, then as expired.
+  const [row] = await deps.em.getConnection().execute<{ phrase: string | null; expired: boolean | null }[]>(
+    `with present as (select expires_at <= now() as expired from passcode where tenant_id = ? and key_hash = ?),
+          taken as (update passcode set consumed_at = now()
+                     where tenant_id = ? and key_hash = ? and consumed_at is null and expires_at > now() returning phrase_encrypted)
+     select (select phrase_encrypted from taken) as phrase, (select expired from present) as expired`,
+    [tenant.id, keyHash, tenant.id, keyHash],
+  );
+  const outcome: AgentLookup = row?.phrase
+    ? { result: 'found', passPhrase: decrypt(deps.keys.phrase, row.phrase, phraseContext(tenant.id, keyHash)) }
+    : row?.expired
+      ? { result: 'expired' }
+      : { result: 'not_found' };
+  await audit(outcome.result);
+  return outcome;
+}
+
+/** For an operator's schedule: drop passcodes long expired, in every tenant. */
+export async function purgeExpiredPasscodes(em: EntityManager): Promise<number> {
+  const result = await em.getConnection().execute(`delete from passcode where expires_at < now() - interval '${EXPIRED_RETENTION}'`, [], 'run');
+  return (result as { affectedRows?: number }).affectedRows ?? 0;
+}

@@ -1,0 +1,67 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
+import type { Orm } from '../../platform/db/orm.js';
+
+export interface AccessTokenClaims extends JWTPayload {
+  jti: string;
+  sub: string;
+  client_id: string;
+  scope?: string;
+  gid?: string;
+  exp: number;
+  iat: number;
+}
+
+export function looksLikeJwt(token: string): boolean {
+  try {
+    return Boolean(decodeProtectedHeader(token));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Verifies Gatehouse JWT access tokens against the provider's own published keys: signature,
+ * issuer, audience, expiry, `nbf`, `typ: at+jwt` and an algorithm allow-list. No network or
+ * database call; revocation is checked separately.
+ */
+export function createAccessTokenVerifier(options: { issuer: string; audience: string; publicJwks: () => JSONWebKeySet }) {
+  let jwksSource = options.publicJwks();
+  let keySet = createLocalJWKSet(jwksSource);
+  return async function verifyAccessToken(token: string): Promise<AccessTokenClaims> {
+    const current = options.publicJwks();
+    if (current !== jwksSource) {
+      jwksSource = current;
+      keySet = createLocalJWKSet(current);
+    }
+    const { payload } = await jwtVerify(token, keySet, {
+      issuer: options.issuer,
+      audience: options.audience,
+      algorithms: ['RS256', 'ES256'],
+      typ: 'at+jwt',
+      requiredClaims: ['exp', 'iat', 'jti', 'sub', 'client_id'],
+      clockTolerance: 5,
+    });
+    return payload as AccessTokenClaims;
+  };
+}
+
+export type VerifyAccessToken = ReturnType<typeof createAccessTokenVerifier>;
+
+/** Authoritative check against the database: revoked by RFC 7009, or its grant revoked. */
+export async function isAccessTokenRevoked(orm: Orm, claims: Pick<AccessTokenClaims, 'jti' | 'gid'>): Promise<boolean> {
+  const em = orm.em.fork() as EntityManager;
+  const rows = await em.getConnection().execute<{ n: number }[]>(
+    `select 1 as n from revoked_token where expires_at > now() and ((kind = 'jti' and value = ?) or (kind = 'grant' and value = ?)) limit 1`,
+    [claims.jti, claims.gid ?? ''],
+  );
+  return rows.length > 0;
+}
+
+export async function revokeAccessToken(orm: Orm, claims: Pick<AccessTokenClaims, 'jti' | 'exp'>): Promise<void> {
+  const em = orm.em.fork() as EntityManager;
+  await em.getConnection().execute(
+    `insert into revoked_token (kind, value, expires_at) values ('jti', ?, ?) on conflict (kind, value) do nothing`,
+    [claims.jti, new Date(claims.exp * 1000 + 60_000)],
+  );
+}

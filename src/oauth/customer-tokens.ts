@@ -1,0 +1,111 @@
+import { CLAIMS_BY_SCOPE } from '../identity/scopes.js';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Config } from '../platform/config.js';
+import type { Orm } from '../platform/db/orm.js';
+import { customerClaims } from '../identity/customers/service.js';
+import { readCustomerSummary } from '../identity/customers/read-model.js';
+import { pairDeviceWithGrant } from '../identity/credentials/devices/service.js';
+import { OIDC_SCOPES } from '../identity/scopes.js';
+import { resourceServer } from './provider.js';
+
+type ProviderClient = NonNullable<KoaContextWithOIDC['oidc']['client']>;
+
+export interface CustomerTokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  scope: string;
+  refresh_token?: string;
+  id_token?: string;
+}
+
+export interface IssueCustomerTokensInput {
+  provider: Provider;
+  config: Config;
+  orm: Orm;
+  client: ProviderClient;
+  customerId: string;
+  grantType: string;
+  /** Space-separated; defaults to everything the client may ask for. */
+  requestedScope?: string;
+  /** REMP device token: pairs the new grant with the device. */
+  deviceToken?: string;
+  /** Inside the token endpoint: enables the ID token. */
+  ctx?: KoaContextWithOIDC;
+  /** Overrides whether a refresh token is issued (default: the client may use refresh_token). */
+  refreshToken?: boolean;
+}
+
+export class DevicePairingError extends Error {}
+
+
+/**
+ * The one place tokens are issued for an authenticated customer outside the authorization-code
+ * flow: every custom grant and every REST login ends here, so all of them produce the same
+ * JWT access token, rotating refresh token and ID token, bound to one oidc-provider Grant.
+ */
+export async function issueCustomerTokens(input: IssueCustomerTokensInput): Promise<CustomerTokenResponse & { grantId: string }> {
+  const { provider, config, client, customerId } = input;
+  const allowed = client.scope ? client.scope.split(' ') : [...OIDC_SCOPES];
+  const requested = input.requestedScope ? [...new Set(input.requestedScope.split(/\s+/).filter(Boolean))] : allowed;
+  const notAllowed = requested.filter((scope) => !allowed.includes(scope));
+  if (notAllowed.length) throw new errors.InvalidScope('requested scope is not allowed for this client', notAllowed.join(' '));
+
+  const api = resourceServer(config);
+  const apiScopes = new Set(api.scope.split(' '));
+  const oidcScopes = requested.filter((scope) => (OIDC_SCOPES as readonly string[]).includes(scope));
+  const resourceScopes = requested.filter((scope) => apiScopes.has(scope));
+
+  const grant = new provider.Grant({ accountId: customerId, clientId: client.clientId });
+  if (oidcScopes.length) grant.addOIDCScope(oidcScopes.join(' '));
+  if (resourceScopes.length) grant.addResourceScope(config.apiAudience, resourceScopes.join(' '));
+  const grantId = await grant.save();
+
+  if (input.deviceToken) {
+    const paired = await pairDeviceWithGrant(input.orm.em.fork() as EntityManager, input.deviceToken, grantId, customerId);
+    if (!paired) {
+      await grant.destroy();
+      throw new DevicePairingError('device_token is invalid or revoked');
+    }
+  }
+
+  const accessToken = new provider.AccessToken({ accountId: customerId, client, grantId, scope: resourceScopes.join(' '), gty: input.grantType } as never);
+  accessToken.resourceServer = new provider.ResourceServer(config.apiAudience, api);
+  input.ctx?.oidc.entity('AccessToken', accessToken);
+  const response: CustomerTokenResponse & { grantId: string } = {
+    access_token: await accessToken.save(),
+    token_type: 'Bearer',
+    expires_in: accessToken.expiration,
+    scope: requested.join(' '),
+    grantId,
+  };
+
+  if (input.refreshToken ?? client.grantTypeAllowed('refresh_token')) {
+    const refreshToken = new provider.RefreshToken({
+      accountId: customerId,
+      client,
+      grantId,
+      scope: requested.join(' '),
+      gty: input.grantType,
+      resource: config.apiAudience,
+      rotations: 0,
+      iiat: Math.floor(Date.now() / 1000),
+    } as never);
+    input.ctx?.oidc.entity('RefreshToken', refreshToken);
+    response.refresh_token = await refreshToken.save();
+  }
+
+  if (input.ctx && oidcScopes.includes('openid')) {
+    const customer = await readCustomerSummary(input.orm.em.fork() as EntityManager, customerId);
+    if (customer) {
+      const all = customerClaims(customer);
+      const released = oidcScopes.flatMap((scope) => CLAIMS_BY_SCOPE[scope] ?? []);
+      const claims = Object.fromEntries(released.filter((claim) => all[claim] !== undefined).map((claim) => [claim, all[claim]]));
+      const idToken = new provider.IdToken({ sub: customerId, ...claims, auth_time: Math.floor(Date.now() / 1000) }, { ctx: input.ctx });
+      (idToken as unknown as { scope: string }).scope = oidcScopes.join(' ');
+      response.id_token = await idToken.issue({ use: 'idtoken' });
+    }
+  }
+  return response;
+}

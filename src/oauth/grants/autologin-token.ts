@@ -1,0 +1,29 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { consumeAutologinToken } from '../../identity/credentials/autologin/service.js';
+import { findCustomerById } from '../../identity/customers/service.js';
+import { CredentialRejected } from '../../identity/sign-in.js';
+import { requireParam, respondWithCustomerTokens, signInForGrant, type GrantDefinition } from './context.js';
+
+/** REMP autologin: `autologin_token` + `device_token` (required, as in REMP) → tokens paired with the device. */
+export const autologinTokenGrant: GrantDefinition = {
+  grantType: 'urn:gatehouse:grant-type:autologin-token',
+  parameters: ['autologin_token', 'device_token', 'scope', 'source'],
+  buildHandler: (deps) => async (ctx) => {
+    const token = requireParam(ctx, 'autologin_token');
+    requireParam(ctx, 'device_token');
+    const { customerId } = await signInForGrant(ctx, deps, {
+      limiter: deps.limiters.token,
+      limiterKey: `autologin:${ctx.ip}`,
+      method: 'autologin',
+      onSuccess: 'refund',
+      verify: async () => {
+        const em = deps.orm.em.fork() as EntityManager;
+        const customerId = await consumeAutologinToken(em, token);
+        const customer = customerId ? await findCustomerById(em, customerId) : null;
+        if (!customer) throw new CredentialRejected('autologin token is invalid, expired or used up');
+        return { customerId: customer.id };
+      },
+    });
+    await respondWithCustomerTokens(ctx, deps, customerId, 'urn:gatehouse:grant-type:autologin-token');
+  },
+};

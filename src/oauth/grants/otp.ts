@@ -1,0 +1,47 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import { ApiError } from '../../platform/http/errors.js';
+import { CredentialRejected } from '../../identity/sign-in.js';
+import { createOtpKeys } from '../../identity/credentials/otp/codes.js';
+import { parseOtpIdentifier, type OtpIdentifier } from '../../identity/credentials/otp/identifier.js';
+import { verifyOtp } from '../../identity/credentials/otp/service.js';
+import { param, requireParam, respondWithCustomerTokens, signInForGrant, type GrantDefinition } from './context.js';
+
+export const OTP_GRANT_TYPE = 'urn:gatehouse:grant-type:otp';
+
+function identifierFromParams(ctx: KoaContextWithOIDC): OtpIdentifier {
+  try {
+    return parseOtpIdentifier({ email: param(ctx, 'email'), phone_number: param(ctx, 'phone_number'), country_code: param(ctx, 'country_code') });
+  } catch (error) {
+    if (error instanceof ApiError) throw new errors.InvalidRequest(error.message);
+    throw error;
+  }
+}
+
+/**
+ * One-time code grant: `email` or `phone_number` [+`country_code`] and the `code` sent by
+ * POST /api/v1/otp/request. Unknown identifier, wrong, reused, expired or exhausted code: one
+ * error, invalid_grant. Failures count towards the OTP limiter (5 per identifier, per-IP allowance).
+ */
+export const otpGrant: GrantDefinition = {
+  grantType: OTP_GRANT_TYPE,
+  parameters: ['email', 'phone_number', 'country_code', 'code', 'scope', 'device_token', 'source'],
+  buildHandler: (deps) => {
+    const keys = createOtpKeys(deps.config.secret);
+    return async (ctx) => {
+      const identifier = identifierFromParams(ctx);
+      const code = requireParam(ctx, 'code');
+      const { customerId } = await signInForGrant(ctx, deps, {
+        limiter: deps.limiters.otp,
+        limiterKey: `${identifier.channel}:${identifier.value}`,
+        method: 'otp',
+        verify: async () => {
+          const customerId = await verifyOtp({ em: deps.orm.em.fork() as EntityManager, keys }, { identifier, code });
+          if (!customerId) throw new CredentialRejected('invalid or expired code');
+          return { customerId };
+        },
+      });
+      await respondWithCustomerTokens(ctx, deps, customerId, OTP_GRANT_TYPE);
+    };
+  },
+};

@@ -1,0 +1,31 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { errors } from 'oidc-provider';
+import { authenticateWithPasswordOrPassCode } from '../../identity/credentials/credential-tokens/authentication.js';
+import { CredentialRejected } from '../../identity/sign-in.js';
+import { param, requireParam, respondWithCustomerTokens, signInForGrant, type GrantDefinition } from './context.js';
+
+/**
+ * Resource-owner password grant (SessionM's S2S login): `username` or `email` + `password`, or
+ * the identifier + pass code of an Effective CRM.COM access token (src/identity/credentials/credential-tokens/).
+ * Unknown e-mail and wrong password cost the same argon2 work and give the same error.
+ */
+export const passwordGrant: GrantDefinition = {
+  grantType: 'password',
+  parameters: ['username', 'email', 'password', 'scope', 'device_token', 'source'],
+  buildHandler: (deps) => async (ctx) => {
+    const identifier = param(ctx, 'email') ?? param(ctx, 'username');
+    if (!identifier) throw new errors.InvalidRequest("missing required parameter 'username' or 'email'");
+    const password = requireParam(ctx, 'password');
+    const { customerId } = await signInForGrant(ctx, deps, {
+      limiter: deps.limiters.password,
+      limiterKey: identifier,
+      method: 'password',
+      verify: async () => {
+        const customer = await authenticateWithPasswordOrPassCode(deps.orm.em.fork() as EntityManager, identifier, password);
+        if (!customer) throw new CredentialRejected('invalid credentials');
+        return { customerId: customer.id };
+      },
+    });
+    await respondWithCustomerTokens(ctx, deps, customerId, 'password');
+  },
+};

@@ -1,0 +1,107 @@
+import { MikroORM, type EntitySchema, type Options } from '@mikro-orm/postgresql';
+import { Migrator } from '@mikro-orm/migrations';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres.js';
+import { migrations } from './migrations/index.js';
+
+export type Orm = MikroORM;
+
+/** The entities of every module; assembled in src/modules/entities.ts, never listed here. */
+export type EntityList = ReadonlyArray<EntitySchema<any, any>>;
+
+export function ormOptions(databaseUrl: string, entities: EntityList, poolMax = 10, logger?: Logger): Options {
+  return {
+    // MikroORM's own output (migrator progress) goes to the structured log, not stdout.
+    logger: (message) => logger?.debug({ orm: message }, 'mikro-orm'),
+    clientUrl: databaseUrl,
+    entities: [...entities],
+    extensions: [Migrator],
+    // A database that stops answering (rather than refusing) must turn into a 503 within seconds, not knex's 60 s.
+    pool: { min: 0, max: poolMax, acquireTimeoutMillis: 5000 },
+    discovery: { warnWhenNoEntities: false },
+    // Entities are EntitySchema definitions; no decorators or reflection needed.
+    ensureDatabase: false,
+    allowGlobalContext: false,
+    migrations: {
+      migrationsList: migrations,
+      tableName: 'mikro_orm_migrations',
+      transactional: true,
+      allOrNothing: true,
+      snapshot: false,
+    },
+  };
+}
+
+export async function connectDatabase(databaseUrl: string, entities: EntityList, poolMax: number, logger?: Logger): Promise<Orm> {
+  return MikroORM.init(ormOptions(databaseUrl, entities, poolMax, logger));
+}
+
+/**
+ * Key of the session-level advisory lock that serialises migrations across instances (the bytes of
+ * "gatehous" as a signed 64-bit integer; any constant works as long as every instance uses it).
+ */
+export const MIGRATION_LOCK_KEY = '7449363237540164979';
+
+/** The node-postgres client knex hands out from `acquireRawConnection()` (typed `any` by knex). */
+interface RawConnection {
+  query(sql: string, values?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>;
+}
+
+/**
+ * Applies committed migrations; schema is never synchronised from entities at boot.
+ *
+ * Instances starting together against a fresh database would otherwise race: MikroORM checks for
+ * its migrations table and creates it outside any transaction, and each instance would try to apply
+ * the same migrations. A PostgreSQL advisory lock makes the check-and-apply one critical section.
+ * The lock lives on a connection of its own, outside the pool, so it cannot starve the migrator
+ * of connections (the pool may hold a single one) and is released by PostgreSQL itself if this
+ * process dies while holding it.
+ */
+export async function applyMigrations(orm: Orm, logger?: Logger): Promise<void> {
+  const client = orm.em.getConnection().getKnex().client;
+  const lockConnection = (await client.acquireRawConnection()) as RawConnection;
+  try {
+    const { rows } = await lockConnection.query('select pg_try_advisory_lock($1) as locked', [MIGRATION_LOCK_KEY]);
+    if (!rows[0]?.locked) {
+      logger?.info('another instance is applying migrations; waiting for it');
+      await lockConnection.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    }
+    try {
+      const applied = await orm.getMigrator().up();
+      if (applied.length > 0) logger?.info({ migrations: applied.map((m) => m.name) }, 'migrations applied');
+    } finally {
+      // Ending the session below releases the lock as well, so a failed unlock must not hide a migration error.
+      await lockConnection.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+    }
+  } finally {
+    await client.destroyRawConnection(lockConnection);
+  }
+}
+
+/** Connects to DATABASE_URL, or starts the embedded PostgreSQL when none is configured, and migrates. */
+export async function openDatabase(config: Config, entities: EntityList, logger: Logger): Promise<{ orm: Orm; embedded?: EmbeddedDatabase }> {
+  let embedded: EmbeddedDatabase | undefined;
+  let url = config.databaseUrl;
+  if (!url) {
+    embedded = await startEmbeddedPostgres({
+      dataDir: config.dataDir,
+      port: config.embeddedPgPort,
+      password: config.secret.slice(0, 32),
+      logger,
+    });
+    url = embedded.url;
+    logger.info({ dataDir: config.dataDir, port: config.embeddedPgPort }, 'embedded PostgreSQL started');
+  }
+  let orm: Orm | undefined;
+  try {
+    orm = await connectDatabase(url, entities, config.databasePoolMax, logger);
+    await applyMigrations(orm, logger);
+    return { orm, embedded };
+  } catch (error) {
+    // Open pool connections (and the embedded cluster) would keep a failed start-up from exiting.
+    await orm?.close(true).catch(() => undefined);
+    await embedded?.stop();
+    throw error;
+  }
+}
