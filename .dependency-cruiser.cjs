@@ -21,6 +21,13 @@ module.exports = {
       to: { path: ['^src/(oauth|api|jobs|cli|modules)/', '^src/(app|server|main)\\.ts$'] },
     },
     {
+      name: 'identity-speaks-no-http',
+      severity: 'error',
+      comment: 'Services throw domain errors (src/platform/errors.ts); HTTP statuses and error shapes belong to each API family presenter.',
+      from: { path: layer('identity') },
+      to: { path: '^src/platform/http/' },
+    },
+    {
       name: 'oauth-imports-identity-and-platform',
       severity: 'error',
       comment: 'oauth/ (provider, adapter, grants, keys, clients, callers) sits on identity/ and platform/.',

@@ -44,14 +44,14 @@ describe('OTP service', () => {
     expect(await verifyOtp(deps(), { identifier, code: codeIn(text) })).toBeNull();
   });
 
-  it('throws the same 429 as the HTTP route when asked again within the resend interval', async () => {
+  it('throws Locked (the HTTP route\'s 429) when asked again within the resend interval', async () => {
     const identifier = parseOtpIdentifier({ email: newEmail('again') });
     await requestOtp(deps(), { identifier });
-    await expect(requestOtp(deps(), { identifier })).rejects.toMatchObject({ status: 429, code: 'too_many_requests' });
+    await expect(requestOtp(deps(), { identifier })).rejects.toMatchObject({ kind: 'locked', code: 'too_many_requests' });
   });
 
-  it('rejects malformed contacts with ApiError 400', () => {
-    expect(() => parseOtpIdentifier({ phone_number: '12345', country_code: 'CY' })).toThrow(expect.objectContaining({ status: 400, code: 'invalid_phone_number' }));
+  it('rejects malformed contacts with a domain error (the HTTP route\'s 400)', () => {
+    expect(() => parseOtpIdentifier({ phone_number: '12345', country_code: 'CY' })).toThrow(expect.objectContaining({ kind: 'invalid', code: 'invalid_phone_number' }));
     expect(parseOtpIdentifier({ phone_number: '99 123 456', country_code: 'CY' })).toEqual({ channel: 'sms', value: '+35799123456' });
     expect(parseOtpIdentifier({ email: 'Ada@Example.COM' })).toEqual({ channel: 'email', value: 'ada@example.com' });
   });

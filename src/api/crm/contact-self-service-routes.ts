@@ -1,3 +1,4 @@
+import { DomainError } from '../../platform/errors.js';
 import { CredentialRejected, signIn } from '../../identity/sign-in.js';
 import { authenticateWithPasswordOrPassCode } from '../../identity/credentials/credential-tokens/authentication.js';
 import Router from '@koa/router';
@@ -89,7 +90,7 @@ export function createSelfServiceContactRoutes(deps: SelfServiceRouteDependencie
       input,
       ctx.ip,
     ).catch(async (error: unknown) => {
-      await (error instanceof ApiError && error.status === 409 ? probe.fail() : probe.release());
+      await (error instanceof DomainError && error.kind === 'conflict' ? probe.fail() : probe.release());
       throw error;
     });
     await probe.release();

@@ -1,3 +1,4 @@
+import { DomainError } from '../../platform/errors.js';
 import Router from '@koa/router';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from 'koa';
@@ -222,7 +223,7 @@ export function createAccessTokenRoutes(deps: AccessTokenRouteDependencies) {
       await attempt.succeed();
       ctx.body = verifiedView.parse({ id: verified.id, number: verified.number, state: verified.state });
     } catch (error) {
-      await (error instanceof ApiError && error.code === 'invalid_verification_code' ? attempt.fail() : attempt.release());
+      await (error instanceof DomainError && error.code === 'invalid_verification_code' ? attempt.fail() : attempt.release());
       throw error;
     }
   });

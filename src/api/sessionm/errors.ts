@@ -1,6 +1,7 @@
 import type { Context, Middleware, Next } from 'koa';
 import { ZodError } from 'zod';
-import { ApiError } from '../../platform/http/errors.js';
+import { DomainError } from '../../platform/errors.js';
+import { ApiError, fromDomainError } from '../../platform/http/errors.js';
 
 /** The field an issue is about; an unrecognised key is named itself, not its parent object. */
 function issueField(issue: ZodError['issues'][number]): string {
@@ -19,6 +20,7 @@ function fromZod(error: ZodError): ApiError {
 
 function normalize(caught: unknown): ApiError | undefined {
   if (caught instanceof ApiError) return caught;
+  if (caught instanceof DomainError) return fromDomainError(caught);
   if (caught instanceof ZodError) return fromZod(caught);
   return undefined;
 }

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { normalizeEmail } from '../customers/service.js';
-import { ApiError } from '../../platform/http/errors.js';
+import { Invalid } from '../../platform/errors.js';
 import type { OtpIdentifier } from '../credentials/otp/identifier.js';
 import { normalizeContactPhone } from './phone.js';
 import type { CredentialsInput } from './schemas.js';
 
-const missing = (message: string) => new ApiError(400, 'invalid_request', `credentials: ${message}`, { fields: { credentials: [message] } });
+const missing = (message: string) => new Invalid('invalid_request', `credentials: ${message}`, { fields: { credentials: [message] } });
 
 const valueOf = (credentials: CredentialsInput, ...names: string[]) => credentials.find((each) => names.includes(each.name))?.value.trim() || undefined;
 
@@ -15,7 +15,7 @@ export function otpIdentifierFromCredentials(credentials: CredentialsInput): Otp
   const phone = valueOf(credentials, 'PHONE', 'PHONE_NUMBER');
   if (email && phone) throw missing('give EMAIL or PHONE, not both');
   if (email) {
-    if (!z.email().max(254).safeParse(email).success) throw new ApiError(400, 'invalid_request', 'credentials: EMAIL is not an e-mail address', { fields: { credentials: ['EMAIL is not an e-mail address'] } });
+    if (!z.email().max(254).safeParse(email).success) throw new Invalid('invalid_request', 'credentials: EMAIL is not an e-mail address', { fields: { credentials: ['EMAIL is not an e-mail address'] } });
     return { channel: 'email', value: normalizeEmail(email) };
   }
   if (phone) return { channel: 'sms', value: normalizeContactPhone(phone, valueOf(credentials, 'COUNTRY_CODE'), 'credentials.COUNTRY_CODE') };

@@ -1,10 +1,10 @@
 import { isCountryIso } from '../../platform/countries.js';
 import { normalizePhoneNumber } from '../customers/phone.js';
-import { ApiError } from '../../platform/http/errors.js';
+import { Invalid } from '../../platform/errors.js';
 import { toAlpha2 } from '../customers/sessionm/countries.js';
 
 const invalidCountryCode = (field: string) =>
-  new ApiError(400, 'invalid_country_code', `${field}: not an ISO 3166 country code or a calling code`, {
+  new Invalid('invalid_country_code', `${field}: not an ISO 3166 country code or a calling code`, {
     fields: { [field]: ['Give an ISO 3166 alpha-3 ("CYP") or alpha-2 ("CY") country code, or a calling code ("357").'] },
   });
 

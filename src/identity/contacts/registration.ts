@@ -6,7 +6,7 @@ import { createCredentialToken, type CredentialTokenDependencies } from '../cred
 import type { Config } from '../../platform/config.js';
 import { CustomerEntity, CustomerIdentityEntity, type CustomerRow } from '../customers/entities.js';
 import { insertCustomer, normalizeEmail } from '../customers/service.js';
-import { conflict } from '../../platform/http/errors.js';
+import { conflict } from '../../platform/errors.js';
 import { channelUnavailable, type Notifier } from '../../platform/notify/notifier.js';
 import type { OtpKeys } from '../credentials/otp/codes.js';
 import type { OtpIdentifier } from '../credentials/otp/identifier.js';

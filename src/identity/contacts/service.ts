@@ -5,7 +5,7 @@ import { findCredentialTokenByIdentifier } from '../credentials/credential-token
 import { CredentialTokenLinkEntity } from '../credentials/credential-tokens/entities.js';
 import { CustomerEntity, type CustomerRow } from '../customers/entities.js';
 import { insertCustomer, normalizeEmail } from '../customers/service.js';
-import { ApiError, conflict } from '../../platform/http/errors.js';
+import { Invalid, NotFound, conflict } from '../../platform/errors.js';
 import { recordEvent } from '../events/outbox.js';
 import { ContactOrganisationEntity, OrganisationEntity, type OrganisationRelation, type OrganisationRow } from './entities.js';
 import { contactIdOf, findPersonByContactId } from '../customers/contact-lookup.js';
@@ -18,7 +18,7 @@ export type ContactRecord = { type: 'PERSON'; customer: CustomerRow } | { type: 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const byContactId = (id: string) => (UUID.test(id) ? { $or: [{ externalId: id }, { id: id.toLowerCase() }] } : { externalId: id });
 
-export const contactNotFound = () => new ApiError(404, 'contact_not_found', 'Contact not found');
+export const contactNotFound = () => new NotFound('contact_not_found', 'Contact not found');
 
 function contactEvent(em: EntityManager, record: ContactRecord, data: Record<string, unknown>) {
   const customerId = record.type === 'PERSON' ? record.customer.id : null;
@@ -91,7 +91,7 @@ export async function findContact(em: EntityManager, id: string): Promise<Contac
 }
 
 function misplacedField(field: string, type: ContactRecord['type']) {
-  return new ApiError(400, 'invalid_request', `${field}: not a field of a ${type} contact`, { fields: { [field]: [`not a field of a ${type} contact`] } });
+  return new Invalid('invalid_request', `${field}: not a field of a ${type} contact`, { fields: { [field]: [`not a field of a ${type} contact`] } });
 }
 
 function takenConflict(error: unknown): unknown {
@@ -105,7 +105,7 @@ function takenConflict(error: unknown): unknown {
 export async function updateContact(em: EntityManager, record: ContactRecord, input: UpdateContactInput): Promise<ContactRecord> {
   const forbidden = record.type === 'PERSON' ? (['name', 'org_type'] as const) : (['title', 'first_name', 'last_name', 'email_opt_out', 'sms_opt_out', 'locale'] as const);
   for (const field of forbidden) if (input[field] !== undefined) throw misplacedField(field, record.type);
-  if (input.country_code !== undefined && !input.phone_number) throw new ApiError(400, 'invalid_request', 'country_code: only together with phone_number');
+  if (input.country_code !== undefined && !input.phone_number) throw new Invalid('invalid_request', 'country_code: only together with phone_number');
   const phoneNumber = phoneOf(input);
   const changed: string[] = [];
   const set = <T extends object, K extends keyof T>(row: T, key: K, value: T[K] | undefined, field: string) => {

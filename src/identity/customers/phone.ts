@@ -1,5 +1,5 @@
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
-import { ApiError } from '../../platform/http/errors.js';
+import { Invalid } from '../../platform/errors.js';
 
 /**
  * Normalises a phone number to E.164. `countryCode` is either an ISO 3166 alpha-2 region ("GB")
@@ -16,7 +16,7 @@ export function normalizePhoneNumber(phoneNumber: string, countryCode?: string):
     parsed = parsePhoneNumberFromString(raw);
   }
   if (!parsed || !parsed.isValid()) {
-    throw new ApiError(400, 'invalid_phone_number', 'phone_number: not a valid phone number', { fields: { phone_number: ['The phone number is invalid.'] } });
+    throw new Invalid('invalid_phone_number', 'phone_number: not a valid phone number', { fields: { phone_number: ['The phone number is invalid.'] } });
   }
   return parsed.number;
 }

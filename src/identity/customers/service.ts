@@ -3,7 +3,7 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { hashPassword, passwordPolicy, verifyPassword } from '../../platform/crypto/passwords.js';
-import { conflict } from '../../platform/http/errors.js';
+import { conflict } from '../../platform/errors.js';
 import { CustomerEntity, type CustomerRow } from './entities.js';
 
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();

@@ -1,7 +1,7 @@
 import type { Knex } from '@mikro-orm/postgresql';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Config } from '../../platform/config.js';
-import { tooManyRequests } from '../../platform/http/errors.js';
+import { Locked } from '../../platform/errors.js';
 
 /**
  * Request-rate limits of the passcode endpoints (issue #6), kept in the shared `rate_limit`
@@ -30,7 +30,7 @@ export function createPasscodeRateLimits(knex: Knex, config: Config['passcodes']
         await budget.consume(key);
       } catch (rejection) {
         if (!(rejection instanceof RateLimiterRes)) throw rejection;
-        throw tooManyRequests(Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)));
+        throw new Locked(Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)));
       }
     }
   };

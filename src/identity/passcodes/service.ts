@@ -1,7 +1,7 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { decrypt, deriveKey, encrypt, hmac } from '../../platform/crypto/secrets.js';
-import { ApiError } from '../../platform/http/errors.js';
+import { Conflict, Invalid, Locked } from '../../platform/errors.js';
 import type { CredentialLimiter } from '../limits/credential-limiter.js';
 import type { TenantRow } from '../tenants/entities.js';
 import { fieldError, findTenant, findTenantByApiKey } from '../tenants/service.js';
@@ -32,7 +32,7 @@ export const passKeyHash = (keys: PasscodeKeys, tenantId: string, normalizedKey:
 /** AES-GCM associated data: a ciphertext copied to another tenant's or key's row fails to decrypt. */
 const phraseContext = (tenantId: string, keyHash: string) => `passcode:${tenantId}:${keyHash}`;
 
-export const invalidTenant = () => new ApiError(400, 'invalid_tenant', 'The tenant id is invalid.');
+export const invalidTenant = () => new Invalid('invalid_tenant', 'The tenant id is invalid.');
 
 // ---------------------------------------------------------------------------------------------
 // Configuration
@@ -115,7 +115,7 @@ export async function submitPasscode(
      returning expires_at`,
     [tenant.id, keyHash, encrypt(deps.keys.phrase, passPhrase, phraseContext(tenant.id, keyHash)), config.passKeyExpires],
   );
-  if (stored.length === 0) throw new ApiError(409, 'pass_key_taken', 'Key already taken by another user');
+  if (stored.length === 0) throw new Conflict('pass_key_taken', 'Key already taken by another user');
   return { passPhrase, expiresIn: config.passKeyExpires };
 }
 
@@ -154,7 +154,7 @@ export async function lookUpPasscode(
   const limit = await deps.apiKeyLimiter.reserve(limiterIdentity, input.ip);
   if (!limit.allowed) {
     await audit('rate_limited');
-    throw new ApiError(429, 'too_many_requests', 'Too many attempts, try again later', undefined, { 'Retry-After': String(limit.retryAfterSeconds) });
+    throw new Locked(limit.retryAfterSeconds);
   }
   const tenant: TenantRow | null = input.apiKey ? await findTenantByApiKey(deps.em, input.apiKey) : null;
   if (!tenant) {
@@ -171,7 +171,7 @@ export async function lookUpPasscode(
   try {
     await deps.limits.lookup(tenant.id, keyHash);
   } catch (error) {
-    if (error instanceof ApiError && error.status === 429) await audit('rate_limited');
+    if (error instanceof Locked) await audit('rate_limited');
     throw error;
   }
 

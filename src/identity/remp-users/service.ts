@@ -10,7 +10,7 @@ import { CustomerEntity, CustomerIdentityEntity, CustomerPhoneEntity, type Custo
 import { insertCustomer, normalizeEmail } from '../customers/service.js';
 import { DeviceTokenEntity } from '../credentials/devices/entities.js';
 import { UserGroupMemberEntity } from '../customers/groups/entities.js';
-import { ApiError, conflict, tooManyRequests } from '../../platform/http/errors.js';
+import { DomainError, Invalid, Locked, conflict } from '../../platform/errors.js';
 import type { CredentialLimiter } from '../limits/credential-limiter.js';
 import { LoginAttemptEntity } from '../login-attempts/entities.js';
 import { OtpChallengeEntity } from '../credentials/otp/entities.js';
@@ -20,10 +20,10 @@ import { isDeliverableEmail } from '../customers/remp-fields.js';
 import { LIST_PAGE_SIZE, type CreateUserInput, type UpdateUserInput } from '../customers/remp-schemas.js';
 
 const undeliverable = () =>
-  new ApiError(400, 'invalid_request', 'email: the address cannot receive mail', { fields: { email: ['the address cannot receive mail'] } });
+  new Invalid('invalid_request', 'email: the address cannot receive mail', { fields: { email: ['the address cannot receive mail'] } });
 
 /** Unique-index violations of the customer table as the 409 a caller can act on. */
-function takenConflict(error: UniqueConstraintViolationException): ApiError {
+function takenConflict(error: UniqueConstraintViolationException): DomainError {
   const constraint = String((error as { constraint?: string }).constraint ?? error.message);
   if (constraint.includes('external_id')) return conflict('A user with this ext_id already exists', 'external_id_taken');
   return conflict('A user with this e-mail already exists', 'email_taken');
@@ -40,7 +40,7 @@ export async function checkEmail(
   let password: boolean | null = null;
   if (customer && input.password !== undefined) {
     const attempt = await limiter.reserve(input.email, input.ip);
-    if (!attempt.allowed) throw tooManyRequests(attempt.retryAfterSeconds);
+    if (!attempt.allowed) throw new Locked(attempt.retryAfterSeconds);
     const usable = !customer.deactivatedAt && !customer.anonymizedAt;
     password = (await verifyPassword(customer.passwordHash, input.password)) && usable;
     await (password ? attempt.succeed() : attempt.fail());

@@ -3,7 +3,7 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { hashPassword, verifyPassword } from '../../platform/crypto/passwords.js';
 import { randomToken, sha256 } from '../../platform/crypto/secrets.js';
-import { ApiError, badRequest } from '../../platform/http/errors.js';
+import { Forbidden, Invalid } from '../../platform/errors.js';
 import { TenantAdminEntity, TenantEntity, type TenantAdminRow, type TenantRow, type TenantStatus } from './entities.js';
 import { tenantIdParam, type TenantAdminSignUpInput } from './schemas.js';
 
@@ -11,7 +11,7 @@ const normalizeEmail = (email: string) => email.trim().toLowerCase();
 const normalizeTenantName = (name: string) => name.trim().replace(/\s+/g, ' ').toLowerCase();
 
 /** A 400 in the tenant API's `{errors: {field: [message]}}` shape. */
-export const fieldError = (field: string, message: string) => badRequest(message, { fields: { [field]: [message] } });
+export const fieldError = (field: string, message: string) => new Invalid('invalid_request', message, { fields: { [field]: [message] } });
 
 export async function signUpTenantAdmin(em: EntityManager, input: TenantAdminSignUpInput): Promise<TenantAdminRow> {
   const emailNormalized = normalizeEmail(input.email);
@@ -129,6 +129,6 @@ export async function findTenantByApiKey(em: EntityManager, apiKey: string): Pro
 export async function requireOwnedActiveTenant(em: EntityManager, input: { tenantId: string; ownerId: string; invalidMessage: string }): Promise<TenantRow> {
   const tenant = await findOwnedTenant(em, input.tenantId, input.ownerId);
   if (!tenant) throw fieldError('tenant_id', input.invalidMessage);
-  if (tenant.status !== 'ACTIVE') throw new ApiError(403, 'tenant_inactive', 'The tenant is not active yet. A service administrator must activate it first.');
+  if (tenant.status !== 'ACTIVE') throw new Forbidden('tenant_inactive', 'The tenant is not active yet. A service administrator must activate it first.');
   return tenant;
 }

@@ -1,17 +1,8 @@
 import { z } from 'zod';
+import { SUPPORTED_GRANT_TYPES } from '../grant-types.js';
 import { isKnownScope } from '../../identity/scopes.js';
 
-export const SUPPORTED_GRANT_TYPES = [
-  'authorization_code',
-  'client_credentials',
-  'refresh_token',
-  'password',
-  'urn:gatehouse:grant-type:otp',
-  'urn:gatehouse:grant-type:device-token',
-  'urn:gatehouse:grant-type:autologin-token',
-  'urn:ietf:params:oauth:grant-type:token-exchange',
-  'urn:gatehouse:grant-type:access-token-code',
-] as const;
+export { SUPPORTED_GRANT_TYPES };
 
 /**
  * How a confidential client proves itself at /oauth/token, introspection, revocation and PAR.

@@ -1,9 +1,10 @@
+import { GRANT_TYPES } from '../grant-types.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { customerForAuthenticationCode } from '../../identity/credentials/credential-tokens/authentication.js';
 import { CredentialRejected } from '../../identity/sign-in.js';
 import { requireParam, respondWithCustomerTokens, signInForGrant, type GrantDefinition } from './context.js';
 
-export const ACCESS_TOKEN_CODE_GRANT_TYPE = 'urn:gatehouse:grant-type:access-token-code';
+export const ACCESS_TOKEN_CODE_GRANT_TYPE = GRANT_TYPES.accessTokenCode;
 
 /**
  * Signs in with the authentication code of a CRM.COM access token (a customer credential, not an

@@ -1,3 +1,4 @@
+import { GRANT_TYPES } from '../grant-types.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { consumeAutologinToken } from '../../identity/credentials/autologin/service.js';
 import { findCustomerById } from '../../identity/customers/service.js';
@@ -6,7 +7,7 @@ import { requireParam, respondWithCustomerTokens, signInForGrant, type GrantDefi
 
 /** REMP autologin: `autologin_token` + `device_token` (required, as in REMP) → tokens paired with the device. */
 export const autologinTokenGrant: GrantDefinition = {
-  grantType: 'urn:gatehouse:grant-type:autologin-token',
+  grantType: GRANT_TYPES.autologinToken,
   parameters: ['autologin_token', 'device_token', 'scope', 'source'],
   buildHandler: (deps) => async (ctx) => {
     const token = requireParam(ctx, 'autologin_token');
@@ -24,6 +25,6 @@ export const autologinTokenGrant: GrantDefinition = {
         return { customerId: customer.id };
       },
     });
-    await respondWithCustomerTokens(ctx, deps, customerId, 'urn:gatehouse:grant-type:autologin-token');
+    await respondWithCustomerTokens(ctx, deps, customerId, GRANT_TYPES.autologinToken);
   },
 };

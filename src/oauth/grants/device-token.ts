@@ -1,3 +1,4 @@
+import { GRANT_TYPES } from '../grant-types.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { findCustomerById } from '../../identity/customers/service.js';
 import { findActiveDeviceToken } from '../../identity/credentials/devices/service.js';
@@ -9,7 +10,7 @@ import { requireParam, respondWithCustomerTokens, signInForGrant, type GrantDefi
  * The device must already be paired with a customer by an earlier grant; the new grant joins it.
  */
 export const deviceTokenGrant: GrantDefinition = {
-  grantType: 'urn:gatehouse:grant-type:device-token',
+  grantType: GRANT_TYPES.deviceToken,
   parameters: ['device_token', 'scope', 'source'],
   buildHandler: (deps) => async (ctx) => {
     const token = requireParam(ctx, 'device_token');
@@ -26,6 +27,6 @@ export const deviceTokenGrant: GrantDefinition = {
         return { customerId: customer.id };
       },
     });
-    await respondWithCustomerTokens(ctx, deps, customerId, 'urn:gatehouse:grant-type:device-token');
+    await respondWithCustomerTokens(ctx, deps, customerId, GRANT_TYPES.deviceToken);
   },
 };

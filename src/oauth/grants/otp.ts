@@ -1,19 +1,20 @@
+import { GRANT_TYPES } from '../grant-types.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
-import { ApiError } from '../../platform/http/errors.js';
+import { DomainError } from '../../platform/errors.js';
 import { CredentialRejected } from '../../identity/sign-in.js';
 import { createOtpKeys } from '../../identity/credentials/otp/codes.js';
 import { parseOtpIdentifier, type OtpIdentifier } from '../../identity/credentials/otp/identifier.js';
 import { verifyOtp } from '../../identity/credentials/otp/service.js';
 import { param, requireParam, respondWithCustomerTokens, signInForGrant, type GrantDefinition } from './context.js';
 
-export const OTP_GRANT_TYPE = 'urn:gatehouse:grant-type:otp';
+export const OTP_GRANT_TYPE = GRANT_TYPES.otp;
 
 function identifierFromParams(ctx: KoaContextWithOIDC): OtpIdentifier {
   try {
     return parseOtpIdentifier({ email: param(ctx, 'email'), phone_number: param(ctx, 'phone_number'), country_code: param(ctx, 'country_code') });
   } catch (error) {
-    if (error instanceof ApiError) throw new errors.InvalidRequest(error.message);
+    if (error instanceof DomainError) throw new errors.InvalidRequest(error.message);
     throw error;
   }
 }

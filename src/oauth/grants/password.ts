@@ -1,3 +1,4 @@
+import { GRANT_TYPES } from '../grant-types.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { errors } from 'oidc-provider';
 import { authenticateWithPasswordOrPassCode } from '../../identity/credentials/credential-tokens/authentication.js';
@@ -10,7 +11,7 @@ import { param, requireParam, respondWithCustomerTokens, signInForGrant, type Gr
  * Unknown e-mail and wrong password cost the same argon2 work and give the same error.
  */
 export const passwordGrant: GrantDefinition = {
-  grantType: 'password',
+  grantType: GRANT_TYPES.password,
   parameters: ['username', 'email', 'password', 'scope', 'device_token', 'source'],
   buildHandler: (deps) => async (ctx) => {
     const identifier = param(ctx, 'email') ?? param(ctx, 'username');
@@ -26,6 +27,6 @@ export const passwordGrant: GrantDefinition = {
         return { customerId: customer.id };
       },
     });
-    await respondWithCustomerTokens(ctx, deps, customerId, 'password');
+    await respondWithCustomerTokens(ctx, deps, customerId, GRANT_TYPES.password);
   },
 };

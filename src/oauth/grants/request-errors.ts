@@ -1,5 +1,6 @@
 import { errors } from 'oidc-provider';
 import { ZodError } from 'zod';
+import { DomainError, Locked } from '../../platform/errors.js';
 import { ApiError } from '../../platform/http/errors.js';
 import { isDatabaseUnavailable, OUTAGE_RETRY_AFTER_SECONDS } from '../../platform/http/faults.js';
 import { TooManyAttempts, type GrantHandler } from './context.js';
@@ -15,7 +16,7 @@ class TemporarilyUnavailable extends errors.OIDCProviderError {
 
 /**
  * oidc-provider answers any error that is not one of its own classes with 500 server_error. Grants
- * reuse Gatehouse's services, which refuse bad input with zod or ApiError: those are the client's
+ * reuse Gatehouse's services, which refuse bad input with zod or domain errors: those are the client's
  * mistake (RFC 6749 §5.2 invalid_request), and a database outage is temporary (503), never a
  * server error.
  */
@@ -28,11 +29,12 @@ export function withRequestErrors(handler: GrantHandler): GrantHandler {
         const issue = error.issues[0];
         throw new errors.InvalidRequest(`${issue?.path.join('.') || 'request'}: ${issue?.message ?? 'invalid'}`);
       }
-      if (error instanceof ApiError && error.status === 429) {
-        const retryAfter = Number(error.headers?.['Retry-After'] ?? 1);
+      if (error instanceof Locked) {
+        const retryAfter = error.retryAfterSeconds;
         ctx.set('Retry-After', String(retryAfter));
         throw new TooManyAttempts(retryAfter);
       }
+      if (error instanceof DomainError && error.kind !== 'unavailable') throw new errors.InvalidRequest(error.message);
       if (error instanceof ApiError && error.status >= 400 && error.status < 500) throw new errors.InvalidRequest(error.message);
       if (isDatabaseUnavailable(error)) {
         ctx.set('Retry-After', String(OUTAGE_RETRY_AFTER_SECONDS));

@@ -1,3 +1,4 @@
+import { GRANT_TYPES } from '../grant-types.js';
 import { errors } from 'oidc-provider';
 import { AccountLinkError } from '../../identity/credentials/social/account-linking.js';
 import { IdentityVerificationError, ProviderUnavailableError, type IdentityProvider, type VerifiedIdentity } from '../../identity/credentials/social/identity.js';
@@ -6,7 +7,7 @@ import { signInWithProvider } from '../../identity/credentials/social/sign-in.js
 import { AttemptsLocked } from '../../identity/sign-in.js';
 import { attemptContext, param, TooManyAttempts, requireParam, respondWithCustomerTokens, type GrantDefinition } from './context.js';
 
-export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+export const TOKEN_EXCHANGE_GRANT = GRANT_TYPES.tokenExchange;
 export const ID_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:id_token';
 export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 

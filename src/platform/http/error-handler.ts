@@ -1,7 +1,8 @@
 import type { Context, Next } from 'koa';
 import { ZodError } from 'zod';
 import type { Logger } from '../logger.js';
-import { ApiError } from './errors.js';
+import { DomainError } from '../errors.js';
+import { ApiError, fromDomainError } from './errors.js';
 import { databaseUnavailable, type OutageCheck } from './faults.js';
 import { routeLabel } from './metrics.js';
 
@@ -46,7 +47,9 @@ export function errorHandler(logger: Logger, renderErrorPage: (status: number, m
           ? zodToApiError(caught)
           : caught instanceof ApiError
             ? caught
-            : isHttpError(caught) && caught.expose
+            : caught instanceof DomainError
+              ? fromDomainError(caught)
+              : isHttpError(caught) && caught.expose
               ? new ApiError(caught.status, httpCode(caught.status), caught.message)
               : (await isOutage(caught))
                 ? databaseUnavailable()

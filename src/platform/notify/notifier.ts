@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import type { Orm } from '../db/orm.js';
-import { ApiError } from '../http/errors.js';
+import { DomainError, Unavailable } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { createSmtpEmail } from './email.js';
 import { createDevOutbox } from './outbox.js';
@@ -34,7 +34,7 @@ export interface Notifier {
 }
 
 export const channelUnavailable = (channel: Channel) =>
-  new ApiError(503, 'channel_unavailable', `${channel === 'sms' ? 'SMS' : 'E-mail'} delivery is not configured`);
+  new Unavailable('channel_unavailable', `${channel === 'sms' ? 'SMS' : 'E-mail'} delivery is not configured`);
 
 export function createNotifier({ config, orm, logger }: { config: Config; orm: Orm; logger: Logger }): Notifier {
   const templates = createMessageTemplates(config.isProduction);
@@ -69,7 +69,7 @@ export function createNotifier({ config, orm, logger }: { config: Config; orm: O
         .catch((error: unknown) => {
           // Only our own errors are described: they name the provider and its status. Anything
           // else (a database error from the outbox) may quote the message, so only its class is.
-          const detail = error instanceof DeliveryFailed || error instanceof ApiError ? error.message : `unexpected ${(error as Error)?.name ?? 'error'}`;
+          const detail = error instanceof DeliveryFailed || error instanceof DomainError ? error.message : `unexpected ${(error as Error)?.name ?? 'error'}`;
           logger.error({ channel: message.channel, recipient: to, detail }, 'message delivery failed');
         })
         .finally(() => inFlight.delete(delivery));

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { constantTimeEqual, deriveKey, hmac, randomToken, sha256 } from '../../../platform/crypto/secrets.js';
-import { ApiError } from '../../../platform/http/errors.js';
+import { Invalid } from '../../../platform/errors.js';
 import { generateCode } from '../otp/codes.js';
 import type { PassCodeRules } from './entities.js';
 
@@ -26,7 +26,7 @@ export function assertPassCodeAllowed(passCode: string, rules: PassCodeRules, fi
   const problems = passCodeProblems(passCode, rules);
   if (problems.length === 0) return;
   const message = `the pass code needs ${problems.join(', ')}`;
-  throw new ApiError(400, 'invalid_pass_code', `${field}: ${message}`, { fields: { [field]: [message] } });
+  throw new Invalid('invalid_pass_code', `${field}: ${message}`, { fields: { [field]: [message] } });
 }
 
 const pick = (alphabet: string) => alphabet[randomInt(alphabet.length)]!;

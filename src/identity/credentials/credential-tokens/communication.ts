@@ -1,5 +1,5 @@
 import type { CustomerRow } from '../../customers/entities.js';
-import { ApiError } from '../../../platform/http/errors.js';
+import { Conflict } from '../../../platform/errors.js';
 import { channelUnavailable, type Notifier, type RenderedMessage } from '../../../platform/notify/notifier.js';
 import type { AccessTokenDefinitionRow, CredentialTokenRow } from './entities.js';
 import { renderTemplate, type TemplateValues } from './template.js';
@@ -59,7 +59,7 @@ export function composeCommunication(
   if (!to) {
     if (!secrets.verificationCode) return undefined;
     const what = channel === 'email' ? 'an e-mail address' : 'a phone number';
-    throw new ApiError(409, 'no_recipient', `The contact has no ${what} to send the verification code to`);
+    throw new Conflict('no_recipient', `The contact has no ${what} to send the verification code to`);
   }
   if (!notifier.supports(channel)) throw channelUnavailable(channel);
   const values = templateValues(token, customer, secrets);

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { ApiError, conflict, notFound } from '../../../platform/http/errors.js';
+import { Invalid, NotFound, conflict } from '../../../platform/errors.js';
 import { AccessTokenDefinitionEntity, type AccessTokenDefinitionRow } from './entities.js';
 import type { CreateDefinitionInput, UpdateDefinitionInput } from './schemas.js';
 import { assertKnownTags } from './template.js';
 
 const invalidDefinition = (field: string, message: string) =>
-  new ApiError(400, 'invalid_request', `${field}: ${message}`, { fields: { [field]: [message] } });
+  new Invalid('invalid_request', `${field}: ${message}`, { fields: { [field]: [message] } });
 
 /**
  * A definition must be usable as saved: unknown #tags are refused here rather than sent to a
@@ -76,7 +76,7 @@ export async function createDefinition(em: EntityManager, input: CreateDefinitio
 export async function updateDefinition(em: EntityManager, id: string, input: UpdateDefinitionInput): Promise<AccessTokenDefinitionRow> {
   return activationRace(() => em.transactional(async (tx) => {
     const row = await tx.findOne(AccessTokenDefinitionEntity, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-    if (!row) throw notFound('Access token definition not found');
+    if (!row) throw new NotFound('not_found', 'Access token definition not found');
     const next = {
       name: input.name ?? row.name,
       classification: input.classification !== undefined ? input.classification : row.classification,

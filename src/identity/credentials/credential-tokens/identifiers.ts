@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { normalizePhoneNumber } from '../../customers/phone.js';
-import { ApiError } from '../../../platform/http/errors.js';
+import { Invalid } from '../../../platform/errors.js';
 import type { IdentifierFormat } from './entities.js';
 
 export interface TokenIdentifier {
@@ -11,7 +11,7 @@ export interface TokenIdentifier {
   normalized: string;
 }
 
-const invalidIdentifier = (message: string) => new ApiError(400, 'invalid_identifier', `identifier: ${message}`, { fields: { identifier: [message] } });
+const invalidIdentifier = (message: string) => new Invalid('invalid_identifier', `identifier: ${message}`, { fields: { identifier: [message] } });
 
 /** Checks an identifier against the definition's format ("Identifier: format email address"). */
 export function parseTokenIdentifier(format: IdentifierFormat, raw: string): TokenIdentifier {

@@ -4,7 +4,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../../../platform/config.js';
 import type { CustomerRow } from '../../customers/entities.js';
 import { hashPassword } from '../../../platform/crypto/passwords.js';
-import { ApiError, conflict, notFound } from '../../../platform/http/errors.js';
+import { Conflict, Invalid, NotFound, conflict } from '../../../platform/errors.js';
 import {
   generateAuthenticationCode,
   generatePassCode,
@@ -64,7 +64,7 @@ export interface CreatedCredentialToken {
 }
 
 const noActiveDefinition = (classification?: string | null) =>
-  new ApiError(409, 'no_active_definition', classification ? `No active access token definition applies to classification ${classification}` : 'No access token definition is active');
+  new Conflict('no_active_definition', classification ? `No active access token definition applies to classification ${classification}` : 'No access token definition is active');
 
 function recordStateChange(em: EntityManager, token: CredentialTokenRow, to: CredentialTokenState, reason: StateChangeReason, actor: string, now: Date, from?: CredentialTokenState | null) {
   em.create(CredentialTokenStateChangeEntity, { accessTokenId: token.id, fromState: from === undefined ? token.state : from, toState: to, reason, actor, createdAt: now });
@@ -109,7 +109,7 @@ export async function createCredentialToken(deps: CredentialTokenDependencies, i
   if (!definition) throw noActiveDefinition(input.classification);
   const parsed = input.identifier ? parseTokenIdentifier(definition.identifierFormat, input.identifier) : undefined;
   if (!parsed && !definition.allowWithoutCredentials) {
-    throw new ApiError(400, 'invalid_request', 'identifier: required by the access token definition', { fields: { identifier: ['Required: the definition does not allow tokens without identifier and pass code.'] } });
+    throw new Invalid('invalid_request', 'identifier: required by the access token definition', { fields: { identifier: ['Required: the definition does not allow tokens without identifier and pass code.'] } });
   }
   if (input.passCode) assertPassCodeAllowed(input.passCode, definition.passCodeRules);
   const generatedPassCode = parsed && !input.passCode ? generatePassCode(definition.passCodeRules) : undefined;
@@ -163,7 +163,7 @@ async function definitionOf(em: EntityManager, token: CredentialTokenRow): Promi
 
 export async function lockCredentialToken(em: EntityManager, id: string): Promise<CredentialTokenRow> {
   const token = await em.findOne(CredentialTokenEntity, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-  if (!token) throw notFound('Access token not found');
+  if (!token) throw new NotFound('not_found', 'Access token not found');
   return token;
 }
 
@@ -194,7 +194,7 @@ export async function linkCredentialToken(deps: CredentialTokenDependencies, tok
 /** Removes one entity; removing the last makes the token Not Effective ("no longer any entity related to it"). */
 export async function unlinkCredentialToken(em: EntityManager, token: CredentialTokenRow, entityType: LinkedEntityType, actor: string): Promise<void> {
   const links = await em.find(CredentialTokenLinkEntity, { accessTokenId: token.id });
-  if (!links.some((link) => link.entityType === entityType)) throw notFound(`The access token is not linked to a ${entityType}`);
+  if (!links.some((link) => link.entityType === entityType)) throw new NotFound('not_found', `The access token is not linked to a ${entityType}`);
   if (links.length === 1) {
     if (token.state !== 'NOT_EFFECTIVE') recordStateChange(em, token, 'NOT_EFFECTIVE', 'UNLINKED', actor, new Date());
     clearVerification(token);
@@ -204,7 +204,7 @@ export async function unlinkCredentialToken(em: EntityManager, token: Credential
   await em.nativeDelete(CredentialTokenLinkEntity, { accessTokenId: token.id, entityType });
 }
 
-const invalidVerificationCode = () => new ApiError(400, 'invalid_verification_code', 'The verification code is invalid or expired');
+const invalidVerificationCode = () => new Invalid('invalid_verification_code', 'The verification code is invalid or expired');
 
 /**
  * Pending Verification → Effective with the code that was sent. Every failure — not pending,

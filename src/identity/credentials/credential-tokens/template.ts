@@ -1,4 +1,4 @@
-import { ApiError } from '../../../platform/http/errors.js';
+import { Invalid } from '../../../platform/errors.js';
 
 /**
  * CRM.COM communication templates are free text with `#entity.field` tags (crm-com-access-tokens,
@@ -34,7 +34,7 @@ export function assertKnownTags(text: string, field: string): void {
   const unknown = tagsIn(text).filter((tag) => !(TEMPLATE_TAGS as readonly string[]).includes(tag));
   if (unknown.length === 0) return;
   const message = `unknown template ${unknown.length === 1 ? 'tag' : 'tags'} ${unknown.map((tag) => `#${tag}`).join(', ')}`;
-  throw new ApiError(400, 'unknown_template_tag', `${field}: ${message}`, {
+  throw new Invalid('unknown_template_tag', `${field}: ${message}`, {
     fields: { [field]: [`${message}; known tags: ${TEMPLATE_TAGS.map((tag) => `#${tag}`).join(', ')}`] },
   });
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { normalizeEmail } from '../../customers/service.js';
 import { normalizePhoneNumber } from '../../customers/phone.js';
-import { ApiError } from '../../../platform/http/errors.js';
+import { Invalid } from '../../../platform/errors.js';
 import type { OtpChannel } from './entities.js';
 
 /** Where a code goes: a normalised e-mail address, or a phone number in E.164. */
@@ -18,13 +18,13 @@ export const otpContactInput = z.object({
 });
 export type OtpContact = z.input<typeof otpContactInput>;
 
-/** Validates and normalises; ApiError 400 (`invalid_request` / `invalid_phone_number`) when malformed. */
+/** Validates and normalises; Invalid (`invalid_request` / `invalid_phone_number`) when malformed. */
 export function parseOtpIdentifier(raw: OtpContact): OtpIdentifier {
   const contact = otpContactInput.parse(raw);
   if (contact.email && contact.phone_number) {
-    throw new ApiError(400, 'invalid_request', 'Give either email or phone_number, not both', { fields: { body: ['Give either email or phone_number, not both.'] } });
+    throw new Invalid('invalid_request', 'Give either email or phone_number, not both', { fields: { body: ['Give either email or phone_number, not both.'] } });
   }
   if (contact.email) return { channel: 'email', value: normalizeEmail(contact.email) };
   if (contact.phone_number) return { channel: 'sms', value: normalizePhoneNumber(contact.phone_number, contact.country_code) };
-  throw new ApiError(400, 'invalid_request', 'email or phone_number is required', { fields: { body: ['email or phone_number is required.'] } });
+  throw new Invalid('invalid_request', 'email or phone_number is required', { fields: { body: ['email or phone_number is required.'] } });
 }

@@ -4,7 +4,7 @@ import type { Config } from '../../../platform/config.js';
 import { findCustomerByEmail, findCustomerById, findCustomerByPhone } from '../../customers/service.js';
 import type { CustomerRow } from '../../customers/entities.js';
 import type { Orm } from '../../../platform/db/orm.js';
-import { tooManyRequests } from '../../../platform/http/errors.js';
+import { Locked } from '../../../platform/errors.js';
 import { channelUnavailable, type Notifier } from '../../../platform/notify/notifier.js';
 import { codeMatches, generateCode, hashCode, hashIdentifier, hashIp, normalizePresentedCode, type OtpKeys } from './codes.js';
 import { OtpChallengeEntity, type OtpPurpose } from './entities.js';
@@ -44,7 +44,7 @@ const HOUR_MS = 3600_000;
  * work, the same limits and the same result: a challenge row is written either way (with no
  * customer for an unknown one, so it can never verify) and the message is rendered either way;
  * only a known customer's message is handed to the notifier, in the background, so the response
- * time does not depend on the provider either. Throws ApiError 429 (Retry-After) when throttled,
+ * time does not depend on the provider either. Throws Locked (429 with Retry-After) when throttled,
  * 503 when the channel has no transport.
  */
 export async function requestOtp(deps: OtpRequestDependencies, input: OtpRequestInput): Promise<{ challengeId: string; expiresAt: Date }> {
@@ -157,13 +157,13 @@ function markContactVerified(customer: CustomerRow, identifier: OtpIdentifier, n
 async function enforceRequestLimits(tx: EntityManager, settings: OtpSettings, at: { identifierHash: string; ipHash: string | null; now: Date }) {
   if (at.ipHash) {
     const wait = await hourlyCapWait(tx, { ipHash: at.ipHash }, settings.maxPerIpPerHour, at.now);
-    if (wait > 0) throw tooManyRequests(wait);
+    if (wait > 0) throw new Locked(wait);
   }
   const latest = await tx.findOne(OtpChallengeEntity, { identifierHash: at.identifierHash }, { orderBy: { createdAt: 'desc' }, fields: ['createdAt'], disableIdentityMap: true });
   const sinceLatestMs = latest ? at.now.getTime() - latest.createdAt.getTime() : Infinity;
-  if (sinceLatestMs < settings.resendSeconds * 1000) throw tooManyRequests(Math.ceil((settings.resendSeconds * 1000 - sinceLatestMs) / 1000));
+  if (sinceLatestMs < settings.resendSeconds * 1000) throw new Locked(Math.ceil((settings.resendSeconds * 1000 - sinceLatestMs) / 1000));
   const wait = await hourlyCapWait(tx, { identifierHash: at.identifierHash }, settings.maxPerHour, at.now);
-  if (wait > 0) throw tooManyRequests(wait);
+  if (wait > 0) throw new Locked(wait);
 }
 
 /** Seconds until fewer than `cap` challenges fall in the last hour: when the cap-th newest leaves the window. */

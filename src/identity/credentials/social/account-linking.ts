@@ -2,7 +2,7 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { CustomerIdentityEntity, type CustomerRow } from '../../customers/entities.js';
 import { findCustomerByEmail, findCustomerById, insertCustomer } from '../../customers/service.js';
-import { ApiError } from '../../../platform/http/errors.js';
+import { DomainError } from '../../../platform/errors.js';
 import { providerName, type VerifiedIdentity } from './identity.js';
 
 export type AccountLinkFailure = 'email_missing' | 'email_not_verified' | 'account_disabled' | 'email_taken';
@@ -44,13 +44,13 @@ export async function customerForIdentity(em: EntityManager, identity: VerifiedI
   try {
     return await em.transactional((tx) => linkInTransaction(tx, identity, profile));
   } catch (error) {
-    const lostRace = error instanceof UniqueConstraintViolationException || (error instanceof ApiError && error.code === 'email_taken');
+    const lostRace = error instanceof UniqueConstraintViolationException || (error instanceof DomainError && error.code === 'email_taken');
     if (!lostRace) throw error;
     try {
       return await em.fork().transactional((tx) => linkInTransaction(tx, identity, profile));
     } catch (retryError) {
       // Still taken after the retry: the address belongs to a deactivated or anonymised customer.
-      if (retryError instanceof ApiError && retryError.code === 'email_taken') {
+      if (retryError instanceof DomainError && retryError.code === 'email_taken') {
         throw new AccountLinkError('email_taken', 'The e-mail address belongs to an account that cannot sign in');
       }
       throw retryError;

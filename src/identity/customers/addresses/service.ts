@@ -1,6 +1,6 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { ApiError } from '../../../platform/http/errors.js';
+import { Conflict, NotFound } from '../../../platform/errors.js';
 import { recordEvent } from '../../events/outbox.js';
 import {
   ADDRESS_FIELD_NAMES,
@@ -59,8 +59,8 @@ export async function requestAddressChange(em: EntityManager, address: AddressRo
 export async function resolveAddressChange(em: EntityManager, requestId: number, approve: boolean): Promise<AddressChangeRequestRow> {
   return em.transactional(async (tx) => {
     const request = await tx.findOne(AddressChangeRequestEntity, { id: requestId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-    if (!request) throw new ApiError(404, 'change_request_not_found', 'Address change request not found');
-    if (request.status !== 'new') throw new ApiError(409, 'change_request_resolved', `The address change request was already ${request.status}`);
+    if (!request) throw new NotFound('change_request_not_found', 'Address change request not found');
+    if (request.status !== 'new') throw new Conflict('change_request_resolved', `The address change request was already ${request.status}`);
     const now = new Date();
     const data = { user_id: request.customerId, address_id: request.addressId, request_id: request.id, type: request.type };
     if (approve) {

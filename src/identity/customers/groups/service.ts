@@ -1,6 +1,6 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { conflict } from '../../../platform/http/errors.js';
+import { conflict } from '../../../platform/errors.js';
 import { recordEvent } from '../../events/outbox.js';
 import { UserGroupEntity, UserGroupMemberEntity, type UserGroupRow } from './entities.js';
 

@@ -4,7 +4,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { CustomerEntity, CustomerPhoneEntity, type CustomerPhoneRow, type CustomerRow } from '../entities.js';
 import { normalizePhoneNumber } from '../phone.js';
 import { findCustomerByEmail, findCustomerById, insertCustomer, normalizeEmail } from '../service.js';
-import { ApiError, badRequest, conflict } from '../../../platform/http/errors.js';
+import { Invalid, conflict } from '../../../platform/errors.js';
 import { recordEvent } from '../../events/outbox.js';
 import { SessionmProfileEntity, type SessionmProfileRow } from './entities.js';
 import type { CreateProfileInput, PhoneNumberInput, SearchQuery, UpdateProfileInput } from './schemas.js';
@@ -58,15 +58,15 @@ function normalizePhones(phones: PhoneNumberInput[], countryAlpha2: string | nul
     try {
       phoneNumber = normalizePhoneNumber(phone.phone_number, countryAlpha2 ?? undefined);
     } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
-      throw badRequest(`user.phone_numbers.${index}.phone_number: not a valid phone number${countryAlpha2 ? '' : ' (give it with +country code, or send country)'}`);
+      if (!(error instanceof Invalid)) throw error;
+      throw new Invalid('invalid_request', `user.phone_numbers.${index}.phone_number: not a valid phone number${countryAlpha2 ? '' : ' (give it with +country code, or send country)'}`);
     }
-    if (seen.has(phoneNumber)) throw badRequest(`user.phone_numbers.${index}.phone_number: the number is listed twice`);
+    if (seen.has(phoneNumber)) throw new Invalid('invalid_request', `user.phone_numbers.${index}.phone_number: the number is listed twice`);
     seen.add(phoneNumber);
     return { phoneNumber, phoneType: phone.phone_type, preferenceFlags: phone.preference_flags };
   });
   if (normalized.filter((phone) => phone.preferenceFlags.includes('primary')).length > 1) {
-    throw badRequest('user.phone_numbers: only one number can have the "primary" preference flag');
+    throw new Invalid('invalid_request', 'user.phone_numbers: only one number can have the "primary" preference flag');
   }
   return normalized;
 }
