@@ -7,7 +7,7 @@ import { Invalid } from '../../platform/errors.js';
  */
 export function normalizePhoneNumber(phoneNumber: string, countryCode?: string): string {
   const raw = phoneNumber.trim();
-  let parsed;
+  let parsed: ReturnType<typeof parsePhoneNumberFromString>;
   if (countryCode && /^[A-Za-z]{2}$/.test(countryCode)) {
     parsed = parsePhoneNumberFromString(raw, countryCode.toUpperCase() as CountryCode);
   } else if (countryCode && /^\+?\d{1,4}$/.test(countryCode) && !raw.startsWith('+')) {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SUPPORTED_GRANT_TYPES } from '../grant-types.js';
+import { SUPPORTED_GRANT_TYPES } from './grant-types.js';
 import { isKnownScope } from '../../identity/scopes.js';
 
 export { SUPPORTED_GRANT_TYPES };

@@ -1,4 +1,4 @@
-import { GRANT_TYPES } from '../grant-types.js';
+import { GRANT_TYPES } from '../clients/grant-types.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { customerForAuthenticationCode } from '../../identity/credentials/credential-tokens/authentication.js';
 import { CredentialRejected } from '../../identity/sign-in.js';

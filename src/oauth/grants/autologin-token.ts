@@ -1,4 +1,4 @@
-import { GRANT_TYPES } from '../grant-types.js';
+import { GRANT_TYPES } from '../clients/grant-types.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { consumeAutologinToken } from '../../identity/credentials/autologin/service.js';
 import { findCustomerById } from '../../identity/customers/service.js';

@@ -1,4 +1,4 @@
-import { GRANT_TYPES } from '../grant-types.js';
+import { GRANT_TYPES } from '../clients/grant-types.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { findCustomerById } from '../../identity/customers/service.js';
 import { findActiveDeviceToken } from '../../identity/credentials/devices/service.js';

@@ -1,4 +1,4 @@
-import { GRANT_TYPES } from '../grant-types.js';
+import { GRANT_TYPES } from '../clients/grant-types.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { errors } from 'oidc-provider';
 import { authenticateWithPasswordOrPassCode } from '../../identity/credentials/credential-tokens/authentication.js';

@@ -1,4 +1,4 @@
-import { GRANT_TYPES } from '../grant-types.js';
+import { GRANT_TYPES } from '../clients/grant-types.js';
 import { errors } from 'oidc-provider';
 import { AccountLinkError } from '../../identity/credentials/social/account-linking.js';
 import { IdentityVerificationError, ProviderUnavailableError, type IdentityProvider, type VerifiedIdentity } from '../../identity/credentials/social/identity.js';

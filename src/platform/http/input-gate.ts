@@ -30,7 +30,7 @@ export function decodeUtf8(bytes: Uint8Array, where: string): string {
  * character per byte; re-reading those bytes as UTF-8 tells whether the client sent UTF-8.
  */
 function assertUtf8Latin1Bytes(value: string, where: string) {
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range, NUL included, is what is being tested for.
   if (/^[\x00-\x7f]*$/.test(value)) return;
   decodeUtf8(Buffer.from(value, 'latin1'), where);
 }
