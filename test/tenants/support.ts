@@ -88,3 +88,11 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 
 /** A phone number nobody else in the run uses. */
 export const phoneNumber = () => `+44 7700 9${String(Math.floor(Math.random() * 100_000)).padStart(5, '0')}`;
+
+/**
+ * Moves a tenant's passcodes past their expiry: tests inject the expiry instead of sleeping
+ * through it, so a slow machine can neither make a fresh passcode expire early nor an old one late.
+ */
+export async function expirePasscodes(server: TestServer, tenantId: string): Promise<void> {
+  await server.em().getConnection().execute(`update passcode set expires_at = now() - interval '1 second' where tenant_id = ?`, [tenantId]);
+}

@@ -2,12 +2,12 @@ import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { call, getPasscode, phoneNumber, postPasscode, serviceAdminToken, signUpAndLogIn, sleep, uniqueSuffix } from './support.js';
+import { call, expirePasscodes, getPasscode, phoneNumber, postPasscode, serviceAdminToken, signUpAndLogIn, uniqueSuffix } from './support.js';
 
 let server: TestServer;
 beforeAll(async () => {
   // A 1-second lower bound lets the expiry be observed without a long wait.
-  server = await startTestServer({ PASSCODE_EXPIRES_MIN: '1' });
+  server = await startTestServer();
 });
 afterAll(() => server?.stop());
 
@@ -59,7 +59,7 @@ describe('the spec trust flow, end to end', () => {
     // Step 4: the configuration, then the customer and the agent.
     const configured = await call(server, 'POST', `/api/v2/${tenantId}/identity/passcode/config`, {
       token,
-      json: { tenant_config_details: { pass_key_expires: 2, pass_phrase: 'system', pass_pharse_allowed_characters: 'numeric', pass_phrase_length: 5 } },
+      json: { tenant_config_details: { pass_key_expires: 600, pass_phrase: 'system', pass_pharse_allowed_characters: 'numeric', pass_phrase_length: 5 } },
     });
     expect(configured.status).toBe(200);
     expect(configured.body).toEqual({
@@ -70,7 +70,7 @@ describe('the spec trust flow, end to end', () => {
         data: {
           tenantDetails: {
             tenant_id: tenantId,
-            tenant_config_details: { pass_key_expires: 2, pass_phrase: 'system', pass_phrase_method: 'numeric', pass_phrase_length: 5 },
+            tenant_config_details: { pass_key_expires: 600, pass_phrase: 'system', pass_phrase_method: 'numeric', pass_phrase_length: 5 },
             created_by: expect.any(String),
             updated_at: expect.any(String),
             created_at: expect.any(String),
@@ -93,7 +93,7 @@ describe('the spec trust flow, end to end', () => {
     expect(read.body).toEqual({ status: 'Success', pass_phrase: passPhrase });
     expect(read.headers.get('cache-control')).toBe('no-store');
 
-    await sleep(2_500);
+    await expirePasscodes(server, tenantId);
     const expired = await getPasscode(server, tenantId, phone, apiKey);
     expect(expired.status).toBe(410);
     expect(expired.body).toEqual({ status: 'Failed', message: 'Pass Key Expired' });
