@@ -1,3 +1,4 @@
+import { randomToken } from '../platform/crypto/secrets.js';
 import { CLAIMS_BY_SCOPE } from '../identity/scopes.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
@@ -57,18 +58,15 @@ export async function issueCustomerTokens(input: IssueCustomerTokensInput): Prom
   const oidcScopes = requested.filter((scope) => (OIDC_SCOPES as readonly string[]).includes(scope));
   const resourceScopes = requested.filter((scope) => apiScopes.has(scope));
 
-  const grant = new provider.Grant({ accountId: customerId, clientId: client.clientId });
+  // The grant's id is chosen before anything is stored, so the device can be paired first: an
+  // invalid device token then leaves nothing behind, and nothing has to be undone by hand.
+  const grant = new provider.Grant({ jti: randomToken(32), accountId: customerId, clientId: client.clientId } as never);
   if (oidcScopes.length) grant.addOIDCScope(oidcScopes.join(' '));
   if (resourceScopes.length) grant.addResourceScope(config.apiAudience, resourceScopes.join(' '));
-  const grantId = await grant.save();
-
-  if (input.deviceToken) {
-    const paired = await pairDeviceWithGrant(input.orm.em.fork() as EntityManager, input.deviceToken, grantId, customerId);
-    if (!paired) {
-      await grant.destroy();
-      throw new DevicePairingError('device_token is invalid or revoked');
-    }
+  if (input.deviceToken && !(await pairDeviceWithGrant(input.orm.em.fork() as EntityManager, input.deviceToken, grant.jti!, customerId))) {
+    throw new DevicePairingError('device_token is invalid or revoked');
   }
+  const grantId = await grant.save();
 
   const accessToken = new provider.AccessToken({ accountId: customerId, client, grantId, scope: resourceScopes.join(' '), gty: input.grantType } as never);
   accessToken.resourceServer = new provider.ResourceServer(config.apiAudience, api);
