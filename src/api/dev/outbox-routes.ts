@@ -1,8 +1,9 @@
-import Router from '@koa/router';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '../../platform/db/orm.js';
 import { listDevOutbox } from '../../platform/notify/outbox.js';
 import { devOutboxQuery, devOutboxView } from '../../platform/notify/schemas.js';
+import { route, routerFor } from '../../platform/openapi/route.js';
+import { rempErrors } from '../../platform/openapi/shapes.js';
 
 /**
  * GET /dev/outbox: what the development outbox kept, newest first, `?to=` to filter by recipient.
@@ -10,22 +11,50 @@ import { devOutboxQuery, devOutboxView } from '../../platform/notify/schemas.js'
  * (conventions: dev conveniences are separate routes, never a bypass).
  */
 export function createDevOutboxRoutes(deps: { orm: Orm }) {
-  const router = new Router();
-  router.get('/dev/outbox', async (ctx) => {
-    const query = devOutboxQuery.parse(ctx.query);
-    const rows = await listDevOutbox(deps.orm.em.fork() as EntityManager, query);
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = devOutboxView.parse({
-      messages: rows.map((row) => ({
-        id: row.id,
-        channel: row.channel,
-        to: row.recipient,
-        subject: row.subject ?? null,
-        text: row.text,
-        html: row.html ?? null,
-        created_at: row.createdAt,
-      })),
-    });
-  });
-  return router;
+  return routerFor([
+    route({
+      method: 'get',
+      path: '/dev/outbox',
+      tags: ['Development'],
+      summary: 'Messages kept by the development outbox (no SMS/SMTP provider configured), newest first',
+      description: 'Does not exist when NODE_ENV=production.',
+      security: [],
+      request: { query: devOutboxQuery },
+      responses: {
+        200: {
+          description: 'Kept messages, codes included',
+          schema: devOutboxView,
+          example: {
+            messages: [
+              {
+                id: '7c8d9e0f-1a2b-4c3d-8e4f-5a6b7c8d9e0f',
+                channel: 'sms',
+                to: '+35799123456',
+                subject: null,
+                text: 'Your Gatehouse code is 482913',
+                html: null,
+                created_at: '2026-11-26T10:21:14.000Z',
+              },
+            ],
+          },
+        },
+        400: rempErrors.invalid,
+      },
+      async handler(ctx, { query }) {
+        const rows = await listDevOutbox(deps.orm.em.fork() as EntityManager, query);
+        ctx.set('Cache-Control', 'no-store');
+        ctx.body = {
+          messages: rows.map((row) => ({
+            id: row.id,
+            channel: row.channel,
+            to: row.recipient,
+            subject: row.subject ?? null,
+            text: row.text,
+            html: row.html ?? null,
+            created_at: row.createdAt.toISOString(),
+          })),
+        };
+      },
+    }),
+  ]);
 }

@@ -1,17 +1,16 @@
-import Router from '@koa/router';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Context } from 'koa';
 import { findCustomerByEmail } from '../../identity/customers/service.js';
 import type { Orm } from '../../platform/db/orm.js';
-import { currentCaller, type Authenticator } from '../../oauth/callers/authenticator.js';
-import { input } from '../../platform/http/body.js';
+import type { Authenticator } from '../../oauth/callers/authenticator.js';
 import { ApiError } from '../../platform/http/errors.js';
-import { rempOk } from '../../platform/openapi/shapes.js';
+import { route, routerFor, type DeclaredRoute } from '../../platform/openapi/route.js';
+import { rempErrors, rempFailure, rempOk } from '../../platform/openapi/shapes.js';
 import { noParameters } from '../../identity/customers/remp-schemas.js';
-import { ADMIN_SCOPE, apiTokenEndpoint, requireAdminUser, userNotFound } from '../../oauth/callers/user-access.js';
+import { ADMIN_SCOPE, userNotFound } from '../../oauth/callers/user-access.js';
 import { createGroupInput, createGroupResponse, groupMembershipInput, listGroupsResponse } from '../../identity/customers/groups/schemas.js';
 import { addToGroup, createGroup, findGroup, listGroups, removeFromGroup } from '../../identity/customers/groups/service.js';
 import type { UserGroupRow } from '../../identity/customers/groups/entities.js';
+import { apiRefused, apiToken, exampleUser, rempBodyTypes, rempRefused } from './declarations.js';
 
 export interface GroupRouteDependencies {
   orm: Orm;
@@ -20,44 +19,89 @@ export interface GroupRouteDependencies {
 
 const groupView = (group: UserGroupRow) => ({ id: group.id, name: group.name, created_at: group.createdAt.toISOString() });
 
+const tags: ['REMP users'] = ['REMP users'];
+const adminOnly = 'A user or client-credentials token with users:admin.';
+const groupExample = { id: 3, name: 'premium', created_at: '2026-11-26T10:21:14.000Z' };
+
 /**
  * REMP `add-to-group` / `remove-from-group` (documented as GET in the heading and POST in the
  * example, so both are served) and group administration (`/api/v1/groups`, users:admin).
  */
 export function createGroupRoutes(deps: GroupRouteDependencies) {
-  const router = new Router();
   const admin = deps.auth.authenticate({ scopes: [ADMIN_SCOPE] });
 
-  const membership = (change: typeof addToGroup) => async (ctx: Context) => {
-    requireAdminUser(currentCaller(ctx));
-    const { email, group_id } = groupMembershipInput.parse(input(ctx));
-    const em = deps.orm.em.fork() as EntityManager;
-    const customer = await findCustomerByEmail(em, email);
-    if (!customer) throw userNotFound();
-    const group = await findGroup(em, group_id);
-    if (!group) throw new ApiError(404, 'group_not_found', 'User group not found');
-    await change(em, group, customer.id);
-    ctx.body = rempOk.parse({ status: 'ok' });
+  const membership = (action: 'add-to-group' | 'remove-from-group', method: 'get' | 'post'): DeclaredRoute => {
+    const change = action === 'add-to-group' ? addToGroup : removeFromGroup;
+    const example = { email: exampleUser.email, group_id: 3 };
+    return route({
+      method,
+      path: `/api/v1/users/${action}`,
+      tags,
+      summary: action === 'add-to-group' ? 'Add a user (by e-mail) to a group' : 'Remove a user (by e-mail) from a group',
+      ...apiToken(deps.auth, `users.${action}`, 'groups:write', {
+        admin: true,
+        note: 'REMP documents GET in the heading and POST in the example: both are served (GET takes the query string).',
+      }),
+      request: method === 'get' ? { query: groupMembershipInput, mergeQueryAndBody: true } : { body: groupMembershipInput, bodyTypes: rempBodyTypes, mergeQueryAndBody: true, example },
+      responses: {
+        200: { description: 'Done (also when nothing had to change)', schema: rempOk, example: { status: 'ok' } },
+        400: rempErrors.invalid,
+        ...rempRefused,
+        404: rempFailure('user_not_found or group_not_found', { code: 'group_not_found', message: 'User group not found' }),
+      },
+      async handler(ctx, input) {
+        const { email, group_id } = (input.query ?? input.body)!;
+        const em = deps.orm.em.fork() as EntityManager;
+        const customer = await findCustomerByEmail(em, email);
+        if (!customer) throw userNotFound();
+        const group = await findGroup(em, group_id);
+        if (!group) throw new ApiError(404, 'group_not_found', 'User group not found');
+        await change(em, group, customer.id);
+        ctx.body = { status: 'ok' };
+      },
+    });
   };
-  const add = [apiTokenEndpoint(deps.auth, 'users.add-to-group', 'groups:write'), membership(addToGroup)] as const;
-  const remove = [apiTokenEndpoint(deps.auth, 'users.remove-from-group', 'groups:write'), membership(removeFromGroup)] as const;
-  router.get('/api/v1/users/add-to-group', ...add);
-  router.post('/api/v1/users/add-to-group', ...add);
-  router.get('/api/v1/users/remove-from-group', ...remove);
-  router.post('/api/v1/users/remove-from-group', ...remove);
 
-  router.post('/api/v1/groups', admin, async (ctx) => {
-    const { name } = createGroupInput.parse(input(ctx));
-    const group = await createGroup(deps.orm.em.fork() as EntityManager, name);
-    ctx.status = 201;
-    ctx.body = createGroupResponse.parse({ status: 'ok', group: groupView(group) });
-  });
-
-  router.get('/api/v1/groups', admin, async (ctx) => {
-    noParameters.parse(ctx.query);
-    const groups = await listGroups(deps.orm.em.fork() as EntityManager);
-    ctx.body = listGroupsResponse.parse({ status: 'ok', groups: groups.map(groupView) });
-  });
-
-  return router;
+  return routerFor([
+    membership('add-to-group', 'get'),
+    membership('add-to-group', 'post'),
+    membership('remove-from-group', 'get'),
+    membership('remove-from-group', 'post'),
+    route({
+      method: 'post',
+      path: '/api/v1/groups',
+      tags,
+      summary: 'Create a user group (also `npm run cli -- groups:create NAME`)',
+      description: adminOnly,
+      security: [{ bearer: [ADMIN_SCOPE] }],
+      middleware: [admin],
+      request: { body: createGroupInput, bodyTypes: rempBodyTypes, mergeQueryAndBody: true, example: { name: 'premium' } },
+      responses: {
+        201: { description: 'Created', schema: createGroupResponse, example: { status: 'ok', group: groupExample } },
+        400: rempErrors.invalid,
+        ...apiRefused,
+        409: rempFailure('group_exists', { code: 'group_exists', message: 'A group with this name already exists' }),
+      },
+      async handler(ctx, { body }) {
+        const group = await createGroup(deps.orm.em.fork() as EntityManager, body.name);
+        ctx.status = 201;
+        ctx.body = { status: 'ok', group: groupView(group) };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/v1/groups',
+      tags,
+      summary: 'List user groups',
+      description: `${adminOnly} Takes no parameters.`,
+      security: [{ bearer: [ADMIN_SCOPE] }],
+      middleware: [admin],
+      request: { query: noParameters },
+      responses: { 200: { description: 'Every group', schema: listGroupsResponse, example: { status: 'ok', groups: [groupExample] } }, 400: rempErrors.invalid, ...apiRefused },
+      async handler(ctx) {
+        const groups = await listGroups(deps.orm.em.fork() as EntityManager);
+        ctx.body = { status: 'ok', groups: groups.map(groupView) };
+      },
+    }),
+  ]);
 }

@@ -1,5 +1,4 @@
-import Router from '@koa/router';
-import type { Context } from 'koa';
+import type { Context, Middleware } from 'koa';
 import { constantTimeEqual, randomToken } from '../../platform/crypto/secrets.js';
 import { ApiError } from '../../platform/http/errors.js';
 import { issueRempUserToken } from './session-routes.js';
@@ -8,7 +7,12 @@ import { appleUserName } from '../../identity/credentials/social/apple.js';
 import type { VerifiedIdentity } from '../../identity/credentials/social/identity.js';
 import { SOCIAL_GRANT_TYPE, signInOverHttp, type SocialRouteDependencies } from './social-routes.js';
 import { allowedReturnUrl, sessionCookieDomain } from '../../identity/credentials/social/return-url.js';
+import type { z } from 'zod';
 import { signInCallbackInput, signInStartQuery } from '../../identity/credentials/social/schemas.js';
+import { route, routerFor } from '../../platform/openapi/route.js';
+import type { ResponseSpec } from '../../platform/openapi/operation.js';
+import { rempFailure } from '../../platform/openapi/shapes.js';
+import { signInErrors } from './social-routes.js';
 import { createSignInStateSealer, SIGN_IN_STATE_TTL_SECONDS, type RedirectProvider, type SignInState } from '../../identity/credentials/social/sign-in-state.js';
 
 /** REMP's cookie for the user token after a redirect sign-in. */
@@ -16,6 +20,27 @@ export const SESSION_COOKIE = 'n_token';
 
 const invalidUrl = () => new ApiError(400, 'invalid_url', 'url must be an http(s) address on this site’s domain or an allowed domain');
 const invalidState = () => new ApiError(400, 'invalid_state', 'The sign-in expired or was started in another browser; start it again');
+
+const tags: ['REMP users'] = ['REMP users'];
+const toProvider: ResponseSpec = {
+  description: 'To the identity provider, with the binding cookie set',
+  headers: { Location: { description: 'The provider’s authorization endpoint', example: 'https://accounts.google.com/o/oauth2/v2/auth?client_id=…&state=…' } },
+};
+const backToSite: ResponseSpec = {
+  description: 'Back to `url` with the user token in the `n_token` cookie',
+  headers: {
+    Location: { description: 'The `url` the sign-in started with', example: 'https://www.example.com/account' },
+    'Set-Cookie': { description: 'The user token (HttpOnly)', example: 'n_token=eyJhbGciOi…; path=/; httponly; samesite=lax' },
+  },
+};
+const invalidUrlResponse = rempFailure('invalid_url: `url` is not on this site’s domain or an allowed one', { code: 'invalid_url', message: 'url must be an http(s) address on this site’s domain or an allowed domain' });
+const callbackFailures = {
+  ...signInErrors,
+  400: rempFailure('invalid_state (expired, or another browser), sign_in_cancelled, invalid_id_token, invalid_authorization_code, email_not_verified, …', {
+    code: 'invalid_state',
+    message: 'The sign-in expired or was started in another browser; start it again',
+  }),
+};
 
 /**
  * REMP's authorization-code sign-in: `GET /users/{google,apple}/sign?url=…` sends the browser to the
@@ -25,7 +50,6 @@ const invalidState = () => new ApiError(400, 'invalid_state', 'The sign-in expir
  * by a cookie, so a callback cannot be replayed into someone else's browser (login CSRF).
  */
 export function createSocialRedirectRoutes(deps: SocialRouteDependencies) {
-  const router = new Router({ prefix: '/users' });
   const { issuer } = deps.config;
   const secure = issuer.startsWith('https:');
   const sealer = createSignInStateSealer(deps.config.secret, issuer);
@@ -51,8 +75,7 @@ export function createSocialRedirectRoutes(deps: SocialRouteDependencies) {
   // Secure, so on a plain-http issuer (development) the binding cookie falls back to Lax.
   const bindingSameSite = (provider: RedirectProvider) => (provider === 'apple' && secure ? 'none' : 'lax');
 
-  async function start(ctx: Context, provider: RedirectProvider, redirectTo: (state: string, nonce: string, codeChallenge?: string) => string, pkce?: () => Promise<{ codeVerifier: string; codeChallenge: string }>) {
-    const { url } = signInStartQuery.parse(ctx.query);
+  async function start(ctx: Context, url: string | undefined, provider: RedirectProvider, redirectTo: (state: string, nonce: string, codeChallenge?: string) => string, pkce?: () => Promise<{ codeVerifier: string; codeChallenge: string }>) {
     const target = allowedReturnUrl(url, issuer, deps.config.social.redirectAllowedDomains);
     if (!target) throw invalidUrl();
     const pair = pkce ? await pkce() : undefined;
@@ -62,9 +85,7 @@ export function createSocialRedirectRoutes(deps: SocialRouteDependencies) {
     ctx.redirect(redirectTo(await sealer.seal(provider, state), state.nonce, pair?.codeChallenge));
   }
 
-  async function finish(ctx: Context, provider: RedirectProvider, fields: unknown, verify: (code: string, state: SignInState) => Promise<VerifiedIdentity>) {
-    ctx.set('Cache-Control', 'no-store');
-    const callback = signInCallbackInput.parse(fields);
+  async function finish(ctx: Context, provider: RedirectProvider, callback: z.output<typeof signInCallbackInput>, verify: (code: string, state: SignInState) => Promise<VerifiedIdentity>) {
     const state = await sealer.open(provider, callback.state);
     const binding = ctx.cookies.get(bindingCookie(provider));
     if (!state || !binding || !constantTimeEqual(binding, state.binding)) throw invalidState();
@@ -85,35 +106,83 @@ export function createSocialRedirectRoutes(deps: SocialRouteDependencies) {
     ctx.redirect(target.href);
   }
 
-  router.get('/google/sign', async (ctx) => {
-    const google = deps.social.google;
-    if (!google?.codeFlowEnabled) throw signInDisabled('google');
-    await start(ctx, 'google', (state, nonce, codeChallenge) => google.authorizationUrl({ redirectUri: callbackUrl('google'), state, nonce, codeChallenge: codeChallenge! }), () => google.pkcePair());
-  });
+  // Before the input is read: a disabled provider is 403 whatever the request holds.
+  const codeFlowEnabled =
+    (provider: RedirectProvider): Middleware =>
+    async (_ctx, next) => {
+      if (!deps.social[provider]?.codeFlowEnabled) throw signInDisabled(provider);
+      await next();
+    };
+  // A callback's answer, error included, is never cached: it carries or refuses a sign-in.
+  const noStore: Middleware = async (ctx, next) => {
+    ctx.set('Cache-Control', 'no-store');
+    await next();
+  };
 
-  router.get('/google/callback', async (ctx) => {
-    const google = deps.social.google;
-    if (!google?.codeFlowEnabled) throw signInDisabled('google');
-    await finish(ctx, 'google', ctx.query, async (code, state) => {
-      const idToken = await google.exchangeCode(code, { redirectUri: callbackUrl('google'), codeVerifier: state.codeVerifier });
-      return google.verifyIdToken(idToken, { nonce: state.nonce });
-    });
-  });
-
-  router.get('/apple/sign', async (ctx) => {
-    const apple = deps.social.apple;
-    if (!apple?.codeFlowEnabled) throw signInDisabled('apple');
-    await start(ctx, 'apple', (state, nonce) => apple.authorizationUrl({ redirectUri: callbackUrl('apple'), state, nonce }));
-  });
-
-  router.post('/apple/callback', async (ctx) => {
-    const apple = deps.social.apple;
-    if (!apple?.codeFlowEnabled) throw signInDisabled('apple');
-    await finish(ctx, 'apple', ctx.request.body ?? {}, async (code, state) => {
-      const idToken = await apple.exchangeCode(code, { redirectUri: callbackUrl('apple') });
-      return apple.verifyIdToken(idToken, { nonce: state.nonce });
-    });
-  });
-
-  return router;
+  return routerFor([
+    route({
+      method: 'get',
+      path: '/users/google/sign',
+      tags,
+      summary: 'Start Google sign-in (authorization code + PKCE); `url` must share the site domain or be allowed',
+      security: [],
+      middleware: [codeFlowEnabled('google')],
+      request: { query: signInStartQuery },
+      responses: { 302: toProvider, 400: invalidUrlResponse, 403: signInErrors[403] },
+      async handler(ctx, { query }) {
+        const google = deps.social.google!;
+        await start(ctx, query.url, 'google', (state, nonce, codeChallenge) => google.authorizationUrl({ redirectUri: callbackUrl('google'), state, nonce, codeChallenge: codeChallenge! }), () => google.pkcePair());
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/users/google/callback',
+      tags,
+      summary: 'Google returns here; redeems the code and sets the n_token cookie',
+      description: 'Called by the browser, redirected by Google. `user` is Apple’s and ignored here.',
+      security: [],
+      middleware: [codeFlowEnabled('google'), noStore],
+      request: { query: signInCallbackInput },
+      responses: { 302: backToSite, ...callbackFailures },
+      async handler(ctx, { query }) {
+        const google = deps.social.google!;
+        await finish(ctx, 'google', query, async (code, state) => {
+          const idToken = await google.exchangeCode(code, { redirectUri: callbackUrl('google'), codeVerifier: state.codeVerifier });
+          return google.verifyIdToken(idToken, { nonce: state.nonce });
+        });
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/users/apple/sign',
+      tags,
+      summary: 'Start Sign in with Apple (authorization code, form_post); `url` as for Google',
+      security: [],
+      middleware: [codeFlowEnabled('apple')],
+      request: { query: signInStartQuery },
+      responses: { 302: toProvider, 400: invalidUrlResponse, 403: signInErrors[403] },
+      async handler(ctx, { query }) {
+        const apple = deps.social.apple!;
+        await start(ctx, query.url, 'apple', (state, nonce) => apple.authorizationUrl({ redirectUri: callbackUrl('apple'), state, nonce }));
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/users/apple/callback',
+      tags,
+      summary: 'Apple posts here (form_post); redeems the code and sets the n_token cookie',
+      security: [],
+      middleware: [codeFlowEnabled('apple'), noStore],
+      request: { body: signInCallbackInput, bodyTypes: ['form'], example: { state: 'eyJhbGciOiJkaXIi…', code: 'c1a2b3d4e5f6.0.rrvx.a1B2c3D4', user: '{"name":{"firstName":"Jane","lastName":"Doe"}}' } },
+      responses: { 302: backToSite, ...callbackFailures },
+      async handler(ctx, { body }) {
+        const apple = deps.social.apple!;
+        await finish(ctx, 'apple', body, async (code, state) => {
+          const idToken = await apple.exchangeCode(code, { redirectUri: callbackUrl('apple') });
+          return apple.verifyIdToken(idToken, { nonce: state.nonce });
+        });
+      },
+    }),
+  ]);
 }
+

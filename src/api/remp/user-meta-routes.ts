@@ -1,61 +1,120 @@
-import Router from '@koa/router';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Context } from 'koa';
-import { findCustomerById } from '../../identity/customers/service.js';
+import { findCustomerByRef } from '../../identity/customers/service.js';
+import { rempId } from './user-presenter.js';
 import type { Orm } from '../../platform/db/orm.js';
 import { currentCaller, type Authenticator } from '../../oauth/callers/authenticator.js';
-import { input } from '../../platform/http/body.js';
 import { badRequest } from '../../platform/http/errors.js';
-import { apiTokenEndpoint, assertMayActOn, requireAdminUser } from '../../oauth/callers/user-access.js';
+import { route, routerFor, type DeclaredRoute } from '../../platform/openapi/route.js';
+import { rempErrors } from '../../platform/openapi/shapes.js';
+import { assertMayActOn } from '../../oauth/callers/user-access.js';
 import { deleteMetaInput, deleteMetaResponse, keyUsersInput, keyUsersResponse, listMetaInput, listMetaResponse, upsertMetaInput, upsertMetaResponse } from '../../identity/customers/meta/schemas.js';
 import { deleteUserMetaRecorded, listUserMeta, upsertUserMetaRecorded, usersWithMeta } from '../../identity/customers/meta/service.js';
+import { apiToken, exampleUserId, rempBodyTypes, rempRefused } from './declarations.js';
 
 export interface UserMetaRouteDependencies {
   orm: Orm;
   auth: Authenticator;
 }
 
+const tags: ['REMP user meta'] = ['REMP user meta'];
+
 /** REMP user meta API: `upsert`, `list` (public meta only), `key-users`, `delete`. */
 export function createUserMetaRoutes(deps: UserMetaRouteDependencies) {
-  const router = new Router({ prefix: '/api/v1/user-meta' });
   const em = () => deps.orm.em.fork() as EntityManager;
 
-  router.post('/upsert', apiTokenEndpoint(deps.auth, 'user-meta.upsert', 'meta:write'), async (ctx) => {
-    const body = upsertMetaInput.parse(input(ctx));
-    const fork = em();
-    const customer = assertMayActOn(currentCaller(ctx), await findCustomerById(fork, body.user_id));
-    const row = await upsertUserMetaRecorded(fork, { customerId: customer.id, key: body.key, value: body.value, isPublic: body.is_public });
-    ctx.body = upsertMetaResponse.parse({ key: row.key, value: row.value, is_public: row.isPublic });
-  });
-
   // REMP documents POST, and its example lists with GET and a query string: both are served.
-  const list = async (ctx: Context) => {
-    const query = listMetaInput.parse(input(ctx));
-    const caller = currentCaller(ctx);
-    if (caller.kind !== 'user' && !query.user_id) throw badRequest('user_id: required with an API token', { fields: { user_id: ['required with an API token'] } });
-    const fork = em();
-    const customer = assertMayActOn(caller, await findCustomerById(fork, query.user_id ?? (caller.kind === 'user' ? caller.customerId : '')));
-    const rows = await listUserMeta(fork, customer.id, { publicOnly: true, key: query.key });
-    ctx.body = listMetaResponse.parse(rows.map((row) => ({ user_id: row.customerId, key: row.key, value: row.value })));
-  };
   const listAuth = deps.auth.authenticate({ scopes: ['meta:read'], allowApiKey: { endpoint: 'user-meta.list' } });
-  router.get('/list', listAuth, list);
-  router.post('/list', listAuth, list);
+  const list = (method: 'get' | 'post'): DeclaredRoute =>
+    route({
+      method,
+      path: '/api/v1/user-meta/list',
+      tags,
+      summary: "A user's public meta, optionally one key",
+      description:
+        "REMP user or API token: the customer's own access token with meta:read (lists its own meta; user_id of another user needs users:admin), an API key whitelisted for `user-meta.list`, " +
+        'or a client-credentials token with meta:read (both need user_id). Public meta only.',
+      security: [{ bearer: ['meta:read'] }, { apiKeyHeader: [] }, { xApiKey: [] }],
+      middleware: [listAuth],
+      request:
+        method === 'get'
+          ? { query: listMetaInput, mergeQueryAndBody: true }
+          : { body: listMetaInput, bodyTypes: rempBodyTypes, mergeQueryAndBody: true, example: { user_id: exampleUserId, key: 'newsletter' } },
+      responses: {
+        200: { description: 'Public meta', schema: listMetaResponse, example: [{ user_id: exampleUserId, key: 'newsletter', value: 'weekly' }] },
+        400: rempErrors.invalid,
+        ...rempRefused,
+        404: rempErrors.userNotFound,
+      },
+      async handler(ctx, input) {
+        const query = (input.query ?? input.body)!;
+        const caller = currentCaller(ctx);
+        if (caller.kind !== 'user' && !query.user_id) throw badRequest('user_id: required with an API token', { fields: { user_id: ['required with an API token'] } });
+        const fork = em();
+        const customer = assertMayActOn(caller, await findCustomerByRef(fork, query.user_id ?? (caller.kind === 'user' ? caller.customerId : '')));
+        const rows = await listUserMeta(fork, customer.id, { publicOnly: true, key: query.key });
+        ctx.body = rows.map((row) => ({ user_id: rempId(customer), key: row.key, value: row.value }));
+      },
+    });
 
-  router.post('/key-users', apiTokenEndpoint(deps.auth, 'user-meta.key-users', 'meta:read'), async (ctx) => {
-    requireAdminUser(currentCaller(ctx));
-    const body = keyUsersInput.parse(input(ctx));
-    const rows = await usersWithMeta(em(), { key: body.key, value: body.value });
-    ctx.body = keyUsersResponse.parse(rows.map((row) => ({ user_id: row.customerId, value: row.value })));
-  });
-
-  router.post('/delete', apiTokenEndpoint(deps.auth, 'user-meta.delete', 'meta:write'), async (ctx) => {
-    const body = deleteMetaInput.parse(input(ctx));
-    const fork = em();
-    const customer = assertMayActOn(currentCaller(ctx), await findCustomerById(fork, body.user_id));
-    await deleteUserMetaRecorded(fork, { customerId: customer.id, key: body.key, value: body.value });
-    ctx.body = deleteMetaResponse.parse({ status: 'ok' });
-  });
-
-  return router;
+  return routerFor([
+    route({
+      method: 'post',
+      path: '/api/v1/user-meta/upsert',
+      tags,
+      summary: 'Create or update a meta value of a user',
+      ...apiToken(deps.auth, 'user-meta.upsert', 'meta:write'),
+      request: { body: upsertMetaInput, bodyTypes: rempBodyTypes, mergeQueryAndBody: true, example: { user_id: exampleUserId, key: 'newsletter', value: 'weekly', is_public: true } },
+      responses: {
+        200: { description: 'The stored value', schema: upsertMetaResponse, example: { key: 'newsletter', value: 'weekly', is_public: true } },
+        400: rempErrors.invalid,
+        ...rempRefused,
+        404: rempErrors.userNotFound,
+      },
+      async handler(ctx, { body }) {
+        const fork = em();
+        const customer = assertMayActOn(currentCaller(ctx), await findCustomerByRef(fork, body.user_id));
+        const row = await upsertUserMetaRecorded(fork, { customerId: customer.id, key: body.key, value: body.value, isPublic: body.is_public });
+        ctx.body = { key: row.key, value: row.value, is_public: row.isPublic };
+      },
+    }),
+    list('get'),
+    list('post'),
+    route({
+      method: 'post',
+      path: '/api/v1/user-meta/key-users',
+      tags,
+      summary: 'Users having a meta key (optionally with a value)',
+      ...apiToken(deps.auth, 'user-meta.key-users', 'meta:read', { admin: true }),
+      request: { body: keyUsersInput, bodyTypes: rempBodyTypes, mergeQueryAndBody: true, example: { key: 'newsletter', value: 'weekly' } },
+      responses: {
+        200: { description: 'Users and their values', schema: keyUsersResponse, example: [{ user_id: exampleUserId, value: 'weekly' }] },
+        400: rempErrors.invalid,
+        ...rempRefused,
+      },
+      async handler(ctx, { body }) {
+        const rows = await usersWithMeta(em(), { key: body.key, value: body.value });
+        ctx.body = rows.map((row) => ({ user_id: row.numericId, value: row.value }));
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/v1/user-meta/delete',
+      tags,
+      summary: 'Delete a meta key of a user (optionally only with a given value)',
+      ...apiToken(deps.auth, 'user-meta.delete', 'meta:write'),
+      request: { body: deleteMetaInput, bodyTypes: rempBodyTypes, mergeQueryAndBody: true, example: { user_id: exampleUserId, key: 'newsletter' } },
+      responses: {
+        200: { description: 'Deleted (also when nothing matched)', schema: deleteMetaResponse, example: { status: 'ok' } },
+        400: rempErrors.invalid,
+        ...rempRefused,
+        404: rempErrors.userNotFound,
+      },
+      async handler(ctx, { body }) {
+        const fork = em();
+        const customer = assertMayActOn(currentCaller(ctx), await findCustomerByRef(fork, body.user_id));
+        await deleteUserMetaRecorded(fork, { customerId: customer.id, key: body.key, value: body.value });
+        ctx.body = { status: 'ok' };
+      },
+    }),
+  ]);
 }

@@ -19,9 +19,16 @@ export interface SessionmAccessOptions {
   endpoint: string;
   /** users:read or users:write, asked of the server credential. */
   scope: string;
-  /** Accept a customer's own access token (spec Step 5: "put the access token in the request header"). */
-  allowUser: boolean;
+  /**
+   * Accept a customer's own access token with these scopes instead of `scope` (spec Step 5: "put
+   * the access token in the request header"; the token Step 3 issued carries `openid profile
+   * email`). The route then limits it to the customer's own profile. Absent: servers only.
+   */
+  userScopes?: readonly string[];
 }
+
+/** What a customer's token needs to read and change its own profile: the scope of its profile claims. */
+export const CUSTOMER_PROFILE_SCOPES = ['profile'] as const;
 
 /**
  * `Authorization: Basic base64(client_id:client_secret)` (the spec's `authorization: Basic
@@ -43,11 +50,12 @@ async function basicClientCaller(deps: SessionmAccessDependencies, ctx: Context,
  * key in the path (`/priv/v1/apps/API_KEY/…`) and an `authorization` header. In Gatehouse the
  * key is a Gatehouse API key whitelisted for the endpoint id, and the header is the server's
  * client credentials (Basic) or a client-credentials bearer token with the scope; read and
- * update also take the customer's own token. The header is checked first, so the API key
+ * update also take the customer's own token (with `profile`, as Step 3 issues it). The header is
+ * checked first, so the API key
  * store is only asked on behalf of an authenticated server.
  */
 export function sessionmAccess(deps: SessionmAccessDependencies, options: SessionmAccessOptions): Middleware {
-  const bearer = deps.auth.authenticate({ scopes: [options.scope], allowUser: options.allowUser, allowClient: true });
+  const bearer = deps.auth.authenticate({ scopes: [options.scope], allowUser: options.userScopes !== undefined, userScopes: options.userScopes, allowClient: true });
   return async (ctx: Context, next: Next) => {
     if (/^basic\s/i.test(ctx.get('authorization'))) ctx.state.caller = await basicClientCaller(deps, ctx, options.scope);
     else await bearer(ctx, async () => undefined);

@@ -5,7 +5,7 @@ export const devOutboxQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
-const timestamp = z.date().transform((date) => date.toISOString());
+const timestamp = z.iso.datetime();
 
 export const devOutboxView = z.object({
   messages: z.array(
@@ -19,4 +19,4 @@ export const devOutboxView = z.object({
       created_at: timestamp,
     }),
   ),
-});
+}).meta({ id: 'DevOutbox' });
