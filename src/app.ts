@@ -32,6 +32,7 @@ import type { GrantDependencies } from './oauth/grants/context.js';
 import type { ClientMetadataCache } from './oauth/clients/cache.js';
 import { createSessionRoutes } from './api/remp/session-routes.js';
 import { createLoginAttemptRoutes } from './api/admin/login-attempt-routes.js';
+import { createAdminUserRoutes } from './api/admin/user-routes.js';
 import { createUserRoutes } from './api/remp/user-routes.js';
 import { createSessionmRoutes } from './api/sessionm/routes.js';
 import { createWebhookAdminRoutes } from './api/admin/webhook-routes.js';
@@ -52,6 +53,7 @@ import { createSocialRempRoutes } from './api/remp/social-routes.js';
 import path from 'node:path';
 import { allOperations } from './modules/operations.js';
 import { createOpenApiRoutes } from './platform/openapi/routes.js';
+import { isOperationRouter } from './platform/openapi/route.js';
 import { createSelfServiceContactRoutes } from './api/crm/contact-self-service-routes.js';
 import { createBackofficeContactRoutes } from './api/crm/contact-backoffice-routes.js';
 import { createAccessTokenRoutes } from './api/crm/credential-token-routes.js';
@@ -140,7 +142,8 @@ export function buildApp(deps: AppDependencies): GatehouseApp {
     }),
   );
   // One body parser and one input gate for every path, the provider's included (src/platform/http/body.ts).
-  app.use(bodyPipeline({ maxBytes: deps.config.maxBodyBytes, acceptsMultipart: multipartRoutes(allOperations()) }));
+  // Which routes take multipart is read from their declarations, once the routers exist (below).
+  app.use(bodyPipeline({ maxBytes: deps.config.maxBodyBytes, acceptsMultipart: (method, path) => acceptsMultipart(method, path) }));
   app.use(inputGate);
 
   // Everything Gatehouse does not answer itself is the OIDC provider, a Koa app of its own, run on
@@ -159,7 +162,9 @@ export function buildApp(deps: AppDependencies): GatehouseApp {
   app.use(apiFallback);
   app.use((ctx, next) => RequestContext.create(deps.orm.em, next));
 
-  const openApi = createOpenApiRoutes({ issuer: deps.config.issuer, version: GATEHOUSE_VERSION, operations: allOperations });
+  // In tests every response is checked against its declared schema, and every example against its own.
+  const contractChecks = deps.config.env === 'test';
+  const openApi = createOpenApiRoutes({ issuer: deps.config.issuer, version: GATEHOUSE_VERSION, operations: () => allOperations(routers), verifyExamples: contractChecks });
   const routers = [
     createHealthRoutes(deps),
     openApi.router,
@@ -176,6 +181,7 @@ export function buildApp(deps: AppDependencies): GatehouseApp {
     createPasscodeRoutes({ config: deps.config, orm: deps.orm, resolveAccessToken: deps.resolveAccessToken }),
     createSessionRoutes(deps),
     createLoginAttemptRoutes(deps),
+    createAdminUserRoutes({ orm: deps.orm, logger: deps.logger, auth: deps.auth, providers: deps.providers }),
     createUserRoutes(deps),
     createAddressRoutes(deps),
     createGroupRoutes(deps),
@@ -200,7 +206,11 @@ export function buildApp(deps: AppDependencies): GatehouseApp {
       loginLimiter: deps.loginLimiter,
     }),
   ];
-  for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
+  const acceptsMultipart = multipartRoutes(allOperations(routers).map(({ method, path, request }) => ({ method, path, bodyTypes: request?.bodyTypes })));
+  for (const router of routers) {
+    if (isOperationRouter(router)) router.checkResponses = contractChecks;
+    app.use(router.routes()).use(router.allowedMethods());
+  }
   app.routes = summarizeRoutes(routers);
   for (const assets of openApi.assets) app.use(assets);
   app.use(mount('/assets', serve(path.join(viewsDirectory, 'assets'), { maxage: 3600_000 })));

@@ -79,7 +79,7 @@ function createHttpServer(listener: RequestListener, timeouts: Config['httpTimeo
 
 export async function startGatehouse(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningGatehouse> {
   const { orm, embedded } = await openDatabase(config, logger);
-  await ensureSigningKeys(orm.em.fork() as EntityManager, config.secret);
+  await ensureSigningKeys(orm.em.fork() as EntityManager, config.secret, [config.accessTokenAlg]);
 
   const metrics = createMetrics();
   const renderView = createViewRenderer(config.isProduction);

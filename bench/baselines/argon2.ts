@@ -17,6 +17,7 @@ export async function measureArgon2(seconds: number, callers: number) {
   return {
     parameters: { memoryKiB: ARGON2_PARAMETERS.memoryCost, timeCost: ARGON2_PARAMETERS.timeCost, parallelism: ARGON2_PARAMETERS.parallelism },
     verifiesPerSecond: verify.perSecond,
+    completed: verify.completed,
     cpuMsPerVerify: verify.cpuMsPerOperation,
     hashesPerSecond: hashing.perSecond,
   };

@@ -1,13 +1,16 @@
 /**
- * Baseline for (d): a bare Koa route that only verifies a Gatehouse access token with jose, with
- * the checks Gatehouse's verifier makes (src/oauth/access-tokens.ts: signature against the
- * published keys, issuer, audience, typ at+jwt, algorithm allow-list, required claims) and
- * nothing else: no revocation check, no database, no middleware. Run as a child process.
+ * Baselines for (d): a bare Koa route that verifies a Gatehouse access token with jose, with the
+ * checks Gatehouse's verifier makes (src/oauth/callers/access-tokens.ts: signature against the
+ * published keys, issuer, audience, typ at+jwt, algorithm allow-list, required claims) and, with
+ * DATABASE_URL, one prepared read of the customer the token names — the same row and public meta
+ * that user info returns — answered as JSON. No revocation check, no middleware, no validation
+ * beyond that: what "verify, read, answer" costs. Run as a child process.
  *
- * Environment: PORT, ISSUER, AUDIENCE, JWKS (the JSON of Gatehouse's /oauth/jwks).
+ * Environment: PORT, ISSUER, AUDIENCE, JWKS (the JSON of Gatehouse's /oauth/jwks), DATABASE_URL (optional).
  */
 import Koa from 'koa';
 import { createLocalJWKSet, jwtVerify } from 'jose';
+import pg from 'pg';
 
 const env = (name: string) => {
   const value = process.env[name];
@@ -17,6 +20,15 @@ const env = (name: string) => {
 const keySet = createLocalJWKSet(JSON.parse(env('JWKS')));
 const issuer = env('ISSUER');
 const audience = env('AUDIENCE');
+const pool = process.env.DATABASE_URL ? new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 }) : undefined;
+
+const READ_CUSTOMER = {
+  name: 'read-customer',
+  text: `select c.id, c.email, c.email_verified_at, c.phone_number, c.first_name, c.last_name, c.locale, c.created_at,
+                (select json_object_agg(m.key, m.value) from user_meta m where m.customer_id = c.id and m.is_public) as public_meta
+           from customer c
+          where c.id = $1 and c.deactivated_at is null and c.anonymized_at is null`,
+};
 
 const app = new Koa();
 app.use(async (ctx) => {
@@ -29,19 +41,31 @@ app.use(async (ctx) => {
     ctx.status = 401;
     return;
   }
+  let subject: string;
   try {
     const { payload } = await jwtVerify(match[1]!, keySet, {
       issuer,
       audience,
-      algorithms: ['RS256', 'ES256'],
+      algorithms: ['RS256', 'ES256', 'EdDSA'],
       typ: 'at+jwt',
       requiredClaims: ['exp', 'iat', 'jti', 'sub', 'client_id'],
       clockTolerance: 5,
     });
-    ctx.body = { sub: payload.sub };
+    subject = payload.sub!;
   } catch {
     ctx.status = 401;
+    return;
   }
+  if (!pool) {
+    ctx.body = { sub: subject };
+    return;
+  }
+  const { rows } = await pool.query({ ...READ_CUSTOMER, values: [subject] });
+  if (!rows[0]) {
+    ctx.status = 404;
+    return;
+  }
+  ctx.body = { status: 'ok', user: rows[0] };
 });
 app.listen(Number(env('PORT')), '127.0.0.1');
 process.on('SIGTERM', () => process.exit(0));

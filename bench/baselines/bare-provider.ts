@@ -1,14 +1,18 @@
 /**
  * Baseline for (a) client_credentials, (b) refresh_token and (e) introspection: oidc-provider on
- * its own, with its in-memory adapter, one static client and JWT access tokens for one resource
- * server, configured like Gatehouse's provider (src/oauth/provider.ts) minus everything Gatehouse
- * adds (PostgreSQL adapter, Koa middleware, custom grants, metrics). Run as a child process by
+ * its own, one static client and JWT access tokens for one resource server, configured like
+ * Gatehouse's provider (src/oauth/provider.ts) minus everything Gatehouse adds (Koa middleware,
+ * custom grants, metrics, hashed ids, atomic single use). Its storage is the library's in-memory
+ * adapter, or with DATABASE_URL the minimal PostgreSQL adapter of ./minimal-pg-adapter.ts: what
+ * refresh costs on a database before anything Gatehouse adds. Run as a child process by
  * bench/run.ts; the parent asks it over IPC for refresh tokens to redeem.
  *
- * Environment: PORT, ISSUER, AUDIENCE, CLIENT_ID, CLIENT_SECRET, ACCESS_TOKEN_ALG (RS256 | ES256).
+ * Environment: PORT, ISSUER, AUDIENCE, CLIENT_ID, CLIENT_SECRET, ACCESS_TOKEN_ALG (RS256 | ES256 |
+ * EdDSA), DATABASE_URL (optional).
  */
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import Provider, { type Configuration } from 'oidc-provider';
+import { createMinimalPostgresAdapter } from './minimal-pg-adapter.js';
 
 const env = (name: string) => {
   const value = process.env[name];
@@ -25,15 +29,18 @@ const RESOURCE_SCOPE = 'openid profile email users:read';
 
 // Access tokens use Gatehouse's ACCESS_TOKEN_ALG; ID tokens stay RS256 (Gatehouse's client
 // default), so there is always an RSA key. Key sizes as src/oauth/keys/service.ts generates them.
-const alg = process.env.ACCESS_TOKEN_ALG === 'ES256' ? 'ES256' : 'RS256';
+const alg = process.env.ACCESS_TOKEN_ALG === 'ES256' || process.env.ACCESS_TOKEN_ALG === 'EdDSA' ? process.env.ACCESS_TOKEN_ALG : 'RS256';
 const signingKeys = [
   { ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }), kid: 'bench-rs256', use: 'sig', alg: 'RS256' },
   ...(alg === 'ES256'
     ? [{ ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }), kid: 'bench-es256', use: 'sig', alg: 'ES256' }]
     : []),
+  ...(alg === 'EdDSA' ? [{ ...generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }), kid: 'bench-eddsa', use: 'sig', alg: 'EdDSA' }] : []),
 ];
+const databaseUrl = process.env.DATABASE_URL;
 
 const configuration: Configuration = {
+  ...(databaseUrl ? { adapter: await createMinimalPostgresAdapter(databaseUrl) } : {}),
   clients: [
     {
       client_id: clientId,

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { askChild, startTypeScript, waitUntilServing, type NodeProcess } from '../lib/child-process.js';
+import { askChild, startScript, waitUntilServing, type NodeProcess } from '../lib/child-process.js';
+import { DatabaseCounters, type DatabaseActivityPerRequest } from '../lib/database-activity.js';
 import { freePort } from '../lib/http.js';
-import { measureLoad } from '../lib/load.js';
+import { measureLoad, type LoadResult, type LoadTiming } from '../lib/load.js';
 import {
   bearerRequests,
   clientCredentialsRequests,
@@ -10,16 +11,32 @@ import {
   refreshTokenRequests,
 } from '../scenarios/token-requests.js';
 import { measureArgon2 } from './argon2.js';
-import { measureJoseSign } from './jose-sign.js';
+import { measureJoseSign, type TokenAlgorithm } from './jose-sign.js';
 
 export type BaselineKey =
   | 'bare-provider-client-credentials'
   | 'bare-provider-refresh-token'
+  | 'bare-provider-pg-refresh-token'
   | 'bare-provider-introspection'
   | 'bare-jose-verify'
+  | 'bare-jose-pg-read'
   | 'argon2id-verify'
+  | 'argon2id-http'
   | 'jose-sign';
 
+export const BASELINE_LABELS: Record<BaselineKey, string> = {
+  'bare-provider-client-credentials': 'bare oidc-provider (in-memory)',
+  'bare-provider-refresh-token': 'bare oidc-provider (in-memory)',
+  'bare-provider-pg-refresh-token': 'bare oidc-provider (minimal PostgreSQL adapter)',
+  'bare-provider-introspection': 'bare oidc-provider (refresh token, in-memory)',
+  'bare-jose-verify': 'bare Koa + jose verify',
+  'bare-jose-pg-read': 'bare Koa + jose + one prepared pg read',
+  'argon2id-verify': 'raw argon2id verify (in-process)',
+  'argon2id-http': 'bare Koa + argon2id verify over HTTP',
+  'jose-sign': 'raw jose signs (in-process)',
+};
+
+/** One measurement of one baseline (one round). */
 export interface BaselineResult {
   key: BaselineKey;
   label: string;
@@ -29,133 +46,249 @@ export interface BaselineResult {
   latencyP99Ms?: number;
   non2xx?: number;
   errors?: number;
+  /** Nothing completed: the measurement is void. */
+  completed: number;
   peakRssMb?: number;
-  /** Server CPU (all threads) per response, ms: steadier than ops/s on a busy machine. */
+  /** Process CPU (all threads) per operation, ms. */
+  serverCpuMsPerRequest?: number;
+  /** The part of it on the main thread (event loop), ms. */
+  serverMainThreadCpuMsPerRequest?: number;
+  /** PostgreSQL CPU per operation, ms (the cluster is idle for in-memory baselines). */
+  databaseCpuMsPerRequest?: number;
+  /** Everything the operation cost the machine: what the CPU ratio compares. */
   cpuMsPerRequest?: number;
+  database?: DatabaseActivityPerRequest;
+  warmup?: LoadResult['warmup'];
   detail?: Record<string, unknown>;
 }
 
 export interface BaselineSettings {
   connections: number;
-  warmupSeconds: number;
+  /** Warm-up and measured duration, by whether the baseline has run before (cold process or not). */
+  timing: (cold: boolean) => LoadTiming;
   durationSeconds: number;
   /** Gatehouse's issuer, API audience and published keys, for verifying its tokens in bare jose. */
   gatehouse: { issuer: string; audience: string; jwks: unknown };
   /** A Gatehouse customer access token (the one scenario (d) presents). */
   userAccessToken: string;
   /** Gatehouse's ACCESS_TOKEN_ALG: the bare provider and the signing ceiling use the same. */
-  accessTokenAlg: 'RS256' | 'ES256';
+  accessTokenAlg: TokenAlgorithm;
+  /** Gatehouse's database (bare jose reads the same customer row). */
+  gatehouseDatabaseUrl: string;
+  /** An empty database of the same cluster for the bare provider's PostgreSQL adapter. */
+  bareDatabaseUrl: () => Promise<string>;
+  /** The PostgreSQL cluster's postmaster: its CPU counts in every HTTP baseline too. */
+  databasePids: () => number[];
 }
 
-/** Measures each baseline once, on first request, starting its child process only when needed. */
+type BareProvider = { process: NodeProcess; url: string; client: { clientId: string; clientSecret: string }; counters?: DatabaseCounters };
+
+/**
+ * Measures a baseline whenever asked (once per round: run.ts interleaves them with Gatehouse),
+ * starting its child process on first use and keeping it for the next rounds.
+ */
 export class Baselines {
-  private readonly results = new Map<BaselineKey, BaselineResult>();
-  private bareProvider?: { process: NodeProcess; url: string; client: { clientId: string; clientSecret: string } };
+  private readonly measured = new Set<BaselineKey>();
+  private readonly results: BaselineResult[] = [];
+  private bareProvider?: BareProvider;
+  private bareProviderPg?: BareProvider;
   private bareJose?: { process: NodeProcess; url: string };
+  private bareJosePg?: { process: NodeProcess; url: string };
+  private bareArgon2?: { process: NodeProcess; url: string };
+  private readonly refreshPools = new Map<string, RefreshTokenPool>();
 
   constructor(private readonly settings: BaselineSettings) {}
 
-  async get(key: BaselineKey): Promise<BaselineResult> {
-    let result = this.results.get(key);
-    if (!result) {
-      result = await this.measure(key);
-      this.results.set(key, result);
-    }
-    return result;
-  }
-
+  /** Every measurement taken, every round. */
   all(): BaselineResult[] {
-    return [...this.results.values()];
+    return [...this.results];
   }
 
   async stop() {
-    await Promise.all([this.bareProvider?.process.stop(), this.bareJose?.process.stop()]);
+    await Promise.all([this.bareProvider?.process.stop(), this.bareProviderPg?.process.stop(), this.bareJose?.process.stop(), this.bareJosePg?.process.stop(), this.bareArgon2?.process.stop()]);
+    await this.bareProviderPg?.counters?.close();
   }
 
-  private timing() {
-    return { warmupSeconds: this.settings.warmupSeconds, durationSeconds: this.settings.durationSeconds };
+  async measure(key: BaselineKey): Promise<BaselineResult> {
+    const cold = !this.measured.has(key);
+    this.measured.add(key);
+    const result = await this.measureOnce(key, this.settings.timing(cold));
+    this.results.push(result);
+    return result;
   }
 
-  private async measure(key: BaselineKey): Promise<BaselineResult> {
+  private async http(
+    key: BaselineKey,
+    target: { process: NodeProcess; url: string },
+    requests: Parameters<typeof measureLoad>[0]['requests'],
+    timing: LoadTiming,
+    counters?: DatabaseCounters,
+  ): Promise<BaselineResult> {
+    let before: ReturnType<DatabaseCounters['read']> | undefined;
+    let after: Awaited<ReturnType<DatabaseCounters['read']>> | undefined;
+    const load = await measureLoad({ url: target.url, connections: this.settings.connections, requests }, timing, {
+      serverPids: [target.process.pid],
+      databasePids: this.settings.databasePids(),
+      onMeasureStart: () => {
+        before = counters?.read();
+      },
+      onMeasureEnd: async () => {
+        after = await counters?.read();
+      },
+    });
+    return {
+      key,
+      label: BASELINE_LABELS[key],
+      perSecond: load.requestsPerSecond,
+      completed: load.total2xx,
+      latencyP50Ms: load.latencyP50Ms,
+      latencyP99Ms: load.latencyP99Ms,
+      non2xx: load.non2xx + load.warmup.non2xx,
+      errors: load.errors + load.warmup.errors,
+      peakRssMb: load.peakRssMb,
+      serverCpuMsPerRequest: load.serverCpuMsPerRequest,
+      serverMainThreadCpuMsPerRequest: load.serverMainThreadCpuMsPerRequest,
+      databaseCpuMsPerRequest: load.databaseCpuMsPerRequest,
+      cpuMsPerRequest: load.totalCpuMsPerRequest,
+      database: before && after ? DatabaseCounters.perRequest(await before, after, load.total2xx) : undefined,
+      warmup: load.warmup,
+    };
+  }
+
+  /** A circulating pool of the bare provider's refresh tokens, topped up before each round. */
+  private async refreshPool(bare: BareProvider): Promise<RefreshTokenPool> {
+    const wanted = this.settings.connections * 4;
+    let pool = this.refreshPools.get(bare.url);
+    if (!pool) {
+      pool = new RefreshTokenPool([]);
+      this.refreshPools.set(bare.url, pool);
+    }
+    if (pool.size < wanted) {
+      const { tokens } = await askChild<{ tokens: string[] }>(bare.process, { type: 'mint-refresh-tokens', count: wanted - pool.size });
+      for (const token of tokens) pool.give(token);
+    }
+    return pool;
+  }
+
+  private async measureOnce(key: BaselineKey, timing: LoadTiming): Promise<BaselineResult> {
     const { connections } = this.settings;
     switch (key) {
       case 'bare-provider-client-credentials': {
-        const bare = await this.startBareProvider();
-        const load = await measureLoad({ url: bare.url, connections, requests: clientCredentialsRequests(bare.client, 'users:read') }, this.timing(), { serverPids: [bare.process.pid] });
-        return { key, label: 'bare oidc-provider', perSecond: load.requestsPerSecond, ...httpFields(load) };
+        const bare = await this.startBareProvider(false);
+        return this.http(key, bare, clientCredentialsRequests(bare.client, 'users:read'), timing);
       }
       case 'bare-provider-refresh-token': {
-        const bare = await this.startBareProvider();
-        const { tokens } = await askChild<{ tokens: string[] }>(bare.process, { type: 'mint-refresh-tokens', count: connections * 4 });
-        const pool = new RefreshTokenPool(tokens);
-        const load = await measureLoad({ url: bare.url, connections, requests: refreshTokenRequests(bare.client, pool) }, this.timing(), { serverPids: [bare.process.pid] });
-        return { key, label: 'bare oidc-provider', perSecond: load.requestsPerSecond, ...httpFields(load) };
+        const bare = await this.startBareProvider(false);
+        return this.http(key, bare, refreshTokenRequests(bare.client, await this.refreshPool(bare)), timing);
+      }
+      case 'bare-provider-pg-refresh-token': {
+        const bare = await this.startBareProvider(true);
+        return this.http(key, bare, refreshTokenRequests(bare.client, await this.refreshPool(bare)), timing, bare.counters);
       }
       case 'bare-provider-introspection': {
-        const bare = await this.startBareProvider();
+        const bare = await this.startBareProvider(false);
         const { tokens } = await askChild<{ tokens: string[] }>(bare.process, { type: 'mint-refresh-tokens', count: 1 });
-        const load = await measureLoad({ url: bare.url, connections, requests: introspectionRequests(bare.client, tokens[0]!) }, this.timing(), { serverPids: [bare.process.pid] });
-        return { key, label: 'bare oidc-provider (refresh token)', perSecond: load.requestsPerSecond, ...httpFields(load) };
+        return this.http(key, bare, introspectionRequests(bare.client, tokens[0]!), timing);
       }
       case 'bare-jose-verify': {
-        const bare = await this.startBareJose();
-        const load = await measureLoad({ url: bare.url, connections, requests: bearerRequests('/verify', this.settings.userAccessToken) }, this.timing(), { serverPids: [bare.process.pid] });
-        return { key, label: 'bare Koa + jose verify', perSecond: load.requestsPerSecond, ...httpFields(load) };
+        const bare = await this.startBareJose(false);
+        return this.http(key, bare, bearerRequests('/verify', this.settings.userAccessToken), timing);
+      }
+      case 'bare-jose-pg-read': {
+        const bare = await this.startBareJose(true);
+        return this.http(key, bare, bearerRequests('/user/info', this.settings.userAccessToken), timing);
+      }
+      case 'argon2id-http': {
+        const bare = await this.startBareArgon2();
+        const body = new URLSearchParams({ grant_type: 'password', username: 'bench@example.com', password: ARGON2_PASSWORD }).toString();
+        return this.http(key, bare, () => [{ method: 'POST', path: '/oauth/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body }], timing);
       }
       case 'argon2id-verify': {
         const argon2 = await measureArgon2(this.settings.durationSeconds, connections);
         return {
           key,
-          label: 'raw argon2id verify (in-process)',
+          label: BASELINE_LABELS[key],
           perSecond: argon2.verifiesPerSecond,
+          completed: argon2.completed,
+          serverCpuMsPerRequest: argon2.cpuMsPerVerify,
           cpuMsPerRequest: argon2.cpuMsPerVerify,
           detail: { hashesPerSecond: round(argon2.hashesPerSecond), parameters: argon2.parameters },
         };
       }
       case 'jose-sign': {
         const sign = await measureJoseSign(this.settings.durationSeconds, connections, this.settings.accessTokenAlg);
-        return { key, label: `raw jose ${sign.alg} signs (in-process)`, perSecond: sign.signsPerSecond, cpuMsPerRequest: sign.cpuMsPerSign };
+        return {
+          key,
+          label: `raw jose ${sign.alg} signs (in-process)`,
+          perSecond: sign.signsPerSecond,
+          completed: Math.round(sign.signsPerSecond * this.settings.durationSeconds),
+          serverCpuMsPerRequest: sign.cpuMsPerSign,
+          cpuMsPerRequest: sign.cpuMsPerSign,
+        };
       }
     }
   }
 
-  private async startBareProvider() {
-    if (this.bareProvider) return this.bareProvider;
+  private async startBareProvider(postgres: boolean): Promise<BareProvider> {
+    const existing = postgres ? this.bareProviderPg : this.bareProvider;
+    if (existing) return existing;
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const client = { clientId: 'bench', clientSecret: randomBytes(32).toString('base64url') };
-    const child = startTypeScript('bare oidc-provider', 'bench/baselines/bare-provider.ts', {
+    const databaseUrl = postgres ? await this.settings.bareDatabaseUrl() : undefined;
+    const child = startScript(postgres ? 'bare oidc-provider (pg)' : 'bare oidc-provider', 'bench/baselines/bare-provider.ts', {
       ipc: true,
-      env: { PORT: String(port), ISSUER: url, AUDIENCE: `${url}/api`, CLIENT_ID: client.clientId, CLIENT_SECRET: client.clientSecret, ACCESS_TOKEN_ALG: this.settings.accessTokenAlg, NODE_ENV: 'production' },
+      env: {
+        PORT: String(port),
+        ISSUER: url,
+        AUDIENCE: `${url}/api`,
+        CLIENT_ID: client.clientId,
+        CLIENT_SECRET: client.clientSecret,
+        ACCESS_TOKEN_ALG: this.settings.accessTokenAlg,
+        NODE_ENV: 'production',
+        ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+      },
     });
     await waitUntilServing(child, `${url}/.well-known/openid-configuration`);
-    this.bareProvider = { process: child, url, client };
-    return this.bareProvider;
+    const started: BareProvider = { process: child, url, client, counters: databaseUrl ? await DatabaseCounters.connect(databaseUrl) : undefined };
+    if (postgres) this.bareProviderPg = started;
+    else this.bareProvider = started;
+    return started;
   }
 
-  private async startBareJose() {
-    if (this.bareJose) return this.bareJose;
+  private async startBareArgon2() {
+    if (this.bareArgon2) return this.bareArgon2;
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const child = startScript('bare argon2', 'bench/baselines/bare-argon2.ts', { env: { PORT: String(port), PASSWORD: ARGON2_PASSWORD, NODE_ENV: 'production' } });
+    await waitUntilServing(child, `${url}/healthz`);
+    this.bareArgon2 = { process: child, url };
+    return this.bareArgon2;
+  }
+
+  private async startBareJose(withRead: boolean) {
+    const existing = withRead ? this.bareJosePg : this.bareJose;
+    if (existing) return existing;
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const { issuer, audience, jwks } = this.settings.gatehouse;
-    const child = startTypeScript('bare jose', 'bench/baselines/bare-jose.ts', {
-      env: { PORT: String(port), ISSUER: issuer, AUDIENCE: audience, JWKS: JSON.stringify(jwks), NODE_ENV: 'production' },
+    const child = startScript(withRead ? 'bare jose + pg' : 'bare jose', 'bench/baselines/bare-jose.ts', {
+      env: {
+        PORT: String(port),
+        ISSUER: issuer,
+        AUDIENCE: audience,
+        JWKS: JSON.stringify(jwks),
+        NODE_ENV: 'production',
+        ...(withRead ? { DATABASE_URL: this.settings.gatehouseDatabaseUrl } : {}),
+      },
     });
     await waitUntilServing(child, `${url}/healthz`);
-    this.bareJose = { process: child, url };
-    return this.bareJose;
+    const started = { process: child, url };
+    if (withRead) this.bareJosePg = started;
+    else this.bareJose = started;
+    return started;
   }
 }
 
 const round = (value: number) => Math.round(value * 10) / 10;
-
-function httpFields(load: Awaited<ReturnType<typeof measureLoad>>) {
-  return {
-    latencyP50Ms: load.latencyP50Ms,
-    latencyP99Ms: load.latencyP99Ms,
-    non2xx: load.non2xx,
-    errors: load.errors,
-    peakRssMb: load.peakRssMb,
-    cpuMsPerRequest: load.serverCpuMsPerRequest,
-  };
-}
+const ARGON2_PASSWORD = 'bench password for the argon2id baseline';

@@ -18,17 +18,19 @@ export interface NodeProcess {
 }
 
 /**
- * Runs a TypeScript file on this Node (22, from node_modules when started through npm) with the
- * tsx loader in-process, so the child's pid is the server itself: its /proc entry is what the
- * RSS sampler reads and --cpu-prof profiles.
+ * Runs a script on this Node (22, from node_modules when started through npm), a TypeScript file
+ * with the tsx loader in-process, compiled JavaScript (dist/main.js) as it is: either way the
+ * child's pid is the server itself, whose /proc entry the CPU and RSS samplers read and
+ * --cpu-prof profiles.
  */
-export function startTypeScript(
+export function startScript(
   name: string,
   script: string,
   options: { env?: Record<string, string>; nodeArgs?: string[]; args?: string[]; ipc?: boolean; cwd?: string } = {},
 ): NodeProcess {
   const cwd = options.cwd ?? REPO_ROOT;
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', path.resolve(cwd, script), ...(options.args ?? [])], {
+  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...loader, path.resolve(cwd, script), ...(options.args ?? [])], {
     cwd,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe', ...(options.ipc ? (['ipc'] as const) : [])],
@@ -63,7 +65,7 @@ export function startTypeScript(
 }
 
 /** Polls `url` until it answers 2xx; fails early, with the process's output, if it exits first. */
-export async function waitUntilServing(processHandle: NodeProcess, url: string, timeoutMs = 90_000): Promise<void> {
+export async function waitUntilServing(processHandle: NodeProcess, url: string, timeoutMs = 90_000, pollMs = 150): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let exited = false;
   void processHandle.exited.then(() => (exited = true));
@@ -76,7 +78,7 @@ export async function waitUntilServing(processHandle: NodeProcess, url: string, 
     } catch {
       // not listening yet
     }
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
   throw new Error(`${processHandle.name} did not answer ${url} within ${timeoutMs / 1000} s:\n${processHandle.output()}`);
 }

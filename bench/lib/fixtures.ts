@@ -1,10 +1,24 @@
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { createClient } from '../../src/oauth/clients/service.js';
-import { createCustomer } from '../../src/identity/customers/service.js';
-import { connectGatehouseDatabase as connectDatabase } from '../../src/modules/database.js';
-import { setTenantStatus } from '../../src/identity/tenants/service.js';
+import { REPO_ROOT } from './child-process.js';
 import { expectOk, mapConcurrent, requestJson } from './http.js';
+
+/**
+ * Gatehouse's own services, from the checkout the server runs from (--server-dir): its entities
+ * must match the schema its migrations created.
+ */
+async function gatehouseServices(serverDir = REPO_ROOT) {
+  const load = <T>(file: string): Promise<T> => import(pathToFileURL(path.join(serverDir, file)).href) as Promise<T>;
+  const [clients, customers, database, tenants] = await Promise.all([
+    load<typeof import('../../src/oauth/clients/service.js')>('src/oauth/clients/service.ts'),
+    load<typeof import('../../src/identity/customers/service.js')>('src/identity/customers/service.ts'),
+    load<typeof import('../../src/modules/database.js')>('src/modules/database.ts'),
+    load<typeof import('../../src/identity/tenants/service.js')>('src/identity/tenants/service.ts'),
+  ]);
+  return { createClient: clients.createClient, createCustomer: customers.createCustomer, connectDatabase: database.connectGatehouseDatabase, setTenantStatus: tenants.setTenantStatus };
+}
 import { basicAuth } from './load.js';
 
 export interface ClientCredentials {
@@ -44,11 +58,13 @@ const USER_COUNT = 8;
  * (after the server migrated it), as the CLI does; the tenant is created through the tenant API,
  * and activated in-process as `npm run cli -- tenants:activate` would.
  */
-export async function seedFixtures(databaseUrl: string, gatehouseUrl: string): Promise<Fixtures> {
+export async function seedFixtures(databaseUrl: string, gatehouseUrl: string, serverDir?: string): Promise<Fixtures> {
+  const { createClient, createCustomer, connectDatabase, setTenantStatus } = await gatehouseServices(serverDir);
   const orm = await connectDatabase(databaseUrl, 4);
   const em = () => orm.em.fork() as EntityManager;
   try {
-    const machine = await createClient(em(), { name: 'bench machine client', grantTypes: ['client_credentials'], scope: MACHINE_SCOPE });
+    // A registered resource server (RFC 7662 policy, issue #10): it may introspect other clients' access tokens for the API.
+    const machine = await createClient(em(), { name: 'bench machine client', grantTypes: ['client_credentials'], scope: MACHINE_SCOPE, introspection: true });
     const app = await createClient(em(), { name: 'bench app', grantTypes: ['password', 'refresh_token'], scope: USER_SCOPE });
     const run = randomBytes(4).toString('hex');
     const users = Array.from({ length: USER_COUNT }, (_, index) => ({ email: `bench-${run}-${index}@example.com`, password: `bench password ${index} ${run}` }));

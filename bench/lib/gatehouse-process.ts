@@ -1,7 +1,15 @@
-import { startTypeScript, waitUntilServing, type NodeProcess } from './child-process.js';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT, startScript, waitUntilServing, type NodeProcess } from './child-process.js';
+import { treeRssMb } from './process-stats.js';
 
 export interface GatehouseProcess extends NodeProcess {
   url: string;
+  /** From spawning node to the first 2xx of /readyz, ms. */
+  startupMs: number;
+  /** Resident memory of the server's process tree once ready and settled, MiB. */
+  idleRssMb: number;
 }
 
 export interface GatehouseLaunch {
@@ -13,7 +21,7 @@ export interface GatehouseLaunch {
   secret: string;
   dataDir: string;
   extraEnv?: Record<string, string>;
-  /** Another checkout to run `src/main.ts` from (default: this one). */
+  /** Another checkout to run the server from (default: this one). */
   serverDir?: string;
   /** Write a V8 CPU profile (`--cpu-prof`) into this directory when the process exits. */
   cpuProfile?: { dir: string; name: string };
@@ -34,10 +42,35 @@ const GENEROUS_LIMITS = {
   PASSCODE_LOOKUP_PER_TENANT: '1000000000',
 };
 
-/** `src/main.ts` as its own process, configured as production would be except for the limits above. */
-export async function startGatehouseProcess(launch: GatehouseLaunch): Promise<GatehouseProcess> {
-  const nodeArgs = launch.cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${launch.cpuProfile.dir}`, `--cpu-prof-name=${launch.cpuProfile.name}`] : [];
-  const handle = startTypeScript(launch.name, 'src/main.ts', {
+/**
+ * What production runs (issue 14 item 5): the compiled `dist/main.js` on plain node, no tsx and no
+ * npm wrapper. Built here with the checkout's own `scripts/build.ts` (as `npm start` does); a
+ * checkout without that script (an older branch given by --server-dir) runs `src/main.ts` with tsx.
+ */
+export function buildServer(serverDir = REPO_ROOT): string {
+  const buildScript = path.join(serverDir, 'scripts', 'build.ts');
+  if (!existsSync(buildScript)) return 'src/main.ts';
+  const built = spawnSync(process.execPath, ['--import', 'tsx', buildScript], { cwd: serverDir, encoding: 'utf8' });
+  if (built.status !== 0) throw new Error(`build failed in ${serverDir}:\n${built.stdout}\n${built.stderr}`);
+  return 'dist/main.js';
+}
+
+/**
+ * Node's flags for the compiled server, as package.json's `start` script and the Dockerfile's CMD
+ * pass them. AsyncContextFrame (the default from Node 24) carries AsyncLocalStorage without
+ * promise hooks: MikroORM's request context and oidc-provider's ctx then cost no hook per promise
+ * (about 10% of the server's main-thread CPU per token in this bench).
+ */
+export const PRODUCTION_NODE_FLAGS = ['--enable-source-maps', '--experimental-async-context-frame'];
+
+/** The server as its own process, configured as production would be except for the limits above. */
+export async function startGatehouseProcess(launch: GatehouseLaunch, entry: string): Promise<GatehouseProcess> {
+  const nodeArgs = [
+    ...(entry.endsWith('.js') ? PRODUCTION_NODE_FLAGS : []),
+    ...(launch.cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${launch.cpuProfile.dir}`, `--cpu-prof-name=${launch.cpuProfile.name}`] : []),
+  ];
+  const started = performance.now();
+  const handle = startScript(launch.name, entry, {
     cwd: launch.serverDir,
     nodeArgs,
     env: {
@@ -56,10 +89,13 @@ export async function startGatehouseProcess(launch: GatehouseLaunch): Promise<Ga
   });
   const url = `http://127.0.0.1:${launch.port}`;
   try {
-    await waitUntilServing(handle, `${url}/readyz`);
+    await waitUntilServing(handle, `${url}/readyz`, 90_000, 20);
   } catch (error) {
     await handle.stop(1000);
     throw error;
   }
-  return { ...handle, url };
+  const startupMs = Math.round(performance.now() - started);
+  // Idle: after start-up's garbage has had a moment to be collected, before any load.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  return { ...handle, url, startupMs, idleRssMb: treeRssMb([handle.pid]) };
 }

@@ -8,7 +8,14 @@ export interface BenchOptions {
   quick: boolean;
   /** Measured seconds per scenario, after the warm-up. */
   durationSeconds: number;
+  /** Warm-up of a process's first measurement of a scenario: at least this long, then until the rate is steady. */
   warmupSeconds: number;
+  /** ...but never longer than this. */
+  warmupMaxSeconds: number;
+  /** Gatehouse and its baselines measured in turn (A B A B ...) this many times; medians reported. */
+  rounds: number;
+  /** Raw jose sign/verify CPU per access-token algorithm (issue 14 item 4), in-process. */
+  algorithms: boolean;
   connections: number;
   /** 1, or 2 Gatehouse processes behind bench/proxy.ts plus the cross-instance checks. */
   instances: 1 | 2;
@@ -23,10 +30,13 @@ export interface BenchOptions {
 }
 
 const USAGE = `npm run bench -- [options]
-  --quick               short runs (whole benchmark < 3 minutes)
-  --duration SECONDS    measured time per scenario (default 15, quick 4)
-  --warmup SECONDS      warm-up before each measurement (default 5, quick 1.5)
-  --connections N       concurrent connections (default 32)
+  --quick               short runs (whole benchmark: a few minutes)
+  --duration SECONDS    measured time per scenario and round (default 10, quick 3)
+  --warmup SECONDS      least warm-up of a cold measurement; then until three 1-s rates agree within 10% (default 5, quick 2)
+  --warmup-max SECONDS  longest warm-up (default 20, quick 6)
+  --rounds N            Gatehouse and baselines measured in turn N times, medians reported (default 3; fewer is for development only)
+  --skip-algorithms     leave out the in-process sign/verify table per access-token algorithm
+  --connections N       concurrent connections (default 16)
   --instances 1|2       two Gatehouse processes behind a round-robin proxy, plus the cross-instance checks
   --scenarios a,b,...   subset of ${SCENARIO_IDS.join(',')}
   --skip-baselines      only measure Gatehouse
@@ -41,6 +51,9 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
       quick: { type: 'boolean', default: false },
       duration: { type: 'string' },
       warmup: { type: 'string' },
+      'warmup-max': { type: 'string' },
+      rounds: { type: 'string' },
+      'skip-algorithms': { type: 'boolean', default: false },
       connections: { type: 'string' },
       instances: { type: 'string' },
       scenarios: { type: 'string' },
@@ -75,9 +88,12 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
   }
   return {
     quick: values.quick,
-    durationSeconds: number('duration', values.duration, values.quick ? 4 : 15, 1),
-    warmupSeconds: number('warmup', values.warmup, values.quick ? 1.5 : 5, 0),
-    connections: Math.round(number('connections', values.connections, 32, 1)),
+    durationSeconds: number('duration', values.duration, values.quick ? 3 : 10, 1),
+    warmupSeconds: number('warmup', values.warmup, values.quick ? 2 : 5, 0),
+    warmupMaxSeconds: number('warmup-max', values['warmup-max'], values.quick ? 6 : 20, 1),
+    rounds: Math.round(number('rounds', values.rounds, 3, 1)),
+    algorithms: !values['skip-algorithms'],
+    connections: Math.round(number('connections', values.connections, 16, 1)),
     instances,
     scenarios: scenarios as ScenarioId[],
     baselines: !values['skip-baselines'],

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { CredentialLimiter } from './limits/credential-limiter.js';
-import { recordLoginAttempt, type AttemptContext } from './login-attempts/service.js';
+import { loginAttemptInsert, recordLoginAttempt, type AttemptContext } from './login-attempts/service.js';
 
 /**
  * Thrown by a verifier for a credential that is wrong, unknown, expired or spent: the attempt
@@ -48,16 +48,17 @@ export type SignInOutcome<T extends Verified> =
 
 /**
  * The one sign-in pipeline (issue #12 §3): reserve an attempt with the limiter → verify the
- * credential → record the login attempt → hand back the customer, for the caller to issue tokens
- * in its API family's shape. Reserving first means N concurrent guesses verify at most the
+ * credential → settle the reservation and record the login attempt (one statement) → hand back
+ * the customer, for the caller to issue tokens in its API family's shape. Reserving first means N concurrent guesses verify at most the
  * allowance (issue #10 §2); an unexpected error (a database outage) gives the attempt back.
  */
 export async function signIn<T extends Verified>(em: EntityManager, request: SignInRequest<T>): Promise<SignInOutcome<T>> {
   const reservation = await request.limiter.reserve(request.limiterKey, request.attempt.ip);
-  const record = (result: 'success' | 'failure' | 'locked', customerId?: string) =>
-    recordLoginAttempt(em, { method: request.method, result, customerId, ...request.attempt });
+  // The record of the attempt commits with the settlement of its reservation: one statement.
+  const attempt = (result: 'success' | 'failure' | 'locked', customerId?: string) =>
+    loginAttemptInsert({ method: request.method, result, customerId, ...request.attempt });
   if (!reservation.allowed) {
-    await record('locked');
+    await recordLoginAttempt(em, { method: request.method, result: 'locked', ...request.attempt });
     return { result: 'locked', retryAfterSeconds: reservation.retryAfterSeconds };
   }
   let verified: T;
@@ -68,9 +69,10 @@ export async function signIn<T extends Verified>(em: EntityManager, request: Sig
       await reservation.release().catch(() => undefined);
       throw error;
     }
-    await Promise.all([reservation.fail(), record('failure')]);
+    await reservation.fail(attempt('failure'));
     return { result: 'failed', reason: error.message, cause: error.cause };
   }
-  await Promise.all([request.onSuccess === 'refund' ? reservation.release() : reservation.succeed(), record('success', verified.customerId)]);
+  const recorded = attempt('success', verified.customerId);
+  await (request.onSuccess === 'refund' ? reservation.release(recorded) : reservation.succeed(recorded));
   return { result: 'success', ...verified };
 }

@@ -1,5 +1,6 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import Provider, { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Orm } from '../platform/db/orm.js';
 import type { ClientMetadataCache } from './clients/cache.js';
 import { decrypt, deriveKey, encrypt, sha256 } from '../platform/crypto/secrets.js';
@@ -33,6 +34,87 @@ export interface AdapterOptions {
 }
 
 type Row = { payload: AdapterPayload; consumed_at: Date | null; sealed_id: string | null };
+
+/**
+ * What one token request has already read or still owes the database (issue 14 item 1). A refresh
+ * rotation is find refresh token → find grant → find account → consume → save the new token; the
+ * grant comes back with the refresh token (one statement), and the consumption is written with
+ * the new token (one statement, one commit), so a rotation is three statements in all.
+ */
+interface RequestState {
+  /** Grant payloads read together with a refresh token, by grant id. */
+  grants: Map<string, AdapterPayload>;
+  /** A refresh token whose consumption travels with the insert of its successor. */
+  pendingConsume?: string;
+}
+
+const requestStates = new WeakMap<object, RequestState>();
+
+/**
+ * The state of the oidc-provider request this call belongs to (`Provider.ctx`, the library's
+ * public AsyncLocalStorage accessor); none for calls made outside a provider request.
+ */
+function currentRequest(): { state: RequestState; grantType?: unknown } | undefined {
+  const ctx = Provider.ctx;
+  if (!ctx) return undefined;
+  let state = requestStates.get(ctx);
+  if (!state) {
+    state = { grants: new Map() };
+    requestStates.set(ctx, state);
+  }
+  return { state, grantType: ctx.oidc?.params?.grant_type };
+}
+
+/**
+ * Model writes held back to be stored together, in one multi-row statement, when the block given
+ * to withBatchedModelWrites ends: issuing a customer's tokens saves a Grant and a RefreshToken
+ * (issue 14 item 2). Any other adapter call inside the block stores what is held first, so a
+ * read always sees the writes before it.
+ */
+interface ModelWriteBatch {
+  rows: unknown[][];
+  run?: (sql: string, params: unknown[]) => Promise<unknown>;
+}
+
+const writeBatches = new AsyncLocalStorage<ModelWriteBatch>();
+
+const UPSERT_COLUMNS = '(model, id, payload, grant_id, uid, user_code, expires_at, sealed_id)';
+const UPSERT_ROW = '(?, ?, ?::jsonb, ?, ?, ?, ?::timestamptz, ?)';
+const UPSERT_CONFLICT = `on conflict (model, id) do update set payload = excluded.payload, grant_id = excluded.grant_id,
+  uid = excluded.uid, user_code = excluded.user_code, expires_at = excluded.expires_at, sealed_id = excluded.sealed_id`;
+
+async function flushBatch(batch: ModelWriteBatch): Promise<void> {
+  // A model saved twice in the block is stored once, as last saved (one statement cannot upsert a row twice).
+  const byKey = new Map<string, unknown[]>();
+  for (const row of batch.rows.splice(0)) byKey.set(`${String(row[0])} ${String(row[1])}`, row);
+  const rows = [...byKey.values()];
+  if (rows.length === 0 || !batch.run) return;
+  await batch.run(`insert into oidc_model ${UPSERT_COLUMNS} values ${rows.map(() => UPSERT_ROW).join(', ')} ${UPSERT_CONFLICT}`, rows.flat());
+}
+
+/**
+ * Runs `work` with every oidc-provider model write it makes stored in one statement at its end
+ * (or earlier, when it reads). If `work` throws, nothing it held back is stored.
+ */
+export async function withBatchedModelWrites<T>(work: () => Promise<T>): Promise<T> {
+  const batch: ModelWriteBatch = { rows: [] };
+  const result = await writeBatches.run(batch, work);
+  await flushBatch(batch);
+  return result;
+}
+
+/** Stores what the current batch holds before any other adapter call (reads see earlier writes). */
+async function flushPending(): Promise<void> {
+  const batch = writeBatches.getStore();
+  if (batch?.rows.length) await flushBatch(batch);
+}
+
+/**
+ * The stored id of a grant (storedModelId: base64url SHA-256) computed in SQL, so a refresh token's
+ * grant row is joined on the primary key rather than found through the grant_id index, which also
+ * lists every rotated-away token of the grant.
+ */
+const STORED_GRANT_ID_SQL = `rtrim(translate(encode(sha256(convert_to(t.grant_id, 'UTF8')), 'base64'), '+/', '-_'), '=')`;
 
 /**
  * Revokes a whole grant (RFC 6749 §4.1.2, RFC 9700 §4.14.2): every stored model of it, the grant
@@ -76,6 +158,20 @@ export function createAdapterClass(options: AdapterOptions) {
     return row.consumed_at ? { ...payload, consumed: Math.floor(new Date(row.consumed_at).getTime() / 1000) } : payload;
   };
 
+  /** A refresh token and, in the same statement, its grant (oidc-provider asks for it next). */
+  const findRefreshTokenWithGrant = async (id: string, state: RequestState) => {
+    const [row] = await run<Row & { grant_id: string | null; grant_payload: AdapterPayload | null }>(
+      `select t.payload, t.consumed_at, t.sealed_id, t.grant_id, g.payload as grant_payload
+         from oidc_model t
+         left join oidc_model g on g.model = 'Grant' and t.grant_id is not null and g.id = ${STORED_GRANT_ID_SQL}
+              and (g.expires_at is null or g.expires_at > now())
+        where t.model = 'RefreshToken' and t.id = ? and (t.expires_at is null or t.expires_at > now()) limit 1`,
+      [storedModelId('RefreshToken', id)],
+    );
+    if (row?.grant_id && row.grant_payload) state.grants.set(row.grant_id, toPayload('Grant', { payload: row.grant_payload, consumed_at: null, sealed_id: null }, row.grant_id)!);
+    return toPayload('RefreshToken', row, id);
+  };
+
   const findBy = async (model: string, column: 'id' | 'uid' | 'user_code', value: string, presentedId?: string) => {
     const [row] = await run<Row>(
       `select payload, consumed_at, sealed_id from oidc_model
@@ -83,6 +179,17 @@ export function createAdapterClass(options: AdapterOptions) {
       [model, storedModelId(model, value)],
     );
     return toPayload(model, row, presentedId);
+  };
+
+  /**
+   * A redemption that found its row already consumed: for a code or a refresh token that is reuse,
+   * and the whole grant goes (RFC 9700 §4.14, RFC 6749 §4.1.2).
+   */
+  const lostTheRace = async (model: string, storedId: string): Promise<never> => {
+    if (!GRANT_SOURCES.has(model)) throw new errors.InvalidRequestUri('request_uri already used');
+    const [lost] = await run<{ grant_id: string | null }>('select grant_id from oidc_model where model = ? and id = ?', [model, storedId]);
+    if (lost?.grant_id) await revokeGrantEverywhere(orm, lost.grant_id, options.accessTokenTtlSeconds);
+    throw new errors.InvalidGrant('grant already used');
   };
 
   /** The payload as stored: no credential in it (id and user code sealed apart; the interaction's copy of the session id hashed). */
@@ -99,37 +206,69 @@ export function createAdapterClass(options: AdapterOptions) {
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       const expiresAt = expiresIn ? new Date(Date.now() + expiresIn * 1000) : null;
       const needsSealedId = Boolean(payload.uid || payload.userCode);
-      await run(
-        `insert into oidc_model (model, id, payload, grant_id, uid, user_code, expires_at, sealed_id)
-         values (?, ?, ?::jsonb, ?, ?, ?, ?, ?)
-         on conflict (model, id) do update set payload = excluded.payload, grant_id = excluded.grant_id,
-           uid = excluded.uid, user_code = excluded.user_code, expires_at = excluded.expires_at, sealed_id = excluded.sealed_id`,
-        [
-          this.model,
-          storedModelId(this.model, id),
-          JSON.stringify(storedPayload(payload)),
-          // A grant row carries its own id here: revocations and account deletion find grants by it
-          // (a grant id alone yields no token; it is the `gid` claim of every access token).
-          payload.grantId ?? (this.model === 'Grant' ? id : null),
-          payload.uid ? storedModelId(this.model, payload.uid) : null,
-          payload.userCode ? storedModelId(this.model, payload.userCode) : null,
-          expiresAt,
-          needsSealedId ? encrypt(sealKey, JSON.stringify({ jti: id, userCode: payload.userCode }), this.model) : null,
-        ],
+      const values = [
+        this.model,
+        storedModelId(this.model, id),
+        JSON.stringify(storedPayload(payload)),
+        // A grant row carries its own id here: revocations and account deletion find grants by it
+        // (a grant id alone yields no token; it is the `gid` claim of every access token).
+        payload.grantId ?? (this.model === 'Grant' ? id : null),
+        payload.uid ? storedModelId(this.model, payload.uid) : null,
+        payload.userCode ? storedModelId(this.model, payload.userCode) : null,
+        expiresAt,
+        needsSealedId ? encrypt(sealKey, JSON.stringify({ jti: id, userCode: payload.userCode }), this.model) : null,
+      ];
+      const request = currentRequest();
+      if (this.model === 'Grant') request?.state.grants.delete(id);
+      const consumed = this.model === 'RefreshToken' ? request?.state.pendingConsume : undefined;
+      const batch = writeBatches.getStore();
+      if (batch && consumed === undefined) {
+        batch.run ??= run;
+        batch.rows.push(values);
+        return;
+      }
+      if (consumed === undefined) {
+        await run(`insert into oidc_model ${UPSERT_COLUMNS} values ${UPSERT_ROW} ${UPSERT_CONFLICT}`, values);
+        return;
+      }
+      // The rotated token is consumed by the same conditional statement that stores its successor:
+      // of concurrent redemptions exactly one updates the old row, and only that one inserts.
+      request!.state.pendingConsume = undefined;
+      const inserted = await run<{ id: string }>(
+        `with spent as (
+           update oidc_model set consumed_at = now()
+            where model = 'RefreshToken' and id = ? and consumed_at is null
+           returning grant_id
+         )
+         insert into oidc_model ${UPSERT_COLUMNS}
+         select ?::text, ?::text, ?::jsonb, ?::text, ?::text, ?::text, ?::timestamptz, ?::text from spent
+         returning id`,
+        [storedModelId('RefreshToken', consumed), ...values],
       );
+      if (inserted.length === 1) return;
+      await lostTheRace('RefreshToken', storedModelId('RefreshToken', consumed));
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (this.model === 'Client') return (await options.clients.get(id)) as AdapterPayload | undefined;
       if (NEVER_STORED.has(this.model)) return undefined;
+      await flushPending();
+      const request = currentRequest();
+      if (request && this.model === 'Grant') {
+        const prefetched = request.state.grants.get(id);
+        if (prefetched) return prefetched;
+      }
+      if (request && this.model === 'RefreshToken') return findRefreshTokenWithGrant(id, request.state);
       return findBy(this.model, 'id', id, id);
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+      await flushPending();
       return findBy(this.model, 'uid', uid);
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+      await flushPending();
       return findBy(this.model, 'user_code', userCode);
     }
 
@@ -140,23 +279,32 @@ export function createAdapterClass(options: AdapterOptions) {
      * refresh token that is reuse, and the whole grant goes (RFC 9700 §4.14, RFC 6749 §4.1.2).
      */
     async consume(id: string): Promise<void> {
+      // In a refresh_token grant oidc-provider stores the rotated token right after consuming the
+      // old one (lib/actions/grants/refresh_token.js): the consumption waits for that insert. Should
+      // the request fail in between, the old token stays unspent, and nothing was issued for it.
+      await flushPending();
+      const request = currentRequest();
+      if (this.model === 'RefreshToken' && request?.grantType === 'refresh_token' && request.state.pendingConsume === undefined) {
+        request.state.pendingConsume = id;
+        return;
+      }
       const storedId = storedModelId(this.model, id);
       const won = await run<{ grant_id: string | null }>(
         'update oidc_model set consumed_at = now() where model = ? and id = ? and consumed_at is null returning grant_id',
         [this.model, storedId],
       );
       if (won.length === 1) return;
-      if (!GRANT_SOURCES.has(this.model)) throw new errors.InvalidRequestUri('request_uri already used');
-      const [lost] = await run<{ grant_id: string | null }>('select grant_id from oidc_model where model = ? and id = ?', [this.model, storedId]);
-      if (lost?.grant_id) await revokeGrantEverywhere(orm, lost.grant_id, options.accessTokenTtlSeconds);
-      throw new errors.InvalidGrant('grant already used');
+      await lostTheRace(this.model, storedId);
     }
 
     async destroy(id: string): Promise<void> {
+      if (this.model === 'Grant') currentRequest()?.state.grants.delete(id);
+      await flushPending();
       await run('delete from oidc_model where model = ? and id = ?', [this.model, storedModelId(this.model, id)]);
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
+      await flushPending();
       // JWT access tokens of the grant are not rows here: remember the grant as revoked until
       // the last of them would have expired, so introspection and resource servers refuse them.
       await run(

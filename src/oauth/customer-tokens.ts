@@ -9,6 +9,7 @@ import { readCustomerSummary } from '../identity/customers/read-model.js';
 import { pairDeviceWithGrant } from '../identity/credentials/devices/service.js';
 import { OIDC_SCOPES } from '../identity/scopes.js';
 import { resourceServer } from './provider.js';
+import { withBatchedModelWrites } from './adapter.js';
 
 type ProviderClient = NonNullable<KoaContextWithOIDC['oidc']['client']>;
 
@@ -36,6 +37,11 @@ export interface IssueCustomerTokensInput {
   ctx?: KoaContextWithOIDC;
   /** Overrides whether a refresh token is issued (default: the client may use refresh_token). */
   refreshToken?: boolean;
+  /**
+   * The customer as the sign-in just read it (the password grant's verifier): the ID token's
+   * claims come from it instead of a second read of the same row.
+   */
+  customer?: Parameters<typeof customerClaims>[0];
 }
 
 export class DevicePairingError extends Error {}
@@ -66,36 +72,40 @@ export async function issueCustomerTokens(input: IssueCustomerTokensInput): Prom
   if (input.deviceToken && !(await pairDeviceWithGrant(input.orm.em.fork() as EntityManager, input.deviceToken, grant.jti!, customerId))) {
     throw new DevicePairingError('device_token is invalid or revoked');
   }
-  const grantId = await grant.save();
+  // The Grant and the RefreshToken are stored together, in one statement (issue 14 item 2).
+  const response = await withBatchedModelWrites(async () => {
+    const grantId = await grant.save();
 
-  const accessToken = new provider.AccessToken({ accountId: customerId, client, grantId, scope: resourceScopes.join(' '), gty: input.grantType } as never);
-  accessToken.resourceServer = new provider.ResourceServer(config.apiAudience, api);
-  input.ctx?.oidc.entity('AccessToken', accessToken);
-  const response: CustomerTokenResponse & { grantId: string } = {
-    access_token: await accessToken.save(),
-    token_type: 'Bearer',
-    expires_in: accessToken.expiration,
-    scope: requested.join(' '),
-    grantId,
-  };
-
-  if (input.refreshToken ?? client.grantTypeAllowed('refresh_token')) {
-    const refreshToken = new provider.RefreshToken({
-      accountId: customerId,
-      client,
-      grantId,
+    const accessToken = new provider.AccessToken({ accountId: customerId, client, grantId, scope: resourceScopes.join(' '), gty: input.grantType } as never);
+    accessToken.resourceServer = new provider.ResourceServer(config.apiAudience, api);
+    input.ctx?.oidc.entity('AccessToken', accessToken);
+    const response: CustomerTokenResponse & { grantId: string } = {
+      access_token: await accessToken.save(),
+      token_type: 'Bearer',
+      expires_in: accessToken.expiration,
       scope: requested.join(' '),
-      gty: input.grantType,
-      resource: config.apiAudience,
-      rotations: 0,
-      iiat: Math.floor(Date.now() / 1000),
-    } as never);
-    input.ctx?.oidc.entity('RefreshToken', refreshToken);
-    response.refresh_token = await refreshToken.save();
-  }
+      grantId,
+    };
+
+    if (input.refreshToken ?? client.grantTypeAllowed('refresh_token')) {
+      const refreshToken = new provider.RefreshToken({
+        accountId: customerId,
+        client,
+        grantId,
+        scope: requested.join(' '),
+        gty: input.grantType,
+        resource: config.apiAudience,
+        rotations: 0,
+        iiat: Math.floor(Date.now() / 1000),
+      } as never);
+      input.ctx?.oidc.entity('RefreshToken', refreshToken);
+      response.refresh_token = await refreshToken.save();
+    }
+    return response;
+  });
 
   if (input.ctx && oidcScopes.includes('openid')) {
-    const customer = await readCustomerSummary(input.orm.em.fork() as EntityManager, customerId);
+    const customer = input.customer ?? (await readCustomerSummary(input.orm.em.fork() as EntityManager, customerId));
     if (customer) {
       const all = customerClaims(customer);
       const released = oidcScopes.flatMap((scope) => CLAIMS_BY_SCOPE[scope] ?? []);

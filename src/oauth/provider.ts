@@ -209,9 +209,10 @@ export function buildProvider(deps: ProviderDependencies): Provider {
     if (body?.error === 'invalid_request' && body.error_description === 'requested grant type is not allowed for this client') {
       ctx.body = { ...body, error: 'unauthorized_client' };
     }
-    // RFC 6749 §5.1: every token response says what was granted, even when it is nothing.
-    if (ctx.path === OIDC_ROUTES.token && ctx.status === 200 && typeof body?.access_token === 'string' && body.scope === undefined) {
-      ctx.body = { ...body, scope: grantedScope(body.access_token) };
+    if (ctx.path === OIDC_ROUTES.token && ctx.status === 200 && typeof body?.access_token === 'string') {
+      // RFC 6749 §5.1: every token response says what was granted, even when it is nothing.
+      // `created_at` (seconds) is what SessionM's token responses carry (Step 3); an extension.
+      ctx.body = { ...body, scope: body.scope ?? grantedScope(body.access_token), created_at: Math.floor(Date.now() / 1000) };
     }
   });
 

@@ -26,6 +26,8 @@ const environmentSchema = z.object({
   API_AUDIENCE: z.url().optional(),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  // Server processes (node:cluster) sharing the port: one per core on a larger machine (src/main.ts).
+  WORKERS: z.coerce.number().int().min(1).max(256).default(1),
   DATA_DIR: z.string().min(1).default('.data'),
   EMBEDDED_PG_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
   GATEHOUSE_SECRET: z.string().min(32, 'at least 32 characters of random data').optional(),
@@ -49,7 +51,7 @@ const environmentSchema = z.object({
   // Longer than the 60 s idle timeout of common load balancers (AWS ALB, nginx upstream keepalive):
   // were the app to close an idle connection first, the balancer could send a request into it and answer 502.
   KEEP_ALIVE_TIMEOUT_SECONDS: seconds(65),
-  ACCESS_TOKEN_ALG: z.enum(['RS256', 'ES256']).default('RS256'),
+  ACCESS_TOKEN_ALG: z.enum(['RS256', 'ES256', 'EdDSA']).default('RS256'),
   REVOCATION_CACHE_SECONDS: seconds(5),
   // RFC 9449 at Gatehouse's resource routes: how old a DPoP proof may be, and whether a server nonce is required.
   DPOP_PROOF_MAX_AGE_SECONDS: seconds(60),
@@ -153,6 +155,7 @@ function buildConfig(env: z.infer<typeof environmentSchema>, secret: string) {
     apiAudience: env.API_AUDIENCE ?? `${issuer}/api`,
     databaseUrl: env.DATABASE_URL,
     databasePoolMax: env.DATABASE_POOL_MAX,
+    workers: env.WORKERS,
     dataDir: path.resolve(env.DATA_DIR),
     embeddedPgPort: env.EMBEDDED_PG_PORT,
     secret,
@@ -282,6 +285,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   }
   if (env.NODE_ENV === 'production' && !env.DATABASE_URL) {
     throw new ConfigError('Invalid configuration: DATABASE_URL is required in production (the embedded PostgreSQL is for development)');
+  }
+  // Each worker would start (or race to share) the embedded cluster; several workers need a real database.
+  if (env.WORKERS > 1 && !env.DATABASE_URL) {
+    throw new ConfigError('Invalid configuration: WORKERS above 1 needs DATABASE_URL (the embedded PostgreSQL serves one process)');
   }
   const socialProblem = socialConfigProblem(env);
   if (socialProblem) throw new ConfigError(`Invalid configuration: ${socialProblem}`);

@@ -178,9 +178,9 @@ describe('the business example: verification of an access token created on regis
 
   it('refuses a registration whose identifier another access token holds, creating nothing', async () => {
     const email = newEmail('taken');
-    const created = await world.backoffice('POST', tokens, { identifier: email });
+    const created = await world.backoffice('POST', tokens, { identifier: email, pass_code: 'held by the back office 1' });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ identifier: email, state: 'NOT_EFFECTIVE', pass_code: expect.any(String) });
+    expect(created.body).toMatchObject({ identifier: email, state: 'NOT_EFFECTIVE', has_pass_code: true });
     const customers = await count(world.server, 'customer');
     const response = await world.selfService('/self-service/v1/contacts/register', { first_name: 'T', last_name: 'Aken', identity: { provider: 'EMAIL', email, password: 'taken password 1' } });
     expect(response.status).toBe(409);
@@ -190,6 +190,14 @@ describe('the business example: verification of an access token created on regis
 });
 
 describe('authentication codes and pass codes', () => {
+  it('refuses an identifier without a pass code ("If an Identifier is used then the Pass Code is mandatory")', async () => {
+    const tokensBefore = await count(world.server, 'access_token');
+    const refused = await world.backoffice('POST', tokens, { identifier: newEmail('no-pass-code') });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ status: 'error', code: 'invalid_request', message: 'pass_code: required with an identifier' });
+    expect(await count(world.server, 'access_token')).toBe(tokensBefore);
+  });
+
   it('signs in with an authentication code through its own grant, only while the token is Effective', async () => {
     const classified = await world.backoffice('POST', definitions, {
       name: 'Kiosk cards',

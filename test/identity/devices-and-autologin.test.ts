@@ -118,7 +118,7 @@ describe('autologin tokens', () => {
     const deviceToken = await newDeviceToken();
     const response = await postForm(`${server.url}/api/v1/users/autologin-token-login`, { autologin_token: autologinToken, device_token: deviceToken, source: 'ios_app' });
     expect(response.status).toBe(200);
-    expect(response.body).toMatchObject({ status: 'ok', user: { id: user.id, email: user.email, public_name: user.email }, access: { token: expect.any(String) } });
+    expect(response.body).toMatchObject({ status: 'ok', user: { id: expect.any(Number), uuid: user.id, email: user.email, public_name: user.email }, access: { token: expect.any(String) } });
     const userinfo = await fetch(`${server.url}/oauth/userinfo`, { headers: { authorization: `Bearer ${response.body.access.token}` } });
     expect((await userinfo.json()).sub).toBe(user.id);
     const invalid = await postForm(`${server.url}/api/v1/users/autologin-token-login`, { autologin_token: 'nope', device_token: deviceToken });
@@ -139,7 +139,7 @@ describe('REMP login and logout', () => {
   it('logs in with e-mail and password and returns the REMP shape', async () => {
     const response = await postForm(`${server.url}/api/v1/users/login`, { email: user.email, password: user.password });
     expect(response.status).toBe(200);
-    expect(response.body).toMatchObject({ status: 'ok', user: { id: user.id, email: user.email, roles: [] }, user_meta: {}, access: { token: expect.any(String) } });
+    expect(response.body).toMatchObject({ status: 'ok', user: { id: expect.any(Number), uuid: user.id, email: user.email, roles: [] }, user_meta: {}, access: { token: expect.any(String) } });
   });
 
   it('answers bad credentials with auth_failed', async () => {

@@ -82,8 +82,8 @@ describe('the Authorization header', () => {
     expect((await read(app.apiKey, { token: reader.accessToken })).status).toBe(200);
   });
 
-  it('lets a customer’s own token read and update its own profile only, and never search', async () => {
-    const token = await customerToken(profile.email, 'openid users:read users:write');
+  it('lets a customer’s own token (Step 3: openid profile email) read and update its own profile only, and never search', async () => {
+    const token = await customerToken(profile.email, 'openid profile email');
     expect((await read(app.apiKey, { token })).body.user.id).toBe(profile.id);
     const updated = await sessionm(server, 'PUT', usersPath(app.apiKey, `/${profile.id}`), { token, json: { user: { last_name: 'Smythe' } } });
     expect(updated.body.user.last_name).toBe('Smythe');
@@ -96,7 +96,10 @@ describe('the Authorization header', () => {
     expect(unknown.status).toBe(403);
     const search = await sessionm(server, 'GET', usersPath(app.apiKey, '/search'), { token, query: { email: other.user.email } });
     expect(search.status).toBe(403);
-    const withoutScope = await customerToken(profile.email, 'openid profile email');
-    expect((await read(app.apiKey, { token: withoutScope })).status).toBe(403);
+    // The profile scope is what lets a customer's token at its profile; server scopes do not.
+    const withoutScope = await customerToken(profile.email, 'openid users:read users:write');
+    const refused = await read(app.apiKey, { token: withoutScope });
+    expect(refused.status).toBe(403);
+    expect(refused.body.errors).toMatchObject({ code: 'insufficient_scope', scope: 'profile' });
   });
 });

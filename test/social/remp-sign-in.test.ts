@@ -27,7 +27,8 @@ describe('POST /api/v1/users/google-token-sign-in', () => {
     expect(response.body).toEqual({
       status: 'ok',
       user: {
-        id: expect.any(String),
+        id: expect.any(Number),
+        uuid: expect.any(String),
         email,
         first_name: 'Margaret',
         last_name: 'Hamilton',
@@ -37,7 +38,7 @@ describe('POST /api/v1/users/google-token-sign-in', () => {
       user_meta: {},
       access: { token: expect.any(String) },
     });
-    const { id } = response.body.user;
+    const { uuid: id } = response.body.user;
     expect(decodeJwt(response.body.access.token)).toMatchObject({ sub: id, client_id: 'gatehouse', scope: expect.stringContaining('users:read') });
     expect(await userinfo(world.server, response.body.access.token)).toMatchObject({ status: 200, body: { sub: id, email } });
     expect(await customerRow(world.server, id)).toMatchObject({ source: 'ios-app', locale: 'sk_SK' });
@@ -51,7 +52,7 @@ describe('POST /api/v1/users/google-token-sign-in', () => {
     expect(first.body.access).toBeUndefined();
     const before = await count(world.server, 'customer');
     const again = await postJson('/api/v1/users/google-token-sign-in', { id_token: await world.google.mintIdToken({ sub, email, email_verified: true }), create_access_token: true });
-    expect(again.body.user.id).toBe(first.body.user.id);
+    expect(again.body.user.uuid).toBe(first.body.user.uuid);
     expect(again.body.access.token).toEqual(expect.any(String));
     expect(await count(world.server, 'customer')).toBe(before);
   });
@@ -63,7 +64,7 @@ describe('POST /api/v1/users/google-token-sign-in', () => {
       [existing.id, existing.id],
     );
     const response = await googleSignIn({ id_token: await world.google.mintIdToken({ email: existing.email, email_verified: true }) });
-    expect(response.body).toMatchObject({ status: 'ok', user: { id: existing.id }, user_meta: { newsletter: 'weekly' } });
+    expect(response.body).toMatchObject({ status: 'ok', user: { uuid: existing.id }, user_meta: { newsletter: 'weekly' } });
     expect(response.body.user_meta.internal).toBeUndefined();
   });
 
@@ -75,7 +76,7 @@ describe('POST /api/v1/users/google-token-sign-in', () => {
     expect(response.status).toBe(200);
     expect(response.body.user.email).toBe(email);
     expect(world.google.tokenRequests.at(-1)).toMatchObject({ code: '4/0web-code', clientId: GOOGLE_WEB_CLIENT, clientSecret: GOOGLE_SECRET, redirectUri: 'postmessage' });
-    expect(await identityRow(world.server, 'google', sub)).toMatchObject({ customer_id: response.body.user.id });
+    expect(await identityRow(world.server, 'google', sub)).toMatchObject({ customer_id: response.body.user.uuid });
   });
 
   it('exchanges an app gsi_auth_code without a redirect_uri, replacing the id_token sent with it', async () => {
@@ -114,7 +115,7 @@ describe('POST /api/v1/users/google-token-sign-in', () => {
     const response = await googleSignIn({ id_token: await world.google.mintIdToken({ email: uniqueEmail('paired'), email_verified: true }), create_access_token: 'true', device_token: device.body.device_token });
     expect(response.status).toBe(200);
     const [row] = await world.server.em().getConnection().execute('select customer_id from device_token where device_id = ?', ['pixel-9']);
-    expect(row!.customer_id).toBe(response.body.user.id);
+    expect(row!.customer_id).toBe(response.body.user.uuid);
 
     const revoked = await googleSignIn({ id_token: await world.google.mintIdToken({ email: uniqueEmail('x'), email_verified: true }), create_access_token: 'true', device_token: 'not-a-device-token' });
     expect(revoked.body).toMatchObject({ status: 'error', code: 'invalid_device_token' });
@@ -128,12 +129,12 @@ describe('POST /api/v1/users/apple-token-sign-in', () => {
     expect(response.status).toBe(200);
     expect(response.body).toEqual({
       status: 'ok',
-      user: { id: expect.any(String), email, first_name: null, last_name: null, created_at: expect.any(String), confirmed_at: expect.any(String) },
+      user: { id: expect.any(Number), uuid: expect.any(String), email, first_name: null, last_name: null, created_at: expect.any(String), confirmed_at: expect.any(String) },
       user_meta: {},
       access: { token: expect.any(String) },
     });
-    expect(await customerRow(world.server, response.body.user.id)).toMatchObject({ source: 'apple', locale: 'en-GB' });
-    expect(await userinfo(world.server, response.body.access.token)).toMatchObject({ status: 200, body: { sub: response.body.user.id } });
+    expect(await customerRow(world.server, response.body.user.uuid)).toMatchObject({ source: 'apple', locale: 'en-GB' });
+    expect(await userinfo(world.server, response.body.access.token)).toMatchObject({ status: 200, body: { sub: response.body.user.uuid } });
   });
 
   it('refuses an expired Apple ID token in REMP error shape', async () => {

@@ -206,10 +206,13 @@ describe('passcode configuration', () => {
       tenant_id: tenant.tenantId,
       tenant_config_details: { pass_key_expires: 86400, pass_phrase: 'system', pass_phrase_method: 'alphanumeric', pass_phrase_length: 32 },
       status: 1,
-      created_by: expect.any(String),
+      created_by: expect.any(Number),
       updated_at: expect.any(String),
       created_at: expect.any(String),
     });
+    // The spec's `created_by` is an integer: the numeric id of the admin who created the configuration.
+    const [admin] = await server.em().getConnection().execute(`select numeric_id from tenant_admin where email_normalized = ?`, [tenant.admin.email.toLowerCase()]);
+    expect(read.body.created_by).toBe((admin as { numeric_id: number }).numeric_id);
     const created = await postPasscode(server, tenant.tenantId, { pass_key: '5550101', pass_phrase: 'ignored in system mode' });
     expect(created.body.data.pass_phrase).toMatch(/^[A-HJ-NP-Z2-9]{32}$/);
   });

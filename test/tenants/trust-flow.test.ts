@@ -71,7 +71,7 @@ describe('the spec trust flow, end to end', () => {
           tenantDetails: {
             tenant_id: tenantId,
             tenant_config_details: { pass_key_expires: 600, pass_phrase: 'system', pass_phrase_method: 'numeric', pass_phrase_length: 5 },
-            created_by: expect.any(String),
+            created_by: expect.any(Number),
             updated_at: expect.any(String),
             created_at: expect.any(String),
             id: expect.any(Number),

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { api, apiKey, clientToken, events, expectFieldError, rempLogin, sql, userToken } from './support.js';
+import { api, apiKey, clientToken, events, expectFieldError, numericIdOf, rempLogin, sql, userToken } from './support.js';
 
 let server: TestServer;
 let key: string;
@@ -46,7 +46,8 @@ describe('POST /api/v1/users/address and GET /api/v1/users/addresses', () => {
       addresses: [
         {
           id: created.body.address.id,
-          user_id: user.id,
+          // REMP's integer user id.
+          user_id: await numericIdOf(server, user.id),
           type: 'invoice',
           created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
           email: user.email,
@@ -109,7 +110,7 @@ describe('POST /api/v1/users/address and GET /api/v1/users/addresses', () => {
 
   it('refuses callers without the scope or whitelist', async () => {
     const user = await server.createUser();
-    expect((await api(server, 'GET', '/api/v1/users/addresses', { query: { email: user.email } })).status).toBe(401);
+    expect((await api(server, 'GET', '/api/v1/users/addresses', { query: { email: user.email } })).status).toBe(403);
     expect((await api(server, 'GET', '/api/v1/users/addresses', { auth: (await clientToken(server, 'users:write')).accessToken, query: { email: user.email } })).status).toBe(403);
     expect((await createAddress({ email: user.email, type: 'print' }, (await clientToken(server, 'users:read')).accessToken)).status).toBe(403);
     expect((await createAddress({ email: user.email, type: 'print' }, approver)).status).toBe(403);
@@ -194,11 +195,24 @@ describe('address change requests', () => {
     expectFieldError(await api(server, 'POST', '/api/v1/users/change-address-request/1/approve', { auth: approver, form: { city: 'x' } }), 'city');
   });
 
-  it('refuses the deprecated country_id and the address endpoint’s tax field names', async () => {
+  it('refuses a country_id naming no country or another one than country_iso, and the address endpoint’s tax field names', async () => {
     const user = await server.createUser();
     await createAddress({ email: user.email, type: 'print' });
     expectFieldError(await requestChange({ email: user.email, type: 'print', country_id: '1' }), 'country_id');
+    expectFieldError(await requestChange({ email: user.email, type: 'print', country_id: '703', country_iso: 'CZ' }), 'country_id');
     expectFieldError(await requestChange({ email: user.email, type: 'print', tax_id: '1' }), 'tax_id');
     expect(Number((await sql(server, 'select count(*) as n from address_change_request where customer_id = ?', [user.id]))[0].n)).toBe(0);
+  });
+
+  it('takes the deprecated country_id as REMP does, as the ISO 3166-1 numeric code of the country', async () => {
+    const user = await server.createUser();
+    await createAddress({ email: user.email, type: 'print', country_iso: 'CZ' });
+    const requested = await requestChange({ email: user.email, type: 'print', country_id: '703' });
+    expect(requested.status).toBe(200);
+    const [row] = await sql(server, 'select country_iso from address_change_request where id = ?', [requested.body.change_request.id]);
+    expect(row.country_iso).toBe('SK');
+    expect((await api(server, 'POST', `/api/v1/users/change-address-request/${requested.body.change_request.id}/approve`, { auth: approver })).status).toBe(200);
+    const listed = await api(server, 'GET', '/api/v1/users/addresses', { auth: key, query: { email: user.email, type: 'print' } });
+    expect(listed.body.addresses[0]).toMatchObject({ country_iso: 'SK', country: 'Slovakia' });
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { api, apiKey, clientToken, customerRow, events, expectFieldError, rempLogin, sql, userToken } from './support.js';
+import { api, apiKey, clientToken, customerRow, events, expectFieldError, numericIdOf, rempLogin, sql, userToken } from './support.js';
 
 let server: TestServer;
 let createKey: string;
@@ -34,17 +34,17 @@ describe('POST /api/v1/users/create', () => {
     expect(reply.status, JSON.stringify(reply.body)).toBe(200);
     expect(reply.body).toEqual({
       status: 'ok',
-      user: { id: expect.any(String), email: 'new.reader@example.com', confirmed_at: null, first_name: 'New', last_name: 'Reader', roles: [] },
+      user: { id: expect.any(Number), uuid: expect.any(String), email: 'new.reader@example.com', confirmed_at: null, first_name: 'New', last_name: 'Reader', roles: [] },
       access: { token: expect.any(String) },
     });
-    const row = await customerRow(server, reply.body.user.id);
+    const row = await customerRow(server, reply.body.user.uuid);
     expect(row).toMatchObject({ external_id: '4711', source: 'ios_app', referer: 'https://news.example.com/article/1', note: 'met at the fair', locale: 'sk_SK', newsletters_subscribed: true, unclaimed: false });
     expect(row.password_hash).toMatch(/^\$argon2id\$/);
     expect(row.registered_at).not.toBeNull();
 
     const info = await api(server, 'GET', '/api/v1/user/info', { auth: reply.body.access.token });
-    expect(info.body.user.id).toBe(reply.body.user.id);
-    expect((await events(server, reply.body.user.id)).map((event) => event.type).sort()).toEqual(['NewUserEvent', 'UserRegisteredEvent']);
+    expect(info.body.user).toMatchObject({ id: reply.body.user.id, uuid: reply.body.user.uuid });
+    expect((await events(server, reply.body.user.uuid)).map((event) => event.type).sort()).toEqual(['NewUserEvent', 'UserRegisteredEvent']);
   });
 
   it('sets the given password (JSON and multipart bodies are accepted too)', async () => {
@@ -60,14 +60,14 @@ describe('POST /api/v1/users/create', () => {
     // An empty password field means "generate one".
     const generated = await create({ email: 'generated@example.com', password: '' });
     expect(generated.status).toBe(200);
-    expect((await customerRow(server, generated.body.user.id)).password_hash).toMatch(/^\$argon2id\$/);
+    expect((await customerRow(server, generated.body.user.uuid)).password_hash).toMatch(/^\$argon2id\$/);
   });
 
   it('creates an unclaimed user with NewUserEvent but no UserRegisteredEvent', async () => {
     const reply = await create({ email: 'unclaimed@example.com', unclaimed: 'true' });
     expect(reply.status).toBe(200);
-    expect(await customerRow(server, reply.body.user.id)).toMatchObject({ unclaimed: true, registered_at: null });
-    expect((await events(server, reply.body.user.id)).map((event) => event.type)).toEqual(['NewUserEvent']);
+    expect(await customerRow(server, reply.body.user.uuid)).toMatchObject({ unclaimed: true, registered_at: null });
+    expect((await events(server, reply.body.user.uuid)).map((event) => event.type)).toEqual(['NewUserEvent']);
   });
 
   it('answers 409 email_taken (any case) and writes neither a user nor an event', async () => {
@@ -94,7 +94,7 @@ describe('POST /api/v1/users/create', () => {
     const paired = await create({ email: 'device@example.com', device_token: device.body.device_token });
     expect(paired.status).toBe(200);
     const rows = await sql(server, 'select customer_id from device_token where device_id = ?', ['pixel']);
-    expect(rows[0].customer_id).toBe(paired.body.user.id);
+    expect(rows[0].customer_id).toBe(paired.body.user.uuid);
 
     const users = await customerCount();
     const refused = await create({ email: 'device2@example.com', device_token: 'no-such-device-token' });
@@ -126,7 +126,7 @@ describe('POST /api/v1/users/create', () => {
     const byUser = await create({ email: 'x3@example.com' }, plainUser);
     expect(byUser.status).toBe(403);
     expect(byUser.body.code).toBe('insufficient_scope');
-    expect((await api(server, 'POST', '/api/v1/users/create', { form: { email: 'x4@example.com' } })).status).toBe(401);
+    expect((await api(server, 'POST', '/api/v1/users/create', { form: { email: 'x4@example.com' } })).status).toBe(403);
     expect(await customerCount()).toBe(users);
   });
 
@@ -151,12 +151,25 @@ describe('POST /api/v1/users/update', () => {
     const user = await server.createUser();
     const reply = await update({ user_id: user.id, email: 'renamed@example.com', locale: 'cs_CZ' });
     expect(reply.status).toBe(200);
-    expect(reply.body).toEqual({ status: 'ok', user: { id: user.id, email: 'renamed@example.com', confirmed_at: null } });
+    expect(reply.body).toEqual({ status: 'ok', user: { id: await numericIdOf(server, user.id), uuid: user.id, email: 'renamed@example.com', confirmed_at: null } });
     const row = await customerRow(server, user.id);
     expect(row).toMatchObject({ email: 'renamed@example.com', email_normalized: 'renamed@example.com', locale: 'cs_CZ', email_verified_at: null });
     const recorded = await events(server, user.id);
     expect(recorded.map((event) => event.type)).toEqual(['UserUpdatedEvent']);
     expect(recorded[0]!.payload.data.changed).toEqual(['email', 'locale']);
+  });
+
+  it('takes the integer id REMP integrators store (user_id=42), as a form digit string or a JSON number', async () => {
+    const user = await server.createUser();
+    const id = await numericIdOf(server, user.id);
+    const byForm = await update({ user_id: String(id), locale: 'sk_SK' });
+    expect(byForm.status).toBe(200);
+    expect(byForm.body.user).toMatchObject({ id, uuid: user.id });
+    const byJson = await api(server, 'POST', '/api/v1/users/update', { auth: updateKey, json: { user_id: id, locale: 'cs_CZ' } });
+    expect(byJson.body.user).toMatchObject({ id, uuid: user.id });
+    expect((await customerRow(server, user.id)).locale).toBe('cs_CZ');
+    expect((await update({ user_id: '2147483647', locale: 'en' })).status).toBe(404);
+    expectFieldError(await update({ user_id: '0', locale: 'en' }), 'user_id');
   });
 
   it('changes the password and ext_id', async () => {

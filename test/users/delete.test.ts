@@ -55,8 +55,8 @@ describe('POST /api/v1/user/delete', () => {
 
     // Every token of the user stops working (within the revocation cache interval).
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    expect((await api(server, 'GET', '/api/v1/user/info', { auth: token })).status).toBe(401);
-    expect((await api(server, 'GET', '/api/v1/user/info', { auth: user.deviceLoginToken })).status).toBe(401);
+    expect((await api(server, 'GET', '/api/v1/user/info', { auth: token })).status).toBe(403);
+    expect((await api(server, 'GET', '/api/v1/user/info', { auth: user.deviceLoginToken })).status).toBe(403);
     expect((await api(server, 'POST', '/api/v1/users/login', { form: { email: user.email, password: user.password } })).status).toBe(401);
     // The e-mail is free again; the anonymised account is never listed.
     expect((await api(server, 'POST', '/api/v2/users/email', { form: { email: user.email } })).body.status).toBe('available');
@@ -84,8 +84,8 @@ describe('POST /api/v1/user/delete', () => {
 
   it('accepts only the user’s own token with users:write', async () => {
     const user = await server.createUser();
-    expect((await api(server, 'POST', '/api/v1/user/delete')).status).toBe(401);
-    expect((await api(server, 'POST', '/api/v1/user/delete', { auth: await apiKey(server, ['*']) })).status).toBe(401);
+    expect((await api(server, 'POST', '/api/v1/user/delete')).status).toBe(403);
+    expect((await api(server, 'POST', '/api/v1/user/delete', { auth: await apiKey(server, ['*']) })).status).toBe(403);
     expect((await api(server, 'POST', '/api/v1/user/delete', { auth: (await clientToken(server, 'users:write users:admin')).accessToken })).status).toBe(403);
     const readOnly = await api(server, 'POST', '/api/v1/user/delete', { auth: await userToken(server, user.id, 'users:read') });
     expect(readOnly.status).toBe(403);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { api, apiKey, clientToken, expectFieldError, rempLogin, sql, userToken } from './support.js';
+import { api, apiKey, clientToken, expectFieldError, numericIdOf, rempLogin, sql, userToken } from './support.js';
 
 let server: TestServer;
 let alice: { id: string; email: string; password: string };
@@ -20,15 +20,23 @@ describe('GET /api/v1/user/info', () => {
     expect(reply.status).toBe(200);
     expect(reply.body).toEqual({
       status: 'ok',
-      user: { id: alice.id, email: alice.email, confirmed_at: null, first_name: 'Alice', last_name: 'Novak' },
+      user: { id: await numericIdOf(server, alice.id), uuid: alice.id, email: alice.email, confirmed_at: null, first_name: 'Alice', last_name: 'Novak' },
       user_meta: { newsletter_subscribed: '1' },
     });
   });
 
   it('refuses a request without a token, an API key and a client token', async () => {
-    expect((await api(server, 'GET', '/api/v1/user/info')).status).toBe(401);
+    // REMP's code table: "403 Forbidden: The authorization failed"; the RFC 6750 challenge stays.
+    const missing = await api(server, 'GET', '/api/v1/user/info');
+    expect(missing.status).toBe(403);
+    expect(missing.headers.get('www-authenticate')).toContain('Bearer');
+    expect(missing.body).toEqual({ status: 'error', code: 'unauthorized', message: 'Authorization is required' });
+    const forged = await api(server, 'GET', '/api/v1/user/info', { auth: 'not-a-token' });
+    expect(forged.status).toBe(403);
+    expect(forged.headers.get('www-authenticate')).toContain('error="invalid_token"');
+    expect(forged.body).toMatchObject({ status: 'error', code: 'invalid_token' });
     const key = await apiKey(server, ['*']);
-    expect((await api(server, 'GET', '/api/v1/user/info', { auth: key })).status).toBe(401);
+    expect((await api(server, 'GET', '/api/v1/user/info', { auth: key })).status).toBe(403);
     const client = await clientToken(server, 'users:read');
     const refused = await api(server, 'GET', '/api/v1/user/info', { auth: client.accessToken });
     expect(refused.status).toBe(403);
@@ -51,7 +59,8 @@ describe.each(['/api/v1/users/email', '/api/v2/users/email'])('POST %s', (path) 
   it('answers taken with the user id, and no password verdict when none was sent', async () => {
     const reply = await api(server, 'POST', path, { form: { email: alice.email.toUpperCase() } });
     expect(reply.status).toBe(200);
-    expect(reply.body).toEqual({ email: alice.email.toUpperCase(), status: 'taken', id: alice.id, password: null });
+    // REMP: "Integer; ID of user if email is taken".
+    expect(reply.body).toEqual({ email: alice.email.toUpperCase(), status: 'taken', id: await numericIdOf(server, alice.id), password: null });
   });
 
   it('answers available for an unknown e-mail (JSON accepted too)', async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { api, apiKey, clientToken, customerRow, events, expectFieldError, rempLogin, sql } from './support.js';
+import { api, apiKey, clientToken, customerRow, events, expectFieldError, numericIdOf, rempLogin, sql } from './support.js';
 
 let server: TestServer;
 let key: string;
@@ -20,13 +20,21 @@ describe('POST /api/v1/users/list', () => {
     await sql(server, 'update customer set anonymized_at = now() where id = ?', [anonymised.id]);
     const ids = JSON.stringify([active.id, deactivated.id, anonymised.id]);
 
+    const activeId = await numericIdOf(server, active.id);
     const reply = await list({ user_ids: ids, page: '1' });
     expect(reply.status).toBe(200);
-    expect(reply.body).toEqual({ status: 'ok', page: 1, totalPages: 1, totalCount: 1, users: { [active.id]: { id: active.id, email: active.email } } });
+    // Keyed by REMP's integer id ("9": {"id": 9, …}); the UUID comes beside it.
+    expect(reply.body).toEqual({ status: 'ok', page: 1, totalPages: 1, totalCount: 1, users: { [String(activeId)]: { id: activeId, uuid: active.id, email: active.email } } });
 
     const withDeactivated = await api(server, 'POST', '/api/v1/users/list', { auth: key, json: { user_ids: ids, page: 1, include_deactivated: true } });
     expect(withDeactivated.body.totalCount).toBe(2);
-    expect(Object.keys(withDeactivated.body.users).sort()).toEqual([active.id, deactivated.id].sort());
+    expect(Object.keys(withDeactivated.body.users).sort()).toEqual([String(activeId), String(await numericIdOf(server, deactivated.id))].sort());
+
+    // REMP's own form: integer ids, as its example sends them (user_ids=[9,10]); UUIDs may be mixed in.
+    const byNumber = await list({ user_ids: JSON.stringify([activeId, await numericIdOf(server, anonymised.id)]), page: '1' });
+    expect(Object.keys(byNumber.body.users)).toEqual([String(activeId)]);
+    const mixed = await list({ user_ids: JSON.stringify([activeId, active.id]), page: '1' });
+    expect(mixed.body.totalCount).toBe(1);
 
     // A JSON body may carry the array itself; no ids is an empty page.
     expect((await api(server, 'POST', '/api/v1/users/list', { auth: key, json: { user_ids: [active.id], page: 1 } })).body.totalCount).toBe(1);
@@ -51,10 +59,14 @@ describe('POST /api/v1/users/list', () => {
   it('lets a user token list itself only', async () => {
     const [me, other] = [await server.createUser(), await server.createUser()];
     const token = await rempLogin(server, me);
-    expect((await list({ user_ids: JSON.stringify([me.id]), page: '1' }, token)).body.users).toHaveProperty(me.id);
+    const myId = await numericIdOf(server, me.id);
+    expect(Object.keys((await list({ user_ids: JSON.stringify([me.id]), page: '1' }, token)).body.users)).toEqual([String(myId)]);
+    expect(Object.keys((await list({ user_ids: JSON.stringify([myId]), page: '1' }, token)).body.users)).toEqual([String(myId)]);
     const foreign = await list({ user_ids: JSON.stringify([me.id, other.id]), page: '1' }, token);
     expect(foreign.status).toBe(403);
     expect(JSON.stringify(foreign.body)).not.toContain(other.email);
+    const foreignNumber = await list({ user_ids: JSON.stringify([myId, await numericIdOf(server, other.id)]), page: '1' }, token);
+    expect(foreignNumber.status).toBe(403);
   });
 
   it('accepts a client token with users:read and refuses keys whitelisted elsewhere', async () => {
@@ -154,7 +166,7 @@ describe.each([
 
   it('needs an API key, a client token with users:write or an administrator', async () => {
     const user = await server.createUser();
-    expect((await api(server, 'POST', `/api/v1/users/${action}`, { form: { email: user.email } })).status).toBe(401);
+    expect((await api(server, 'POST', `/api/v1/users/${action}`, { form: { email: user.email } })).status).toBe(403);
     expect((await call({ email: user.email }, await rempLogin(server, user))).status).toBe(403);
     expect(await events(server, user.id)).toEqual([]);
     const writer = await clientToken(server, 'users:write');

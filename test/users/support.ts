@@ -81,3 +81,10 @@ export function expectFieldError(reply: Reply, field: string, code = 'invalid_re
   expect(reply.body).toMatchObject({ status: 'error', code });
   expect(reply.body.message).toContain(field);
 }
+
+/** The integer id REMP paths show for a customer (its `numeric_id`). */
+export async function numericIdOf(server: TestServer, customerId: string): Promise<number> {
+  const [row] = await sql<{ numeric_id: number }>(server, 'select numeric_id from customer where id = ?', [customerId]);
+  if (!row) throw new Error(`no customer ${customerId}`);
+  return row.numeric_id;
+}

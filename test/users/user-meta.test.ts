@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { api, apiKey, clientToken, events, expectFieldError, rempLogin, sql, userToken } from './support.js';
+import { api, apiKey, clientToken, events, expectFieldError, numericIdOf, rempLogin, sql, userToken } from './support.js';
 
 let server: TestServer;
 let key: string;
@@ -61,7 +61,8 @@ describe('POST /api/v1/user-meta/upsert', () => {
     expectFieldError(await upsert({ user_id: user.id, key: 'k'.repeat(256), value: 'b' }), 'key');
     expectFieldError(await upsert({ user_id: user.id, key: 'has space', value: 'b' }), 'key');
     expectFieldError(await upsert({ user_id: user.id, key: 'a', value: 'v'.repeat(10_001) }), 'value');
-    expectFieldError(await upsert({ user_id: 12345, key: 'a', value: 'b' }), 'user_id');
+    expectFieldError(await upsert({ user_id: 'user-12345', key: 'a', value: 'b' }), 'user_id');
+    expectFieldError(await upsert({ user_id: 1.5, key: 'a', value: 'b' }), 'user_id');
     expectFieldError(await upsert({ user_id: user.id, key: 'a', value: 'b', public: true }), 'public');
     expectFieldError(await api(server, 'POST', '/api/v1/user-meta/upsert', { auth: key, raw: { type: 'application/json', body: '[' } }), 'body');
     expect(await metaRows(user.id)).toEqual([]);
@@ -78,11 +79,14 @@ describe('/api/v1/user-meta/list', () => {
     const own = await api(server, 'POST', '/api/v1/user-meta/list', { auth: token });
     expect(own.status).toBe(200);
     expect(own.body).toEqual([
-      { user_id: user.id, key: 'foo', value: 'bar' },
-      { user_id: user.id, key: 'fooz', value: '1' },
+      { user_id: await numericIdOf(server, user.id), key: 'foo', value: 'bar' },
+      { user_id: await numericIdOf(server, user.id), key: 'fooz', value: '1' },
     ]);
     const byKey = await api(server, 'GET', '/api/v1/user-meta/list', { auth: key, query: { user_id: user.id, key: 'fooz' } });
-    expect(byKey.body).toEqual([{ user_id: user.id, key: 'fooz', value: '1' }]);
+    expect(byKey.body).toEqual([{ user_id: await numericIdOf(server, user.id), key: 'fooz', value: '1' }]);
+    // REMP's example names the user by its integer id (user_id=12345).
+    const byNumber = await api(server, 'GET', '/api/v1/user-meta/list', { auth: key, query: { user_id: String(await numericIdOf(server, user.id)), key: 'fooz' } });
+    expect(byNumber.body).toEqual(byKey.body);
     expect(JSON.stringify((await api(server, 'POST', '/api/v1/user-meta/list', { auth: key, form: { user_id: user.id } })).body)).not.toContain('secret');
   });
 
@@ -106,9 +110,16 @@ describe('POST /api/v1/user-meta/key-users', () => {
     await upsert({ user_id: second.id, key: 'segment', value: 'friend', is_public: true });
     const all = await api(server, 'POST', '/api/v1/user-meta/key-users', { auth: key, json: { key: 'segment' } });
     expect(all.status).toBe(200);
-    expect(all.body).toEqual(expect.arrayContaining([{ user_id: first.id, value: 'bar' }, { user_id: second.id, value: 'friend' }]));
+    expect(all.body).toEqual(
+      expect.arrayContaining([
+        { user_id: await numericIdOf(server, first.id), value: 'bar' },
+        { user_id: await numericIdOf(server, second.id), value: 'friend' },
+      ]),
+    );
     expect(all.body).toHaveLength(2);
-    expect((await api(server, 'POST', '/api/v1/user-meta/key-users', { auth: key, form: { key: 'segment', value: 'friend' } })).body).toEqual([{ user_id: second.id, value: 'friend' }]);
+    expect((await api(server, 'POST', '/api/v1/user-meta/key-users', { auth: key, form: { key: 'segment', value: 'friend' } })).body).toEqual([
+      { user_id: await numericIdOf(server, second.id), value: 'friend' },
+    ]);
   });
 
   it('refuses user tokens without users:admin and invalid input', async () => {

@@ -65,7 +65,8 @@ const TOKENS_EXPLAINED =
   'EFFECTIVE → NOT_EFFECTIVE; a token without any linked entity is NOT_EFFECTIVE. Only EFFECTIVE tokens sign in: identifier + ' +
   'pass code at `POST /oauth/token` with `grant_type=password` (`username`, `password`) or at POST /self-service/v1/contacts/authenticate; ' +
   'an authentication code with `grant_type=urn:gatehouse:grant-type:access-token-code` and `authentication_code` (the client must be allowed that grant). ' +
-  'Generated pass codes and authentication codes are returned once, in the response that generated them.';
+  '"If an Identifier is used then the Pass Code is mandatory": an identifier without `pass_code` is a 400. ' +
+  'Generated secrets (an authentication code, a reset pass code) are returned once, in the response that generated them.';
 
 const exampleDefinitionId = '4d5e6f7a-8b9c-4d0e-9f1a-2b3c4d5e6f7a';
 const exampleTokenId = '8e9f0a1b-2c3d-4e4f-a5a6-b7c8d9e0f1a2';
@@ -129,7 +130,8 @@ export function createAccessTokenRoutes(deps: AccessTokenRouteDependencies) {
         'access-token-definitions',
         'One definition is active per classification (null = the default); activating one deactivates the other. The communication template is text with #tags, ' +
           `rendered on assignment; known tags: ${TEMPLATE_TAGS.map((tag) => `#${tag}`).join(', ')}. An unknown tag is a 400 (unknown_template_tag). ` +
-          'require_verification needs a template with #access_token.verification_code.',
+          'require_verification needs a template with #access_token.verification_code. #access_token.pass_code shows the pass code in clear only with ' +
+          '`communicate_pass_code: true` (off by default: it puts a password in an e-mail or SMS), and only in the message of the request that set it; otherwise "(not shown)".',
       ),
       request: {
         body: createDefinitionInput,
@@ -186,9 +188,9 @@ export function createAccessTokenRoutes(deps: AccessTokenRouteDependencies) {
       tags,
       summary: 'Create an access token, optionally linked to a contact',
       ...write('access-tokens', TOKENS_EXPLAINED),
-      request: { body: createTokenInput, bodyTypes: crmBodyTypes, example: { identifier: 'jane@example.com', contact_id: exampleContactId } },
+      request: { body: createTokenInput, bodyTypes: crmBodyTypes, example: { identifier: 'jane@example.com', pass_code: 'correct horse 7', contact_id: exampleContactId } },
       responses: {
-        201: { description: 'Created; generated secrets shown once', schema: createdTokenView, example: { ...tokenExample, pass_code: 'Kx7mP2qW9z' } },
+        201: { description: 'Created; a generated authentication code is shown once', schema: createdTokenView, example: tokenExample },
         ...crmRefusals,
         404: rempFailure('contact_not_found', { code: 'contact_not_found', message: 'Contact not found' }),
         409: rempFailure('identifier_taken, no_active_definition or no_recipient', { code: 'identifier_taken', message: 'An access token with this identifier already exists' }),

@@ -16,7 +16,7 @@ import { route, routerFor } from '../../platform/openapi/route.js';
 import { retryAfter, tenantFailureResponse, tenantInvalid } from '../../platform/openapi/shapes.js';
 import { exampleTenantId, tenantIdPath, tenantRefused } from './declarations.js';
 import type { TenantRow } from '../../identity/tenants/entities.js';
-import { derivePasscodeKeys, getPasscodeConfig, invalidTenant, lookUpPasscode, savePasscodeConfig, submitPasscode, type EffectivePasscodeConfig } from '../../identity/passcodes/service.js';
+import { configCreatorNumber, derivePasscodeKeys, getPasscodeConfig, invalidTenant, lookUpPasscode, savePasscodeConfig, submitPasscode, type EffectivePasscodeConfig } from '../../identity/passcodes/service.js';
 
 export interface PasscodeRouteDependencies {
   config: Config;
@@ -43,7 +43,8 @@ const configView = z
     tenant_id: z.string(),
     tenant_config_details: configDetailsView,
     status: z.literal(1),
-    created_by: z.string().nullable(),
+    /** The integer id of the tenant admin who created it (spec: `"created_by": 1400`); null for the defaults. */
+    created_by: z.number().int().nullable(),
     updated_at: z.string().nullable(),
     created_at: z.string().nullable(),
   })
@@ -55,7 +56,14 @@ const savedConfigView = z
       status: z.literal('Success'),
       message: z.string(),
       data: z.object({
-        tenantDetails: z.object({ tenant_id: z.string(), tenant_config_details: configDetailsView, created_by: z.string(), updated_at: z.string(), created_at: z.string(), id: z.number().int() }),
+        tenantDetails: z.object({
+          tenant_id: z.string(),
+          tenant_config_details: configDetailsView,
+          created_by: z.number().int(),
+          updated_at: z.string(),
+          created_at: z.string(),
+          id: z.number().int(),
+        }),
       }),
     }),
   })
@@ -65,7 +73,8 @@ const submittedPasscode = z
   .meta({ id: 'SubmittedPasscode' });
 const lookedUpPasscode = z.object({ status: z.literal('Success'), pass_phrase: z.string() }).meta({ id: 'PasscodeLookup' });
 
-const exampleAdminId = '1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e';
+/** Tenant admins are numbered as the spec's `created_by` shows them. */
+const exampleAdminNumber = 1400;
 const exampleConfigDetails = { pass_key_expires: 300, pass_phrase: 'system', pass_phrase_method: 'numeric', pass_phrase_length: 6 };
 const tooManyRequests = tenantFailureResponse('Too many requests; see Retry-After', 'Too many attempts, try again later', retryAfter);
 
@@ -125,7 +134,7 @@ export function createPasscodeRoutes(deps: PasscodeRouteDependencies) {
             tenant_id: exampleTenantId,
             tenant_config_details: exampleConfigDetails,
             status: 1,
-            created_by: exampleAdminId,
+            created_by: exampleAdminNumber,
             updated_at: '2026-11-26 10:21:14',
             created_at: '2026-11-26 10:21:14',
           },
@@ -135,13 +144,14 @@ export function createPasscodeRoutes(deps: PasscodeRouteDependencies) {
       },
       async handler(ctx) {
         const tenant = ctx.state.tenant as TenantRow;
-        const config = await getPasscodeConfig(em(), tenant.id);
+        const fork = em();
+        const config = await getPasscodeConfig(fork, tenant.id);
         ctx.body = {
           id: config.id ?? null,
           tenant_id: tenant.id,
           tenant_config_details: configDetails(config),
           status: 1,
-          created_by: config.createdBy ?? null,
+          created_by: await configCreatorNumber(fork, config),
           updated_at: timestamp(config.updatedAt),
           created_at: timestamp(config.createdAt),
         };
@@ -174,7 +184,7 @@ export function createPasscodeRoutes(deps: PasscodeRouteDependencies) {
                 tenantDetails: {
                   tenant_id: exampleTenantId,
                   tenant_config_details: exampleConfigDetails,
-                  created_by: exampleAdminId,
+                  created_by: exampleAdminNumber,
                   updated_at: '2026-11-26 10:21:14',
                   created_at: '2026-11-26 10:21:14',
                   id: 4,
@@ -189,7 +199,8 @@ export function createPasscodeRoutes(deps: PasscodeRouteDependencies) {
       async handler(ctx, { body: input }) {
         const admin = currentTenantAdmin(ctx);
         const tenant = ctx.state.tenant as TenantRow;
-        const { row, created } = await savePasscodeConfig(em(), { tenantId: tenant.id, adminId: admin.id, config: input });
+        const fork = em();
+        const { row, created } = await savePasscodeConfig(fork, { tenantId: tenant.id, adminId: admin.id, config: input });
         ctx.body = {
           status: 'Success',
           data: {
@@ -199,7 +210,7 @@ export function createPasscodeRoutes(deps: PasscodeRouteDependencies) {
               tenantDetails: {
                 tenant_id: tenant.id,
                 tenant_config_details: configDetails(row),
-                created_by: row.createdBy,
+                created_by: (await configCreatorNumber(fork, row))!,
                 updated_at: specTimestamp(row.updatedAt),
                 created_at: specTimestamp(row.createdAt),
                 id: row.id,

@@ -56,9 +56,13 @@ export const invalidInputOrDevice = rempFailure(
 /**
  * How REMP's own paths (`/api/v1/users/…`, `/user/…`, `/user-meta/…`) refuse a caller: REMP's code
  * table answers a missing or bad credential with 403 where RFC 6750 §3.1 says 401
- * (platform/http/error-handler.ts), so one 403 covers every refusal there.
+ * (platform/http/error-handler.ts), so one 403 covers every refusal there but DPoP's.
  */
 export const rempRefused = {
+  401: rempFailure('A DPoP-bound token or DPoP proof refused: RFC 9449 keeps 401 (DPoP clients retry a use_dpop_nonce 401 with the nonce)', {
+    code: 'invalid_dpop_proof',
+    message: 'The DPoP proof is invalid',
+  }),
   403: rempFailure(
     "Refused: missing, invalid, expired or revoked credentials (REMP's 403 for a failed authorization; WWW-Authenticate says why), a missing scope, or an API key not whitelisted for this endpoint",
     { code: 'invalid_token', message: 'The access token is invalid' },

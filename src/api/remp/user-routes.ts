@@ -253,7 +253,8 @@ export function createUserRoutes(deps: UserRouteDependencies) {
       responses: {
         204: { description: 'Anonymised' },
         400: rempErrors.invalid,
-        403: rempFailure('user_delete_protected (with `reason`), or refused credentials (REMP answers 403 for a failed authorization)', {
+        401: rempRefused[401],
+        403: rempFailure('user_delete_protected (with `reason`; protection is set with PUT /api/v1/admin/users/{id}/delete-protection), or refused credentials (REMP answers 403 for a failed authorization)', {
           code: 'user_delete_protected',
           message: 'Unable to delete user due to system protection configuration',
           reason: 'Account cannot be deleted automatically. Please contact customer support.',

@@ -25,18 +25,20 @@ export const apiKeyIdParams = z.object({ id: z.uuid() });
 const timestamp = z.iso.datetime();
 
 /** The response shape of a key. Parsing drops every other field, so the hash can never leak. */
-export const apiKeyView = z.object({
-  id: z.string(),
-  name: z.string(),
-  prefix: z.string(),
-  endpoints: z.array(z.string()),
-  scopes: z.array(z.string()),
-  created_at: timestamp,
-  last_used_at: timestamp.nullable(),
-  revoked_at: timestamp.nullable(),
-});
+export const apiKeyView = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    prefix: z.string(),
+    endpoints: z.array(z.string()),
+    scopes: z.array(z.string()),
+    created_at: timestamp,
+    last_used_at: timestamp.nullable(),
+    revoked_at: timestamp.nullable(),
+  })
+  .meta({ id: 'ApiKey' });
 
 /** Only the creation response carries the key itself, once. */
-export const createdApiKeyView = apiKeyView.extend({ key: z.string().startsWith(API_KEY_PREFIX) });
+export const createdApiKeyView = apiKeyView.extend({ key: z.string().startsWith(API_KEY_PREFIX) }).meta({ id: 'CreatedApiKey' });
 
-export const apiKeyListView = z.object({ api_keys: z.array(apiKeyView) });
+export const apiKeyListView = z.object({ api_keys: z.array(apiKeyView) }).meta({ id: 'ApiKeyList' });

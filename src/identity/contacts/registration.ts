@@ -123,7 +123,7 @@ export async function registerContact(deps: RegistrationDependencies, input: Reg
     if (plan) {
       const created = await createCredentialToken(
         { ...deps.credentialTokens, em: tx, notifier: deps.notifier },
-        { identifier: plan.identifier, passCode: plan.passCode, link: { customer, entityType: 'REWARDS_PARTICIPANT' }, actor: 'self-service' },
+        { identifier: plan.identifier, passCode: plan.passCode, generatePassCode: true, link: { customer, entityType: 'REWARDS_PARTICIPANT' }, actor: 'self-service' },
       );
       outgoing = created.outgoing;
       tokenPending = created.token.state === 'PENDING_VERIFICATION' && Boolean(plan.identifier && identity.password);

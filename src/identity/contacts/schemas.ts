@@ -76,9 +76,9 @@ export const contactSummary = z.object({
   first_name: z.string().nullable(),
   last_name: z.string().nullable(),
   is_verified: z.boolean().nullable(),
-});
+}).meta({ id: 'ContactSummary' });
 
-export const organisationSummary = z.object({ name: z.string(), id: z.string(), org_type: z.string() });
+export const organisationSummary = z.object({ name: z.string(), id: z.string(), org_type: z.string() }).meta({ id: 'OrganisationSummary' });
 
 /** validate-otp, authenticate and refresh (spec Step 3); `exp` is the access token's expiry in milliseconds. */
 export const authenticationResponse = z.object({
@@ -87,7 +87,7 @@ export const authenticationResponse = z.object({
   access_token: z.string(),
   refresh_token: z.string(),
   exp: z.number().int(),
-});
+}).meta({ id: 'ContactAuthentication' });
 
 export const registrationResponse = z.union([
   authenticationResponse.extend({ id: z.string() }),
@@ -96,9 +96,9 @@ export const registrationResponse = z.union([
     /** VALIDATE_OTP: a code went out by SMS or e-mail; VERIFY_ACCESS_TOKEN: the access token's verification code did. */
     next_step: z.enum(['VALIDATE_OTP', 'VERIFY_ACCESS_TOKEN']),
   }),
-]);
+]).meta({ id: 'ContactRegistration' });
 
-export const acceptedResponse = z.object({ status: z.literal('ok'), message: z.string() });
+export const acceptedResponse = z.object({ status: z.literal('ok'), message: z.string() }).meta({ id: 'Accepted' });
 
 // ── Back office ─────────────────────────────────────────────────────────────
 
@@ -182,9 +182,9 @@ export const contactView = z.object({
   organisations: z.array(organisationSummary.extend({ relation: z.enum(['JOINED', 'SHARED']) })),
   created_at: timestamp,
   updated_at: timestamp,
-});
+}).meta({ id: 'Contact' });
 
 export const contactListView = z.object({
   content: z.array(contactView),
   paging: z.object({ page: z.number(), size: z.number(), total: z.number() }),
-});
+}).meta({ id: 'ContactList' });

@@ -6,6 +6,11 @@ import { EntitySchema } from '@mikro-orm/core';
  */
 export interface CustomerRow {
   id: string;
+  /**
+   * The stable integer REMP paths show and accept as the user's `id` (REMP ids are integers);
+   * numbered by the database, so absent on a row not yet inserted.
+   */
+  numericId?: number;
   email?: string | null;
   /** Lower-cased e-mail; unique, so e-mail matching is case-insensitive. */
   emailNormalized?: string | null;
@@ -102,6 +107,7 @@ export const CustomerEntity = new EntitySchema<CustomerRow>({
   tableName: 'customer',
   properties: {
     id: { type: 'uuid', primary: true },
+    numericId: { type: 'integer', generated: 'by default as identity', unique: true },
     email: { type: 'string', nullable: true },
     emailNormalized: { type: 'string', nullable: true, unique: true },
     emailVerifiedAt: { type: 'Date', nullable: true },

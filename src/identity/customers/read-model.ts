@@ -4,11 +4,12 @@ import type { CustomerRow } from './entities.js';
 
 export type CustomerSummary = Pick<
   CustomerRow,
-  'id' | 'email' | 'emailVerifiedAt' | 'phoneNumber' | 'phoneVerifiedAt' | 'firstName' | 'lastName' | 'locale' | 'roles' | 'confirmedAt' | 'createdAt' | 'updatedAt'
+  'id' | 'numericId' | 'email' | 'emailVerifiedAt' | 'phoneNumber' | 'phoneVerifiedAt' | 'firstName' | 'lastName' | 'locale' | 'roles' | 'confirmedAt' | 'createdAt' | 'updatedAt'
 > & { publicMeta: Record<string, string> };
 
 interface SummaryRow {
   id: string;
+  numeric_id: number;
   email: string | null;
   email_verified_at: Date | null;
   phone_number: string | null;
@@ -31,7 +32,7 @@ interface SummaryRow {
 export async function readCustomerSummary(em: EntityManager, id: string): Promise<CustomerSummary | null> {
   if (!z.uuid().safeParse(id).success) return null;
   const [row] = await em.getConnection().execute<SummaryRow[]>(
-    `select c.id, c.email, c.email_verified_at, c.phone_number, c.phone_verified_at, c.first_name, c.last_name,
+    `select c.id, c.numeric_id, c.email, c.email_verified_at, c.phone_number, c.phone_verified_at, c.first_name, c.last_name,
             c.locale, c.roles, c.confirmed_at, c.created_at, c.updated_at,
             (select json_object_agg(m.key, m.value) from user_meta m where m.customer_id = c.id and m.is_public) as public_meta
        from customer c
@@ -42,6 +43,7 @@ export async function readCustomerSummary(em: EntityManager, id: string): Promis
   const date = (value: Date | string | null) => (value === null ? null : new Date(value));
   return {
     id: row.id,
+    numericId: row.numeric_id,
     email: row.email,
     emailVerifiedAt: date(row.email_verified_at),
     phoneNumber: row.phone_number,

@@ -34,8 +34,16 @@ export const text = (max: number) =>
 
 export const email = z.string().trim().pipe(z.email().max(254));
 
-/** Gatehouse user ids are UUIDs (REMP's are integers). */
-export const userId = z.uuid();
+/**
+ * A user as REMP paths name one: the integer REMP integrators store (`"user_id": 12345`, the
+ * customer's numeric id) or Gatehouse's UUID (spec README: "REMP paths expose and accept a stable
+ * integer id per record as well"). Digits in a form field are the integer.
+ */
+export const userId = z.preprocess(
+  (value) => (typeof value === 'string' && /^\d{1,10}$/.test(value.trim()) ? Number(value.trim()) : value),
+  z.union([z.number().int().min(1).max(MAX_INT), z.uuid()], { error: 'must be a user id: the integer id or the UUID' }),
+);
+export type UserRef = z.output<typeof userId>;
 
 export const locale = z
   .string()

@@ -84,6 +84,19 @@ export async function findCustomerById(em: EntityManager, id: string): Promise<C
   return em.findOne(CustomerEntity, { id, ...usable });
 }
 
+/** A usable customer by either id REMP paths accept: the numeric id or the UUID. */
+export async function findCustomerByRef(em: EntityManager, ref: number | string): Promise<CustomerRow | null> {
+  if (typeof ref === 'number') return Number.isSafeInteger(ref) ? em.findOne(CustomerEntity, { numericId: ref, ...usable }) : null;
+  return findCustomerById(em, ref);
+}
+
+/** The conditions matching customers named by numeric ids and/or UUIDs (other strings match none). */
+export function refConditions(refs: ReadonlyArray<number | string>) {
+  const numericIds = [...new Set(refs.filter((ref): ref is number => typeof ref === 'number'))];
+  const ids = [...new Set(refs.filter((ref): ref is string => typeof ref === 'string' && z.uuid().safeParse(ref).success))];
+  return { $or: [{ numericId: { $in: numericIds } }, { id: { $in: ids } }] };
+}
+
 /** Same work and the same answer whether the e-mail is unknown or the password wrong. */
 export async function authenticateWithPassword(em: EntityManager, email: string, password: string): Promise<CustomerRow | null> {
   const customer = await findCustomerByEmail(em, email);

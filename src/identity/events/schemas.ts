@@ -22,6 +22,6 @@ export const deliveryView = z.object({
   last_status: z.number().int().nullable(),
   last_error: z.string().nullable(),
   created_at: z.string(),
-});
+}).meta({ id: 'WebhookDelivery' });
 
-export const deliveryListView = z.object({ deliveries: z.array(deliveryView) });
+export const deliveryListView = z.object({ deliveries: z.array(deliveryView) }).meta({ id: 'WebhookDeliveryList' });

@@ -15,16 +15,27 @@ export interface CredentialLimiterOptions {
 }
 
 /**
+ * A write of another table to run in the same statement as a settlement (the sign-in pipeline's
+ * login-attempt record): one round trip and one commit instead of three (issue 14 item 2).
+ * `sql` is a single INSERT/UPDATE/DELETE with `?` placeholders.
+ */
+export interface CompanionWrite {
+  sql: string;
+  bindings: unknown[];
+}
+
+/**
  * One reserved attempt at a credential. It is counted from the moment it is reserved, so the
  * caller settles it once the credential has been checked: `fail()` keeps it counted, `succeed()`
  * clears the identifier's failures, `release()` refunds an attempt that was no guess at all.
+ * Each may carry a companion write that commits with it.
  */
 export interface Reservation {
   allowed: boolean;
   retryAfterSeconds: number;
-  fail(): Promise<void>;
-  succeed(): Promise<void>;
-  release(): Promise<void>;
+  fail(alongside?: CompanionWrite): Promise<void>;
+  succeed(alongside?: CompanionWrite): Promise<void>;
+  release(alongside?: CompanionWrite): Promise<void>;
 }
 
 export type CredentialLimiter = ReturnType<typeof createCredentialLimiter>;
@@ -36,6 +47,9 @@ interface CounterRow {
 }
 
 const settled = async () => undefined;
+
+/** A write of one counter row; `after` is a condition that makes it wait for the previous write. */
+type CounterWrite = (after: string) => { sql: string; bindings: unknown[] };
 
 /**
  * Brute-force protection for every credential check, kept in PostgreSQL (`rate_limit`) so all
@@ -73,17 +87,38 @@ export function createCredentialLimiter(knex: Knex, options: CredentialLimiterOp
     return result.rows as CounterRow[];
   };
 
-  const refundOne = (key: string) => knex.raw('update rate_limit set points = greatest(points - 1, 0) where key = ?', [key]);
-  const refund = (keys: string[]) => Promise.all(keys.map(refundOne));
-
+  const refundOne: (key: string) => CounterWrite = (key) => (after) => ({
+    sql: `update rate_limit set points = greatest(points - 1, 0) where key = ?${after}`,
+    bindings: [key],
+  });
+  const clearOne: (key: string) => CounterWrite = (key) => (after) => ({ sql: `delete from rate_limit where key = ?${after}`, bindings: [key] });
   // Reaching the allowance locks the key for baseLock · 2^(failures − allowance) from now; when
   // the lock ends the counter starts afresh.
-  const lockIfSpent = (key: string, allowance: number) =>
-    knex.raw(
-      `update rate_limit set expire = ?::bigint + (1000 * least(?::int * power(2, points - ?::int), ?::int))::bigint
-        where key = ? and points >= ?::int`,
-      [Date.now(), options.baseLockSeconds, allowance, options.maxLockSeconds, key, allowance],
-    );
+  const lockIfSpent: (key: string, allowance: number) => CounterWrite = (key, allowance) => (after) => ({
+    sql: `update rate_limit set expire = ?::bigint + (1000 * least(?::int * power(2, points - ?::int), ?::int))::bigint
+           where key = ? and points >= ?::int${after}`,
+    bindings: [Date.now(), options.baseLockSeconds, allowance, options.maxLockSeconds, key, allowance],
+  });
+
+  /**
+   * The counter writes of one settlement (and a companion write) as one statement. Data-modifying
+   * CTEs run in no guaranteed order, so each counter write waits for the one before it (a
+   * condition on its row count): rows are locked in key order, as `increment` locks them.
+   */
+  const settle = async (writes: Array<{ key: string; write: CounterWrite }>, alongside?: CompanionWrite) => {
+    const ordered = [...writes].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const parts: string[] = [];
+    const bindings: unknown[] = [];
+    ordered.forEach(({ write }, index) => {
+      const { sql, bindings: own } = write(index === 0 ? '' : ` and (select count(*) from settled_${index - 1}) >= 0`);
+      parts.push(`settled_${index} as (${sql} returning 1)`);
+      bindings.push(...own);
+    });
+    const last = `(select count(*) from settled_${ordered.length - 1}) >= 0`;
+    const main = alongside ? alongside.sql : `select ${last} as done`;
+    await knex.raw(`with ${parts.join(', ')} ${main}`, [...bindings, ...(alongside?.bindings ?? [])] as never[]);
+  };
+  const refund = (keys: string[], alongside?: CompanionWrite) => settle(keys.map((key) => ({ key, write: refundOne(key) })), alongside);
 
   return {
     async reserve(identifier: string, ip: string): Promise<Reservation> {
@@ -101,17 +136,37 @@ export function createCredentialLimiter(knex: Knex, options: CredentialLimiterOp
         return { allowed: false, retryAfterSeconds, fail: settled, succeed: settled, release: settled };
       }
       let done = false;
-      const once = (action: () => Promise<unknown>) => async () => {
-        if (done) return;
+      const once = (action: (alongside?: CompanionWrite) => Promise<unknown>) => async (alongside?: CompanionWrite) => {
+        if (done) {
+          // Settled already: the companion write still happens, on its own.
+          if (alongside) await knex.raw(alongside.sql, alongside.bindings as never[]);
+          return;
+        }
         done = true;
-        await action();
+        await action(alongside);
       };
       return {
         allowed: true,
         retryAfterSeconds: 0,
-        fail: once(() => Promise.all([lockIfSpent(idKey, options.failuresPerIdentifier), lockIfSpent(byIpKey, options.failuresPerIp)])),
-        succeed: once(() => Promise.all([knex.raw('delete from rate_limit where key = ?', [idKey]), refundOne(byIpKey)])),
-        release: once(() => refund(keys)),
+        fail: once((alongside) =>
+          settle(
+            [
+              { key: idKey, write: lockIfSpent(idKey, options.failuresPerIdentifier) },
+              { key: byIpKey, write: lockIfSpent(byIpKey, options.failuresPerIp) },
+            ],
+            alongside,
+          ),
+        ),
+        succeed: once((alongside) =>
+          settle(
+            [
+              { key: idKey, write: clearOne(idKey) },
+              { key: byIpKey, write: refundOne(byIpKey) },
+            ],
+            alongside,
+          ),
+        ),
+        release: once((alongside) => refund(keys, alongside)),
       };
     },
   };

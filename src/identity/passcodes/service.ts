@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { decrypt, deriveKey, encrypt, hmac } from '../../platform/crypto/secrets.js';
 import { Conflict, Invalid, Locked } from '../../platform/errors.js';
 import type { CredentialLimiter } from '../limits/credential-limiter.js';
-import type { TenantRow } from '../tenants/entities.js';
+import { TenantAdminEntity, type TenantRow } from '../tenants/entities.js';
 import { fieldError, findTenant, findTenantByApiKey } from '../tenants/service.js';
 import { PasscodeConfigEntity, PasscodeLookupAuditEntity, type LookupResult, type PasscodeConfigRow } from './entities.js';
 import { normalizePassKey } from './pass-key.js';
@@ -42,6 +42,16 @@ export type EffectivePasscodeConfig = Pick<PasscodeConfigRow, 'passKeyExpires' |
 
 export async function getPasscodeConfig(em: EntityManager, tenantId: string): Promise<EffectivePasscodeConfig> {
   return (await em.findOne(PasscodeConfigEntity, { tenantId })) ?? { ...DEFAULT_PASSCODE_CONFIG };
+}
+
+/**
+ * The spec's `created_by` is an integer (`"created_by": 1400`): the numeric id of the tenant
+ * admin who created the configuration; null for the defaults of a tenant that never saved one.
+ */
+export async function configCreatorNumber(em: EntityManager, config: Pick<EffectivePasscodeConfig, 'createdBy'>): Promise<number | null> {
+  if (!config.createdBy) return null;
+  const admin = await em.findOne(TenantAdminEntity, { id: config.createdBy }, { fields: ['numericId'] });
+  return admin?.numericId ?? null;
 }
 
 /** Creates the tenant's configuration, or replaces it: the spec has no separate update call. */

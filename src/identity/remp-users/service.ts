@@ -7,7 +7,7 @@ import { AutologinTokenEntity } from '../credentials/autologin/entities.js';
 import { hashPassword, verifyPassword } from '../../platform/crypto/passwords.js';
 import { randomToken } from '../../platform/crypto/secrets.js';
 import { CustomerEntity, CustomerIdentityEntity, CustomerPhoneEntity, type CustomerRow } from '../customers/entities.js';
-import { insertCustomer, normalizeEmail } from '../customers/service.js';
+import { insertCustomer, normalizeEmail, refConditions } from '../customers/service.js';
 import { DeviceTokenEntity } from '../credentials/devices/entities.js';
 import { UserGroupMemberEntity } from '../customers/groups/entities.js';
 import { DomainError, Invalid, Locked, conflict } from '../../platform/errors.js';
@@ -16,7 +16,7 @@ import { LoginAttemptEntity } from '../login-attempts/entities.js';
 import { OtpChallengeEntity } from '../credentials/otp/entities.js';
 import { UserMetaEntity } from '../customers/meta/entities.js';
 import { recordEvent } from '../events/outbox.js';
-import { isDeliverableEmail } from '../customers/remp-fields.js';
+import { isDeliverableEmail, type UserRef } from '../customers/remp-fields.js';
 import { LIST_PAGE_SIZE, type CreateUserInput, type UpdateUserInput } from '../customers/remp-schemas.js';
 
 const undeliverable = () =>
@@ -45,7 +45,7 @@ export async function checkEmail(
     password = (await verifyPassword(customer.passwordHash, input.password)) && usable;
     await (password ? attempt.succeed() : attempt.fail());
   }
-  return { email: input.email, status: customer ? ('taken' as const) : ('available' as const), id: customer?.id ?? null, password };
+  return { email: input.email, status: customer ? ('taken' as const) : ('available' as const), id: customer?.numericId ?? null, password };
 }
 
 /**
@@ -111,11 +111,14 @@ export async function updateRempUser(em: EntityManager, customer: CustomerRow, i
   return customer;
 }
 
-/** REMP `users/list`: anonymised users never, deactivated ones on request; LIST_PAGE_SIZE a page. */
-export async function listUsers(em: EntityManager, input: { ids: string[]; page: number; includeDeactivated: boolean }) {
-  const where = { id: { $in: [...new Set(input.ids)] }, anonymizedAt: null, ...(input.includeDeactivated ? {} : { deactivatedAt: null }) };
+/**
+ * REMP `users/list`: users named by numeric id or UUID; anonymised users never, deactivated ones
+ * on request; LIST_PAGE_SIZE a page, in numeric id order (REMP's order).
+ */
+export async function listUsers(em: EntityManager, input: { ids: ReadonlyArray<UserRef>; page: number; includeDeactivated: boolean }) {
+  const where = { ...refConditions(input.ids), anonymizedAt: null, ...(input.includeDeactivated ? {} : { deactivatedAt: null }) };
   const [rows, totalCount] = await Promise.all([
-    em.find(CustomerEntity, where, { orderBy: { id: 'asc' }, limit: LIST_PAGE_SIZE, offset: (input.page - 1) * LIST_PAGE_SIZE }),
+    em.find(CustomerEntity, where, { orderBy: { numericId: 'asc' }, limit: LIST_PAGE_SIZE, offset: (input.page - 1) * LIST_PAGE_SIZE }),
     em.count(CustomerEntity, where),
   ]);
   return { rows, totalCount, totalPages: Math.ceil(totalCount / LIST_PAGE_SIZE) };
@@ -145,6 +148,24 @@ export async function setEmailValidity(em: EntityManager, customer: CustomerRow,
 }
 
 export class DeleteProtectedError extends Error {}
+
+/**
+ * Ends every sign-in of a customer inside the caller's transaction: their sessions and grants are
+ * deleted, and the grant ids returned so that the caller revokes, once the transaction has
+ * committed, the tokens issued under each (anonymisation, deactivation).
+ */
+export async function endSignIns(tx: EntityManager, customerId: string): Promise<string[]> {
+  const grants = await tx.getConnection().execute<Array<{ id: string }>>(
+    `select grant_id as id from oidc_model where model = 'Grant' and payload->>'accountId' = ?`,
+    [customerId],
+    'all',
+    tx.getTransactionContext(),
+  );
+  await tx
+    .getConnection()
+    .execute(`delete from oidc_model where model in ('Session', 'Grant') and payload->>'accountId' = ?`, [customerId], 'run', tx.getTransactionContext());
+  return grants.map((grant) => grant.id);
+}
 
 /**
  * REMP `user/delete`: the account stays (orders, audit) but nothing identifies the person any
@@ -198,17 +219,8 @@ export async function anonymizeCustomer(em: EntityManager, customerId: string): 
     await tx.nativeUpdate(DeviceTokenEntity, { customerId, revokedAt: null }, { revokedAt: now });
     // The sign-in log is kept for security, but no longer points at the person.
     await tx.nativeUpdate(LoginAttemptEntity, { customerId }, { customerId: null });
-    const grants = await tx.getConnection().execute<Array<{ id: string }>>(
-      `select grant_id as id from oidc_model where model = 'Grant' and payload->>'accountId' = ?`,
-      [customerId],
-      'all',
-      tx.getTransactionContext(),
-    );
-    // Sign-in sessions and the grants themselves go now; the caller then revokes what was issued under each grant.
-    await tx
-      .getConnection()
-      .execute(`delete from oidc_model where model in ('Session', 'Grant') and payload->>'accountId' = ?`, [customerId], 'run', tx.getTransactionContext());
+    const grantIds = await endSignIns(tx, customerId);
     recordEvent(tx, { type: 'UserDeletedEvent', customerId, data: { user_id: customerId } });
-    return { grantIds: grants.map((grant) => grant.id) };
+    return { grantIds };
   });
 }

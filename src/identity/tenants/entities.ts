@@ -3,6 +3,8 @@ import { EntitySchema } from '@mikro-orm/core';
 /** A company's IT admin: signs up, logs in for a 30-day bearer token and manages their tenants. */
 export interface TenantAdminRow {
   id: string;
+  /** The integer the passcode service shows as `created_by` (spec: `"created_by": 1400`); numbered by the database. */
+  numericId?: number;
   name: string;
   email: string;
   /** Lower-cased e-mail; unique, so sign-up and login are case-insensitive. */
@@ -17,6 +19,7 @@ export const TenantAdminEntity = new EntitySchema<TenantAdminRow>({
   tableName: 'tenant_admin',
   properties: {
     id: { type: 'uuid', primary: true },
+    numericId: { type: 'integer', generated: 'by default as identity', unique: true },
     name: { type: 'string' },
     email: { type: 'string' },
     emailNormalized: { type: 'string', unique: true },

@@ -37,7 +37,8 @@ export function createAccessTokenVerifier(options: { issuer: string; audience: s
     const { payload } = await jwtVerify(token, keySet, {
       issuer: options.issuer,
       audience: options.audience,
-      algorithms: ['RS256', 'ES256'],
+      // Whichever ACCESS_TOKEN_ALG signs, and those a change of it leaves in circulation.
+      algorithms: ['RS256', 'ES256', 'EdDSA'],
       typ: 'at+jwt',
       requiredClaims: ['exp', 'iat', 'jti', 'sub', 'client_id'],
       clockTolerance: 5,

@@ -22,6 +22,11 @@ export interface AuthenticateOptions {
   allowApiKey?: { endpoint: string };
   /** Accept a customer's access token (default true). */
   allowUser?: boolean;
+  /**
+   * What a customer's own token must carry instead of `scopes` (e.g. SessionM: the `profile` scope
+   * its sign-in grants, spec Steps 5–6); the route still limits it to the customer's own record.
+   */
+  userScopes?: readonly string[];
   /** Accept a client-credentials token (default true). */
   allowClient?: boolean;
 }
@@ -98,7 +103,8 @@ export function createAuthenticator(deps: AuthenticatorDependencies) {
       // Other subjects (tenant admins: `tenant-admin:<uuid>`) belong to their own APIs.
       throw invalidToken('The access token is not valid at this endpoint', scheme);
     }
-    const missing = (options.scopes ?? []).filter((scope) => !scopes.includes(scope));
+    const required = caller.kind === 'user' && options.userScopes ? options.userScopes : (options.scopes ?? []);
+    const missing = required.filter((scope) => !scopes.includes(scope));
     if (missing.length > 0) throw insufficientScope(missing, undefined, scheme);
     return caller;
   };

@@ -43,9 +43,12 @@ export function assertMayActOn(caller: Caller, target: CustomerRow | null): Cust
   return target;
 }
 
-/** `users/list` for a user token: its own id only, unless it carries users:admin. */
-export function assertMayActOnIds(caller: Caller, ids: readonly string[]): void {
-  if (caller.kind === 'user' && !hasScope(caller, ADMIN_SCOPE) && ids.some((id) => id !== caller.customerId)) {
+/**
+ * `users/list` for a user token: its own id only — its UUID or its integer id (`ownNumericId`, the
+ * REMP id) — unless it carries users:admin.
+ */
+export function assertMayActOnIds(caller: Caller, ids: ReadonlyArray<string | number>, ownNumericId?: number): void {
+  if (caller.kind === 'user' && !hasScope(caller, ADMIN_SCOPE) && ids.some((id) => id !== caller.customerId && id !== ownNumericId)) {
     throw insufficientScope([ADMIN_SCOPE], 'A user token may act only on its own user');
   }
 }

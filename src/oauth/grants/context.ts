@@ -4,7 +4,7 @@ import type { Config } from '../../platform/config.js';
 import type { Orm } from '../../platform/db/orm.js';
 import type { CredentialLimiter } from '../../identity/limits/credential-limiter.js';
 import { signIn, type SignInRequest } from '../../identity/sign-in.js';
-import { DevicePairingError, issueCustomerTokens } from '../customer-tokens.js';
+import { DevicePairingError, issueCustomerTokens, type IssueCustomerTokensInput } from '../customer-tokens.js';
 
 /** What every grant handler may use; built once in server.ts and passed to registerGrants. */
 export interface GrantDependencies {
@@ -68,7 +68,13 @@ export async function signInForGrant<T extends { customerId: string }>(
 }
 
 /** Issues the standard token response for a customer authenticated by a custom grant. */
-export async function respondWithCustomerTokens(ctx: KoaContextWithOIDC, deps: GrantDependencies, customerId: string, grantType: string) {
+export async function respondWithCustomerTokens(
+  ctx: KoaContextWithOIDC,
+  deps: GrantDependencies,
+  customerId: string,
+  grantType: string,
+  customer?: IssueCustomerTokensInput['customer'],
+) {
   try {
     const { grantId: _grantId, ...body } = await issueCustomerTokens({
       provider: ctx.oidc.provider,
@@ -80,6 +86,7 @@ export async function respondWithCustomerTokens(ctx: KoaContextWithOIDC, deps: G
       requestedScope: param(ctx, 'scope'),
       deviceToken: param(ctx, 'device_token'),
       ctx,
+      customer,
     });
     ctx.body = body;
   } catch (error) {

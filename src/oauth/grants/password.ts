@@ -17,16 +17,17 @@ export const passwordGrant: GrantDefinition = {
     const identifier = param(ctx, 'email') ?? param(ctx, 'username');
     if (!identifier) throw new errors.InvalidRequest("missing required parameter 'username' or 'email'");
     const password = requireParam(ctx, 'password');
-    const { customerId } = await signInForGrant(ctx, deps, {
+    const { customerId, customer } = await signInForGrant(ctx, deps, {
       limiter: deps.limiters.password,
       limiterKey: identifier,
       method: 'password',
       verify: async () => {
         const customer = await authenticateWithPasswordOrPassCode(deps.orm.em.fork() as EntityManager, identifier, password);
         if (!customer) throw new CredentialRejected('invalid credentials');
-        return { customerId: customer.id };
+        return { customerId: customer.id, customer };
       },
     });
-    await respondWithCustomerTokens(ctx, deps, customerId, GRANT_TYPES.password);
+    // The verified row carries the ID token's claims: no second read of the customer.
+    await respondWithCustomerTokens(ctx, deps, customerId, GRANT_TYPES.password, customer);
   },
 };

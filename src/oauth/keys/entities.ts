@@ -8,7 +8,7 @@ export type SigningKeyStatus = 'next' | 'current' | 'retired';
 
 export interface SigningKeyRow {
   kid: string;
-  alg: 'RS256' | 'ES256';
+  alg: 'RS256' | 'ES256' | 'EdDSA';
   status: SigningKeyStatus;
   /** The private JWK, AES-256-GCM encrypted under a key derived from GATEHOUSE_SECRET. */
   encryptedJwk: string;

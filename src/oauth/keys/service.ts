@@ -3,8 +3,15 @@ import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { decrypt, deriveKey, encrypt, randomToken } from '../../platform/crypto/secrets.js';
 import { SigningKeyEntity, type SigningKeyRow } from './entities.js';
 
-export const SIGNING_ALGORITHMS = ['RS256', 'ES256'] as const;
-export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
+/** Every algorithm a Gatehouse signing key may have; ACCESS_TOKEN_ALG picks one for access tokens. */
+export const KEY_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'] as const;
+export type SigningAlgorithm = (typeof KEY_ALGORITHMS)[number];
+
+/**
+ * Always kept signing: RS256 (ID tokens, the OIDC default) and ES256. EdDSA (Ed25519) keys exist
+ * only once ACCESS_TOKEN_ALG asks for them (ensureSigningKeys' `also`), and are rotated from then on.
+ */
+export const SIGNING_ALGORITHMS: readonly SigningAlgorithm[] = ['RS256', 'ES256'];
 
 /** Serialises key changes across instances that start or rotate at the same moment. */
 const KEY_LOCK_ID = 0x6761_7465;
@@ -19,6 +26,7 @@ export interface LoadedKeys {
 }
 
 async function generateSigningKey(alg: SigningAlgorithm, secretKey: Buffer, status: SigningKeyRow['status']): Promise<SigningKeyRow> {
+  // EdDSA: Ed25519 (RFC 8037), jose's only curve for it.
   const { privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'RS256' ? { modulusLength: 2048 } : {}) });
   const kid = randomToken(12);
   const jwk = { ...(await exportJWK(privateKey)), kid, alg, use: 'sig' };
@@ -46,12 +54,20 @@ async function withKeyLock<T>(em: EntityManager, work: (tx: EntityManager) => Pr
   });
 }
 
-/** On start: make sure each algorithm has a signing key and a pre-published successor. */
-export async function ensureSigningKeys(em: EntityManager, secret: string): Promise<void> {
+/** The algorithms to keep signing: the standard ones, any already in use, and any asked for. */
+function algorithmsInUse(keys: SigningKeyRow[], also: readonly SigningAlgorithm[] = []): SigningAlgorithm[] {
+  return [...new Set<SigningAlgorithm>([...SIGNING_ALGORITHMS, ...keys.map((key) => key.alg), ...also])];
+}
+
+/**
+ * On start: make sure each algorithm has a signing key and a pre-published successor; `also` adds
+ * algorithms beyond RS256 and ES256 (the configured ACCESS_TOKEN_ALG).
+ */
+export async function ensureSigningKeys(em: EntityManager, secret: string, also: readonly SigningAlgorithm[] = []): Promise<void> {
   const secretKey = keyEncryptionKey(secret);
   await withKeyLock(em, async (tx) => {
     const existing = await tx.find(SigningKeyEntity, { status: { $in: ['current', 'next'] } });
-    for (const alg of SIGNING_ALGORITHMS) {
+    for (const alg of algorithmsInUse(existing, also)) {
       for (const status of ['current', 'next'] as const) {
         if (!existing.some((key) => key.alg === alg && key.status === status)) {
           tx.persist(tx.create(SigningKeyEntity, await generateSigningKey(alg, secretKey, status)));
@@ -74,7 +90,7 @@ export async function rotateSigningKeys(em: EntityManager, secret: string, longe
     const keys = await tx.find(SigningKeyEntity, { status: { $in: ['current', 'next'] } });
     const activated: string[] = [];
     const retired: string[] = [];
-    for (const alg of SIGNING_ALGORITHMS) {
+    for (const alg of algorithmsInUse(keys)) {
       const current = keys.find((key) => key.alg === alg && key.status === 'current');
       const next = keys.find((key) => key.alg === alg && key.status === 'next');
       if (current) {

@@ -38,7 +38,7 @@ export async function connectDatabase(databaseUrl: string, entities: EntityList,
 }
 
 /**
- * Key of the session-level advisory lock that serialises migrations across instances (the bytes of
+ * Key of the advisory lock that serialises migrations across instances (the bytes of
  * "gatehous" as a signed 64-bit integer; any constant works as long as every instance uses it).
  */
 export const MIGRATION_LOCK_KEY = '7449363237540164979';
@@ -62,17 +62,21 @@ export async function applyMigrations(orm: Orm, logger?: Logger): Promise<void> 
   const client = orm.em.getConnection().getKnex().client;
   const lockConnection = (await client.acquireRawConnection()) as RawConnection;
   try {
-    const { rows } = await lockConnection.query('select pg_try_advisory_lock($1) as locked', [MIGRATION_LOCK_KEY]);
+    // A transaction-scoped lock held by an open transaction: PgBouncer in transaction pooling keeps
+    // that transaction on one server connection, where a session lock would stay behind on a
+    // pooled connection after its statement (issue 14 item 6).
+    await lockConnection.query('begin');
+    const { rows } = await lockConnection.query('select pg_try_advisory_xact_lock($1) as locked', [MIGRATION_LOCK_KEY]);
     if (!rows[0]?.locked) {
       logger?.info('another instance is applying migrations; waiting for it');
-      await lockConnection.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+      await lockConnection.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
     }
     try {
       const applied = await orm.getMigrator().up();
       if (applied.length > 0) logger?.info({ migrations: applied.map((m) => m.name) }, 'migrations applied');
     } finally {
-      // Ending the session below releases the lock as well, so a failed unlock must not hide a migration error.
-      await lockConnection.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+      // Ending the session below releases the lock as well, so a failed commit must not hide a migration error.
+      await lockConnection.query('commit').catch(() => undefined);
     }
   } finally {
     await client.destroyRawConnection(lockConnection);

@@ -109,12 +109,26 @@ function assertUtf8Charset(ctx: Context, oauth: boolean) {
   if (charset && charset.toLowerCase() !== 'utf-8' && charset.toLowerCase() !== 'utf8') throw unsupported(`charset ${charset} is not supported; send UTF-8`, oauth);
 }
 
+const TOKEN_ENDPOINT = '/oauth/token';
+
+/** A JSON token request as the form it stands for: string values only (numbers and booleans as text). */
+function jsonAsForm(json: Record<string, unknown>): Record<string, string> {
+  const form: Record<string, string> = {};
+  for (const [key, value] of Object.entries(json)) {
+    if (typeof value === 'string') form[key] = value;
+    else if (typeof value === 'number' || typeof value === 'boolean') form[key] = String(value);
+    else if (value !== null) throw malformed(`${key} must be a string`);
+  }
+  return form;
+}
+
 /**
  * The one body pipeline: every request body, on every path, is read here with the byte limit and
  * parsed once. JSON (an object), form and, where a route documents it, multipart bodies become
  * `ctx.request.body`; anything else is refused with 415 (RFC 9110 §15.5.16).
  *
- * At /oauth/* oidc-provider applies its own content-type rules (form bodies only). It reads an
+ * At /oauth/* oidc-provider applies its own content-type rules (form bodies only; a JSON token
+ * request is handed over as the form it stands for). It reads an
  * already-consumed request's body from `req.body` (lib/shared/selective_body.js), so the parsed
  * form, or the raw bytes of any other type for it to refuse, are handed over there: the provider
  * never reads the socket itself, and the same limit applies.
@@ -141,6 +155,14 @@ export function bodyPipeline(options: BodyPipelineOptions) {
       assertUtf8Charset(ctx, atProvider);
       body = objectFromPairs(decodeUrlEncoded(decodeUtf8(bytes, 'body'), 'body', MAX_PARAMETERS));
       providerBody = body;
+    } else if (ctx.path === TOKEN_ENDPOINT && ctx.is('json', '+json')) {
+      // SessionM's integrators send the password grant as JSON (sessionm-s2s-signup-login, Step
+      // 3). A compatibility extension of RFC 6749 §3.2: the same parameters, each a string, go
+      // through the same validation as a form, which is what the provider is then handed.
+      assertUtf8Charset(ctx, atProvider);
+      body = jsonAsForm(parseJson(decodeUtf8(bytes, 'body')));
+      providerBody = body;
+      req.headers['content-type'] = 'application/x-www-form-urlencoded';
     } else if (atProvider) {
       // Not a form: the provider refuses it with its own invalid_request.
     } else if (ctx.is('json', '+json')) {

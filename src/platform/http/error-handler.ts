@@ -6,7 +6,10 @@ import { ApiError, fromDomainError } from './errors.js';
 import { databaseUnavailable, type OutageCheck } from './faults.js';
 import { routeLabel } from './metrics.js';
 
-type ErrorFamily = 'oauth' | 'tenant' | 'html' | 'api' | 'sessionm';
+type ErrorFamily = 'oauth' | 'tenant' | 'html' | 'api' | 'remp' | 'sessionm';
+
+/** REMP's own paths (remp-crm-users-module, "API documentation"); Gatehouse's additions under /api/v1 are not REMP's. */
+const isRempPath = (path: string) => /^\/api\/v1\/(users|user|user-meta)\//.test(path) || path === '/api/v2/users/email' || /^\/users\/(google|apple)-token-sign-in$/.test(path);
 
 /**
  * Browser-facing provider endpoints (and their resume/confirm sub-paths): RFC 6749 §4.1.2.1 has
@@ -20,7 +23,7 @@ function familyOf(ctx: Context): ErrorFamily {
   if (ctx.path.startsWith('/interaction/')) return 'html';
   if (ctx.path.startsWith('/priv/v1/apps/')) return 'sessionm';
   if (/^\/api\/v2\/(tenant|login|[^/]+\/identity)/.test(ctx.path)) return 'tenant';
-  return 'api';
+  return isRempPath(ctx.path) ? 'remp' : 'api';
 }
 
 function zodToApiError(error: ZodError): ApiError {
@@ -54,14 +57,14 @@ export function errorHandler(logger: Logger, renderErrorPage: (status: number, m
               : (await isOutage(caught))
                 ? databaseUnavailable()
                 : undefined;
-      const family = familyOf(ctx);
       // The route template, not the path: paths carry API keys and phone numbers.
       if (!normalized) {
         logger.error({ err: caught, requestId: ctx.state.requestId, route: routeLabel(ctx) }, 'unhandled error');
       } else if (normalized.status === 503) {
         logger.warn({ err: caught, requestId: ctx.state.requestId, route: routeLabel(ctx) }, 'database unavailable');
       }
-      const error = normalized ?? new ApiError(500, 'server_error', 'Something went wrong. Please contact Administrator');
+      const family = familyOf(ctx);
+      const error = asFamilyAnswers(family, normalized ?? new ApiError(500, 'server_error', 'Something went wrong. Please contact Administrator'));
       ctx.status = error.status;
       for (const [name, value] of Object.entries(error.headers ?? {})) ctx.set(name, value);
       if (family === 'html') {
@@ -81,6 +84,21 @@ export function errorHandler(logger: Logger, renderErrorPage: (status: number, m
       }
     }
   };
+}
+
+/**
+ * REMP's code table answers a failed authorization with "403 Forbidden: The authorization failed
+ * (provided token was not valid)" where RFC 6750 §3.1 says 401. On REMP's own paths REMP's table
+ * wins (spec README, "When a spec's example and its own rules disagree"): a missing or bad token
+ * or API key is a 403 in REMP's body, still with its `WWW-Authenticate` challenge. Only
+ * credential failures carry that header, so a wrong password at `users/login` (no header) keeps
+ * its own status. A DPoP challenge (RFC 9449, which REMP never had) keeps its 401: DPoP clients
+ * retry a `use_dpop_nonce` 401 with the nonce, and only a 401.
+ */
+function asFamilyAnswers(family: ErrorFamily, error: ApiError): ApiError {
+  const challenge = error.headers?.['WWW-Authenticate'];
+  if (family !== 'remp' || error.status !== 401 || !challenge || /^DPoP\b/i.test(challenge)) return error;
+  return new ApiError(403, error.code, error.message, error.details, error.headers);
 }
 
 function isHttpError(value: unknown): value is { status: number; message: string; expose: boolean } {

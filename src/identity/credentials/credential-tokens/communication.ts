@@ -21,15 +21,22 @@ export interface CommunicatedSecrets {
   verificationCode?: string;
 }
 
-/** Shown for #access_token.pass_code when the pass code is not known in clear (chosen by the customer, or set earlier). */
+/**
+ * Shown for #access_token.pass_code unless the definition opts in to the pass code in clear, and
+ * when the pass code is not known in clear (set in an earlier request: only its hash is kept).
+ */
 const PASS_CODE_NOT_SHOWN = '(not shown)';
 
-function templateValues(token: CredentialTokenRow, customer: CustomerRow, secrets: CommunicatedSecrets): TemplateValues {
+function templateValues(definition: AccessTokenDefinitionRow, token: CredentialTokenRow, customer: CustomerRow, secrets: CommunicatedSecrets): TemplateValues {
   const name = [customer.firstName, customer.lastName].filter(Boolean).join(' ');
+  // crm-com-access-tokens, "Communicating new Access Tokens": the system "can automatically
+  // communicate … Identifier and Pass Code". A pass code in an e-mail or SMS can be read wherever
+  // the message goes, so it is sent only when the definition opts in (communicate_pass_code).
+  const passCode = definition.communicatePassCode ? secrets.passCode : undefined;
   return {
     'access_token.number': token.number,
     'access_token.identifier': token.identifier ?? '',
-    'access_token.pass_code': secrets.passCode ?? (token.passCodeHash ? PASS_CODE_NOT_SHOWN : ''),
+    'access_token.pass_code': passCode ?? (token.passCodeHash ? PASS_CODE_NOT_SHOWN : ''),
     'access_token.authentication_code': secrets.authenticationCode ?? '',
     'access_token.verification_code': secrets.verificationCode ?? '',
     'accounts_receivable.name': name,
@@ -62,7 +69,7 @@ export function composeCommunication(
     throw new Conflict('no_recipient', `The contact has no ${what} to send the verification code to`);
   }
   if (!notifier.supports(channel)) throw channelUnavailable(channel);
-  const values = templateValues(token, customer, secrets);
+  const values = templateValues(definition, token, customer, secrets);
   const subject = renderTemplate(definition.communicationSubject ?? '', values);
   const text = renderTemplate(definition.communicationTemplate, values);
   return { to, message: notifier.render(channel, COMMUNICATION_TEMPLATE, { subject, text }) };

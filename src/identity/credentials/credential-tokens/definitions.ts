@@ -62,6 +62,7 @@ export async function createDefinition(em: EntityManager, input: CreateDefinitio
     allowWithoutCredentials: input.allow_without_credentials,
     assignOnRegistration: input.assign_on_registration,
     ...communicationColumns(input.communication),
+    communicatePassCode: input.communicate_pass_code,
   };
   assertConsistent(fields);
   return activationRace(() => em.transactional(async (tx) => {
@@ -90,6 +91,7 @@ export async function updateDefinition(em: EntityManager, id: string, input: Upd
       ...(input.communication !== undefined
         ? communicationColumns(input.communication)
         : { communicationChannel: row.communicationChannel, communicationSubject: row.communicationSubject, communicationTemplate: row.communicationTemplate }),
+      communicatePassCode: input.communicate_pass_code ?? row.communicatePassCode,
     };
     assertConsistent(next);
     if (next.active) await deactivateOthers(tx, next.classification, row.id);
@@ -136,6 +138,7 @@ export function definitionViewOf(row: AccessTokenDefinitionRow) {
       row.communicationChannel && row.communicationTemplate
         ? { channel: row.communicationChannel, subject: row.communicationSubject ?? null, template: row.communicationTemplate }
         : null,
+    communicate_pass_code: row.communicatePassCode,
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
   };

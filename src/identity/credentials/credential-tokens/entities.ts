@@ -38,6 +38,11 @@ export interface AccessTokenDefinitionRow {
   communicationChannel?: CommunicationChannel | null;
   communicationSubject?: string | null;
   communicationTemplate?: string | null;
+  /**
+   * Fill `#access_token.pass_code` with the pass code in clear when it is known (set or generated
+   * in the same request). Off by default: it puts a password in an e-mail or SMS.
+   */
+  communicatePassCode: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -59,6 +64,7 @@ export const AccessTokenDefinitionEntity = new EntitySchema<AccessTokenDefinitio
     communicationChannel: { type: 'string', nullable: true },
     communicationSubject: { type: 'string', nullable: true },
     communicationTemplate: { type: 'text', nullable: true },
+    communicatePassCode: { type: 'boolean', default: false },
     createdAt: { type: 'Date' },
     updatedAt: { type: 'Date' },
   },

@@ -41,6 +41,8 @@ const definitionFields = {
   allow_without_credentials: z.boolean(),
   assign_on_registration: z.boolean(),
   communication: communicationInput.nullable(),
+  /** `#access_token.pass_code` shows the pass code in clear (a security trade-off; README, CRM.COM). */
+  communicate_pass_code: z.boolean(),
 };
 
 export const createDefinitionInput = z
@@ -61,6 +63,7 @@ export const createDefinitionInput = z
     allow_without_credentials: definitionFields.allow_without_credentials.default(false),
     assign_on_registration: definitionFields.assign_on_registration.default(false),
     communication: definitionFields.communication.default(null),
+    communicate_pass_code: definitionFields.communicate_pass_code.default(false),
   })
   .strict();
 export type CreateDefinitionInput = z.output<typeof createDefinitionInput>;
@@ -92,11 +95,12 @@ export const definitionView = z.object({
   allow_without_credentials: z.boolean(),
   assign_on_registration: z.boolean(),
   communication: z.object({ channel: z.enum(['EMAIL', 'SMS']), subject: z.string().nullable(), template: z.string() }).nullable(),
+  communicate_pass_code: z.boolean(),
   created_at: timestamp,
   updated_at: timestamp,
-});
+}).meta({ id: 'CrmAccessTokenDefinition' });
 
-export const definitionListView = z.object({ content: z.array(definitionView) });
+export const definitionListView = z.object({ content: z.array(definitionView) }).meta({ id: 'CrmAccessTokenDefinitionList' });
 
 const contactId = z.string().trim().min(1).max(36);
 const entityType = z.enum(LINKED_ENTITY_TYPES);
@@ -151,20 +155,20 @@ export const tokenView = z.object({
   entities: z.array(z.object({ entity_type: entityType, contact_id: z.string() })),
   created_at: timestamp,
   updated_at: timestamp,
-});
+}).meta({ id: 'CrmAccessToken' });
 
 /** Generated secrets are shown once, in the response that generated them. */
 export const createdTokenView = tokenView.extend({
   pass_code: z.string().optional(),
   authentication_code: z.string().optional(),
-});
+}).meta({ id: 'CreatedCrmAccessToken' });
 
-export const resetPassCodeView = z.object({ id: z.string(), pass_code: z.string() });
+export const resetPassCodeView = z.object({ id: z.string(), pass_code: z.string() }).meta({ id: 'ResetPassCode' });
 
 export const tokenListView = z.object({
   content: z.array(tokenView),
   paging: z.object({ page: z.number(), size: z.number(), total: z.number() }),
-});
+}).meta({ id: 'CrmAccessTokenList' });
 
 export const stateChangeListView = z.object({
   content: z.array(
@@ -176,6 +180,6 @@ export const stateChangeListView = z.object({
       created_at: timestamp,
     }),
   ),
-});
+}).meta({ id: 'CrmAccessTokenStateChanges' });
 
-export const verifiedView = z.object({ id: z.string(), number: z.string(), state: z.enum(CREDENTIAL_TOKEN_STATES) });
+export const verifiedView = z.object({ id: z.string(), number: z.string(), state: z.enum(CREDENTIAL_TOKEN_STATES) }).meta({ id: 'VerifiedCrmAccessToken' });

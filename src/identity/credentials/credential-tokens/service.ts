@@ -48,6 +48,11 @@ export interface CreateCredentialTokenInput {
   classification?: string | null;
   identifier?: string;
   passCode?: string;
+  /**
+   * With an identifier and no pass code, generate one instead of refusing: for tokens the system
+   * creates on the customer's behalf (registration with a one-time-code identity).
+   */
+  generatePassCode?: boolean;
   link?: LinkTarget;
   /** Recorded with each state change: `client:<id>`, `api_key:<id>`, `self-service`. */
   actor: string;
@@ -98,10 +103,13 @@ async function nextNumber(em: EntityManager): Promise<string> {
 
 /**
  * Creates a token under the active definition (the classification's own, else the default):
- * identifier + pass code (generated when only the identifier is given), or — when the definition
- * allows tokens with neither — an authentication code. Linked at creation it is Pending
- * Verification (a code is generated and communicated) or Effective; unlinked it is Not Effective.
- * Runs in the caller's transaction; 409 when the identifier is taken.
+ * identifier + pass code, or — when the definition allows tokens with neither — an authentication
+ * code. "If an Identifier is used then the Pass Code is mandatory" (crm-com-access-tokens,
+ * glossary): an identifier alone is refused, unless the system generates the pass code
+ * (`generatePassCode`). Linked at creation it is Pending Verification (a code is generated and
+ * communicated) or Effective; unlinked it is Not Effective, as it identifies no one yet (README,
+ * CRM.COM: the spec's "created in Pending Verification / Effective" presumes the entity it is
+ * created for). Runs in the caller's transaction; 409 when the identifier is taken.
  */
 export async function createCredentialToken(deps: CredentialTokenDependencies, input: CreateCredentialTokenInput): Promise<CreatedCredentialToken> {
   const { em } = deps;
@@ -110,6 +118,11 @@ export async function createCredentialToken(deps: CredentialTokenDependencies, i
   const parsed = input.identifier ? parseTokenIdentifier(definition.identifierFormat, input.identifier) : undefined;
   if (!parsed && !definition.allowWithoutCredentials) {
     throw new Invalid('invalid_request', 'identifier: required by the access token definition', { fields: { identifier: ['Required: the definition does not allow tokens without identifier and pass code.'] } });
+  }
+  if (parsed && !input.passCode && !input.generatePassCode) {
+    throw new Invalid('invalid_request', 'pass_code: required with an identifier', {
+      fields: { pass_code: ['Required: if an identifier is used, the pass code is mandatory.'] },
+    });
   }
   if (input.passCode) assertPassCodeAllowed(input.passCode, definition.passCodeRules);
   const generatedPassCode = parsed && !input.passCode ? generatePassCode(definition.passCodeRules) : undefined;
@@ -151,7 +164,7 @@ export async function createCredentialToken(deps: CredentialTokenDependencies, i
   let outgoing: OutgoingMessage | undefined;
   if (input.link) {
     em.create(CredentialTokenLinkEntity, { accessTokenId: token.id, entityType: input.link.entityType, customerId: input.link.customer.id, createdAt: now });
-    outgoing = composeCommunication(deps.notifier, definition, token, input.link.customer, { passCode: generatedPassCode, authenticationCode, verificationCode });
+    outgoing = composeCommunication(deps.notifier, definition, token, input.link.customer, { passCode, authenticationCode, verificationCode });
   }
   await em.flush();
   return { token, definition, generatedPassCode, authenticationCode, outgoing };

@@ -5,6 +5,6 @@ import { otpContactInput } from './identifier.js';
 export const otpRequestInput = otpContactInput;
 
 /** The one answer for every identifier, registered or not. */
-export const otpRequestAccepted = z.object({ status: z.literal('ok'), message: z.string() });
+export const otpRequestAccepted = z.object({ status: z.literal('ok'), message: z.string() }).meta({ id: 'OtpRequestAccepted' });
 
 export const OTP_REQUEST_ACCEPTED = { status: 'ok', message: 'If the identifier is registered, a code has been sent.' } as const;

@@ -40,7 +40,7 @@ export const rempSignInResponse = z.object({
   user: rempUserShape,
   user_meta: z.record(z.string(), z.string()),
   access: z.object({ token: z.string() }).optional(),
-});
+}).meta({ id: 'RempSignIn' });
 
 export const signInStartQuery = z.object({ url: z.string().max(2048).optional() });
 

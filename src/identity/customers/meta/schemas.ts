@@ -18,7 +18,8 @@ export const keyUsersInput = z.object({ key, value: value.optional() }).strict()
 /** `POST /api/v1/user-meta/delete`. */
 export const deleteMetaInput = z.object({ user_id: userId, key, value: value.optional() }).strict();
 
-export const upsertMetaResponse = z.object({ key: z.string(), value: z.string(), is_public: z.boolean() });
-export const listMetaResponse = z.array(z.object({ user_id: z.uuid(), key: z.string(), value: z.string() }));
-export const keyUsersResponse = z.array(z.object({ user_id: z.uuid(), value: z.string() }));
+export const upsertMetaResponse = z.object({ key: z.string(), value: z.string(), is_public: z.boolean() }).meta({ id: 'UserMetaValue' });
+/** `user_id` is the user's integer id, as REMP answers it. */
+export const listMetaResponse = z.array(z.object({ user_id: z.number().int(), key: z.string(), value: z.string() })).meta({ id: 'UserMetaList' });
+export const keyUsersResponse = z.array(z.object({ user_id: z.number().int(), value: z.string() })).meta({ id: 'UsersWithMeta' });
 export const deleteMetaResponse = z.object({ status: z.literal('ok') });

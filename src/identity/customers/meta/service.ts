@@ -1,6 +1,7 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { recordEvent } from '../../events/outbox.js';
+import { CustomerEntity } from '../entities.js';
 import { UserMetaEntity, type UserMetaRow } from './entities.js';
 
 export async function upsertUserMeta(em: EntityManager, input: { customerId: string; key: string; value: string; isPublic?: boolean }): Promise<UserMetaRow> {
@@ -36,8 +37,16 @@ export async function deleteUserMeta(em: EntityManager, input: { customerId: str
   return em.nativeDelete(UserMetaEntity, { customerId: input.customerId, key: input.key, ...(input.value !== undefined ? { value: input.value } : {}) });
 }
 
-export async function usersWithMeta(em: EntityManager, input: { key: string; value?: string }): Promise<UserMetaRow[]> {
-  return em.find(UserMetaEntity, { key: input.key, ...(input.value !== undefined ? { value: input.value } : {}) }, { orderBy: { customerId: 'asc' } });
+/** REMP `user-meta/key-users`: each user holding the key, with its integer id (REMP's `user_id`), in that id's order. */
+export async function usersWithMeta(em: EntityManager, input: { key: string; value?: string }): Promise<Array<{ customerId: string; numericId: number; value: string }>> {
+  const rows = await em.find(UserMetaEntity, { key: input.key, ...(input.value !== undefined ? { value: input.value } : {}) });
+  if (rows.length === 0) return [];
+  const customers = await em.find(CustomerEntity, { id: { $in: rows.map((row) => row.customerId) } }, { fields: ['id', 'numericId'] });
+  const numericIds = new Map(customers.map((customer) => [customer.id, customer.numericId!]));
+  return rows
+    .filter((row) => numericIds.has(row.customerId))
+    .map((row) => ({ customerId: row.customerId, numericId: numericIds.get(row.customerId)!, value: row.value }))
+    .sort((a, b) => a.numericId - b.numericId);
 }
 
 /**

@@ -110,15 +110,29 @@ export const updateProfileBody = z.strictObject({ user: z.preprocess(acceptCapit
 export const apiKeyParams = z.object({ api_key: z.string().min(1).max(200) });
 export const profileParams = apiKeyParams.extend({ id: z.string().min(1).max(100) });
 
+/**
+ * Spec Step 1: search "by one of the typical attributes of a customer profile, such as date of
+ * birth, first name/last name combination, or an email address" (or the external id). The e-mail
+ * and the external id name one profile; the others may match several, paged.
+ */
 export const searchQuery = z
   .object({
     email: z.email().max(254).optional(),
     external_id: text(36).min(1).optional(),
     external_id_type: text(50).min(1).optional(),
+    dob: z.iso.date().optional(),
+    first_name: text(100).min(1).optional(),
+    last_name: text(100).min(1).optional(),
+    page: z.coerce.number().int().min(1).max(10_000).default(1),
+    per_page: z.coerce.number().int().min(1).max(100).default(20),
   })
-  .refine((query) => (query.email === undefined) !== (query.external_id === undefined), {
-    message: 'search by email or by external_id (one of them)',
+  .refine((query) => [query.email, query.external_id, query.dob, query.first_name ?? query.last_name].filter((each) => each !== undefined).length === 1, {
+    message: 'search by one of: email, external_id, dob, or first_name and last_name',
     path: ['email'],
+  })
+  .refine((query) => (query.first_name === undefined) === (query.last_name === undefined), {
+    message: 'first_name and last_name go together',
+    path: ['first_name'],
   });
 export type SearchQuery = z.output<typeof searchQuery>;
 
@@ -165,6 +179,14 @@ export const sessionmUserView = z.object({
 });
 
 export const sessionmUserResponse = z.object({ status: z.literal('ok'), user: sessionmUserView });
+
+/** Step 1's answer: SessionM's `user` (the first match), and beside it the page of matches (an extension). */
+export const sessionmSearchResponse = sessionmUserResponse.extend({
+  users: z.array(sessionmUserView),
+  page: z.number().int(),
+  per_page: z.number().int(),
+  total: z.number().int(),
+});
 
 /** Gatehouse's SessionM error body; the spec shows none, so it mirrors the `status` envelope of its successes. */
 export const sessionmError = z.object({

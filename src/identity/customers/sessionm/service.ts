@@ -20,7 +20,12 @@ interface NormalizedPhone {
   phoneNumber: string;
   phoneType: string;
   preferenceFlags: string[];
+  /** In E.164: it may become the customer's phone (OTP by SMS needs one). Otherwise kept as given. */
+  isE164: boolean;
 }
+
+/** What a SessionM profile may hold that does not parse: digits, perhaps a leading +, 4 to 20 of them. */
+const AS_GIVEN = /^\+?[0-9]{4,19}$/;
 
 const usable = { deactivatedAt: null, anonymizedAt: null } as const;
 const SOURCE = 'sessionm';
@@ -36,15 +41,65 @@ export async function findProfileCustomer(em: EntityManager, id: string): Promis
   return (await findCustomerById(em, id)) ?? (await findCustomerByExternalId(em, id));
 }
 
-export async function searchProfileCustomer(em: EntityManager, query: SearchQuery): Promise<CustomerRow | null> {
-  if (query.email !== undefined) return findCustomerByEmail(em, query.email);
-  return findCustomerByExternalId(em, query.external_id!, query.external_id_type);
+/** Every usable profile matching the search, a page at a time, oldest first. */
+export async function searchProfileCustomers(em: EntityManager, query: SearchQuery): Promise<{ customers: CustomerRow[]; total: number }> {
+  if (query.email !== undefined || query.external_id !== undefined) {
+    const one = query.email !== undefined ? await findCustomerByEmail(em, query.email) : await findCustomerByExternalId(em, query.external_id!, query.external_id_type);
+    return { customers: one && query.page === 1 ? [one] : [], total: one ? 1 : 0 };
+  }
+  const where =
+    query.dob !== undefined
+      ? { dateOfBirth: query.dob, ...usable }
+      : { firstName: { $ilike: escapeLike(query.first_name!) }, lastName: { $ilike: escapeLike(query.last_name!) }, ...usable };
+  const [customers, total] = await em.findAndCount(CustomerEntity, where, {
+    orderBy: { createdAt: 'asc', id: 'asc' },
+    limit: query.per_page,
+    offset: (query.page - 1) * query.per_page,
+  });
+  return { customers, total };
 }
 
+/** A name matched case-insensitively and literally: `%` and `_` in it are no wildcards. */
+const escapeLike = (value: string) => value.replace(/[\\%_]/g, (character) => `\\${character}`);
+
 export async function loadProfile(em: EntityManager, customer: CustomerRow): Promise<SessionmProfile> {
-  const phones = await em.find(CustomerPhoneEntity, { customerId: customer.id }, { orderBy: { createdAt: 'asc', phoneNumber: 'asc' } });
-  const extra = await em.findOne(SessionmProfileEntity, { customerId: customer.id });
-  return { customer, phones, extra };
+  const [profile] = await loadProfiles(em, [customer]);
+  return profile!;
+}
+
+/** The profiles of several customers in two queries (a search page), in the customers' order. */
+export async function loadProfiles(em: EntityManager, customers: readonly CustomerRow[]): Promise<SessionmProfile[]> {
+  if (customers.length === 0) return [];
+  const customerIds = customers.map((customer) => customer.id);
+  const [phones, extras] = await Promise.all([
+    em.find(CustomerPhoneEntity, { customerId: { $in: customerIds } }, { orderBy: { createdAt: 'asc', phoneNumber: 'asc' } }),
+    em.find(SessionmProfileEntity, { customerId: { $in: customerIds } }),
+  ]);
+  return customers.map((customer) => ({
+    customer,
+    phones: phones.filter((phone) => phone.customerId === customer.id),
+    extra: extras.find((extra) => extra.customerId === customer.id) ?? null,
+  }));
+}
+
+export interface ProfileSearchResult {
+  /** The first match of the whole search (SessionM's `user`); null when nothing matches. */
+  first: SessionmProfile | null;
+  /** The requested page of matches. */
+  page: SessionmProfile[];
+  total: number;
+}
+
+/**
+ * Step 1 with paging: SessionM answers one `user`, which stays the first match overall whatever
+ * page is asked, and the page of matches comes beside it.
+ */
+export async function searchProfiles(em: EntityManager, query: SearchQuery): Promise<ProfileSearchResult> {
+  const { customers, total } = await searchProfileCustomers(em, query);
+  const firstCustomer = query.page === 1 ? customers[0] : total > 0 ? (await searchProfileCustomers(em, { ...query, page: 1, per_page: 1 })).customers[0] : undefined;
+  const page = await loadProfiles(em, customers);
+  const first = firstCustomer ? (page.find((profile) => profile.customer.id === firstCustomer.id) ?? (await loadProfile(em, firstCustomer))) : null;
+  return { first, page, total };
 }
 
 /**
@@ -55,15 +110,24 @@ function normalizePhones(phones: PhoneNumberInput[], countryAlpha2: string | nul
   const seen = new Set<string>();
   const normalized = phones.map((phone, index) => {
     let phoneNumber: string;
+    let isE164 = true;
     try {
       phoneNumber = normalizePhoneNumber(phone.phone_number, countryAlpha2 ?? undefined);
     } catch (error) {
       if (!(error instanceof Invalid)) throw error;
-      throw new Invalid('invalid_request', `user.phone_numbers.${index}.phone_number: not a valid phone number${countryAlpha2 ? '' : ' (give it with +country code, or send country)'}`);
+      // SessionM stores what the app sends (its own example, "1234123123", is no valid number in
+      // any country): keep such a number as given, without separators, never verified and never
+      // the customer's SMS number (issue #13 §1).
+      const asGiven = phone.phone_number.replace(/[\s().-]/g, '');
+      if (!AS_GIVEN.test(asGiven)) {
+        throw new Invalid('invalid_request', `user.phone_numbers.${index}.phone_number: not a phone number`);
+      }
+      phoneNumber = asGiven;
+      isE164 = false;
     }
     if (seen.has(phoneNumber)) throw new Invalid('invalid_request', `user.phone_numbers.${index}.phone_number: the number is listed twice`);
     seen.add(phoneNumber);
-    return { phoneNumber, phoneType: phone.phone_type, preferenceFlags: phone.preference_flags };
+    return { phoneNumber, phoneType: phone.phone_type, preferenceFlags: phone.preference_flags, isE164 };
   });
   if (normalized.filter((phone) => phone.preferenceFlags.includes('primary')).length > 1) {
     throw new Invalid('invalid_request', 'user.phone_numbers: only one number can have the "primary" preference flag');
@@ -71,7 +135,7 @@ function normalizePhones(phones: PhoneNumberInput[], countryAlpha2: string | nul
   return normalized;
 }
 
-const primaryOf = (phones: NormalizedPhone[]) => phones.find((phone) => phone.preferenceFlags.includes('primary'))?.phoneNumber ?? null;
+const primaryOf = (phones: NormalizedPhone[]) => phones.find((phone) => phone.isE164 && phone.preferenceFlags.includes('primary'))?.phoneNumber ?? null;
 
 function createPhoneRows(em: EntityManager, customerId: string, phones: NormalizedPhone[], verified: Map<string, Date | null | undefined>): CustomerPhoneRow[] {
   const now = Date.now();

@@ -12,6 +12,9 @@ import { Migration20261126091000SessionmProfiles } from './Migration202611260910
 import { Migration20261126100000Contacts } from './Migration20261126100000Contacts.js';
 import { Migration20261126110000AccessTokens } from './Migration20261126110000AccessTokens.js';
 import { Migration20261130000000TokenIntegrity } from './Migration20261130000000TokenIntegrity.js';
+import { Migration20261130114859NumericIds } from './Migration20261130114859NumericIds.js';
+import { Migration20261130114900AccessTokenPassCodeTag } from './Migration20261130114900AccessTokenPassCodeTag.js';
+import { Migration20261130130000SigningKeyEdDSA } from './Migration20261130130000SigningKeyEdDSA.js';
 
 /** Every committed migration, in order. Listed explicitly so they run the same from tsx, tests and Docker. */
 export const migrations: MigrationObject[] = [
@@ -28,4 +31,7 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261126100000Contacts', class: Migration20261126100000Contacts },
   { name: 'Migration20261126110000AccessTokens', class: Migration20261126110000AccessTokens },
   { name: 'Migration20261130000000TokenIntegrity', class: Migration20261130000000TokenIntegrity },
+  { name: 'Migration20261130114859NumericIds', class: Migration20261130114859NumericIds },
+  { name: 'Migration20261130114900AccessTokenPassCodeTag', class: Migration20261130114900AccessTokenPassCodeTag },
+  { name: 'Migration20261130130000SigningKeyEdDSA', class: Migration20261130130000SigningKeyEdDSA },
 ];
