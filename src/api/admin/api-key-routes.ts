@@ -1,3 +1,4 @@
+import { requestEntityManager } from '../../platform/db/orm.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '../../platform/db/orm.js';
 import { currentCaller, type Authenticator, type Caller } from '../../oauth/callers/authenticator.js';
@@ -17,7 +18,7 @@ export interface ApiKeyRouteDependencies {
 }
 
 const ADMIN_PATH = '/api/v1/admin/api-keys';
-const em = (orm: Orm) => orm.em.fork() as EntityManager;
+const em = (orm: Orm) => requestEntityManager(orm);
 
 const callerForAudit = (caller: Caller) =>
   caller.kind === 'user' ? { customerId: caller.customerId, clientId: caller.clientId } : caller.kind === 'client' ? { clientId: caller.clientId } : { keyId: caller.keyId };

@@ -1,3 +1,4 @@
+import { requestEntityManager } from '../../platform/db/orm.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import type { Orm } from '../../platform/db/orm.js';
@@ -66,7 +67,7 @@ export function createLoginAttemptRoutes(deps: { orm: Orm; auth: Authenticator }
         403: rempErrors.forbidden,
       },
       async handler(ctx, { query }) {
-        const rows = await listLoginAttempts(deps.orm.em.fork() as EntityManager, {
+        const rows = await listLoginAttempts(requestEntityManager(deps.orm), {
           customerId: query.customer_id,
           limit: query.limit,
           before: query.before ? new Date(query.before) : undefined,

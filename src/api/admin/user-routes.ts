@@ -1,3 +1,4 @@
+import { requestEntityManager } from '../../platform/db/orm.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '../../platform/db/orm.js';
 import { currentCaller, type Authenticator, type Caller } from '../../oauth/callers/authenticator.js';
@@ -77,7 +78,7 @@ const auditCaller = (caller: Caller) =>
  * refuse as RFC 6750 says (401 for credentials).
  */
 export function createAdminUserRoutes(deps: AdminUserRouteDependencies) {
-  const em = () => deps.orm.em.fork() as EntityManager;
+  const em = () => requestEntityManager(deps.orm);
   const admin = deps.auth.authenticate({ scopes: ['users:admin'], allowApiKey: { endpoint: ADMIN_ENDPOINT } });
 
   async function respond(ctx: Parameters<DeclaredRoute['handler']>[0], action: string, result: AdministeredCustomer) {

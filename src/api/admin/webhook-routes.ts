@@ -1,3 +1,4 @@
+import { requestEntityManager } from '../../platform/db/orm.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '../../platform/db/orm.js';
 import type { Authenticator } from '../../oauth/callers/authenticator.js';
@@ -78,7 +79,7 @@ export function createWebhookAdminRoutes(deps: { orm: Orm; auth: Authenticator }
         403: rempErrors.forbidden,
       },
       async handler(ctx, { query }) {
-        const rows = await listDeliveries(deps.orm.em.fork() as EntityManager, { status: query.status, eventId: query.event_id, limit: query.limit });
+        const rows = await listDeliveries(requestEntityManager(deps.orm), { status: query.status, eventId: query.event_id, limit: query.limit });
         ctx.set('Cache-Control', 'no-store');
         ctx.body = { deliveries: rows.map(({ delivery, eventType }) => deliveryFields(delivery, eventType)) };
       },

@@ -1,3 +1,4 @@
+import { requestEntityManager } from '../../platform/db/orm.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '../../platform/db/orm.js';
 import type { Authenticator } from '../../oauth/callers/authenticator.js';
@@ -45,7 +46,7 @@ const contactNotFoundResponse = rempFailure('contact_not_found', { code: 'contac
  */
 export function createBackofficeContactRoutes(deps: BackofficeContactRouteDependencies) {
   const base = '/backoffice/v1/contacts';
-  const em = () => deps.orm.em.fork() as EntityManager;
+  const em = () => requestEntityManager(deps.orm);
   const read = (note?: string) => backoffice(deps.auth, 'backoffice.contacts.read', 'contacts:read', note);
   const write = (note?: string) => backoffice(deps.auth, 'backoffice.contacts.write', 'contacts:write', note);
 

@@ -1,3 +1,4 @@
+import { requestEntityManager } from '../../platform/db/orm.js';
 import { DomainError } from '../../platform/errors.js';
 import { CredentialRejected, signIn } from '../../identity/sign-in.js';
 import { authenticateWithPasswordOrPassCode } from '../../identity/credentials/credential-tokens/authentication.js';
@@ -73,7 +74,7 @@ const phoneCredentials = [
  * tokens and `exp` in milliseconds. Errors use the `{status:"error", code, message}` shape.
  */
 export function createSelfServiceContactRoutes(deps: SelfServiceRouteDependencies) {
-  const em = () => deps.orm.em.fork() as EntityManager;
+  const em = () => requestEntityManager(deps.orm);
   const otpKeys = createOtpKeys(deps.config.secret);
   const credentialTokenKeys = verificationCodeKey(deps.config.secret);
   const noStore = (ctx: Context) => ctx.set('Cache-Control', 'no-store');

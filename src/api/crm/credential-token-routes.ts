@@ -1,3 +1,4 @@
+import { requestEntityManager } from '../../platform/db/orm.js';
 import { DomainError, Invalid } from '../../platform/errors.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../../platform/config.js';
@@ -112,7 +113,7 @@ const invalidCode = rempFailure('Wrong, expired or used-up verification code (on
  * the customer's verification under /self-service/v1.
  */
 export function createAccessTokenRoutes(deps: AccessTokenRouteDependencies) {
-  const em = () => deps.orm.em.fork() as EntityManager;
+  const em = () => requestEntityManager(deps.orm);
   const keys = verificationCodeKey(deps.config.secret);
   const tokenDeps = (tx: EntityManager): CredentialTokenDependencies => ({ em: tx, settings: deps.config.credentialTokens, keys, notifier: deps.notifier });
   const read = (endpoint: string, note?: string) => backoffice(deps.auth, `backoffice.${endpoint}.read`, 'contacts:read', note);

@@ -1,3 +1,4 @@
+import { requestEntityManager } from '../../platform/db/orm.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '../../platform/db/orm.js';
 import { listDevOutbox } from '../../platform/notify/outbox.js';
@@ -41,7 +42,7 @@ export function createDevOutboxRoutes(deps: { orm: Orm }) {
         400: rempErrors.invalid,
       },
       async handler(ctx, { query }) {
-        const rows = await listDevOutbox(deps.orm.em.fork() as EntityManager, query);
+        const rows = await listDevOutbox(requestEntityManager(deps.orm), query);
         ctx.set('Cache-Control', 'no-store');
         ctx.body = {
           messages: rows.map((row) => ({

@@ -1,3 +1,4 @@
+import { requestEntityManager } from '../../platform/db/orm.js';
 import cors from '@koa/cors';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Middleware } from 'koa';
@@ -87,7 +88,7 @@ const tooManyRequests = tenantFailureResponse('Too many requests; see Retry-Afte
 export function createPasscodeRoutes(deps: PasscodeRouteDependencies) {
   const tenantAdmin = requireTenantAdmin(deps);
   const keys = derivePasscodeKeys(deps.config.secret);
-  const knex = (deps.orm.em.fork() as EntityManager).getKnex();
+  const knex = (requestEntityManager(deps.orm)).getKnex();
   const limits = createPasscodeRateLimits(knex, deps.config.passcodes);
   const apiKeyLimiter = createCredentialLimiter(knex, {
     name: 'passcode-api-key',
@@ -98,7 +99,7 @@ export function createPasscodeRoutes(deps: PasscodeRouteDependencies) {
     maxLockSeconds: 3600,
   });
   const configSchema = passcodeConfigInput(deps.config.passcodes);
-  const em = () => deps.orm.em.fork() as EntityManager;
+  const em = () => requestEntityManager(deps.orm);
   const widgetCors = cors({
     origin: '*',
     allowMethods: ['GET', 'POST'],

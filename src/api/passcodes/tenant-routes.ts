@@ -1,3 +1,4 @@
+import { requestEntityManager } from '../../platform/db/orm.js';
 import { CredentialRejected, signIn } from '../../identity/sign-in.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type Provider from 'oidc-provider';
@@ -24,7 +25,7 @@ export interface TenantRouteDependencies {
   provider: () => Provider;
 }
 
-const em = (orm: Orm) => orm.em.fork() as EntityManager;
+const em = (orm: Orm) => requestEntityManager(orm);
 
 const tags: ['Tenants'] = ['Tenants'];
 const tenantExample = { tenant_id: exampleTenantId, tenant_name: 'Acme Telecom', tenant_status: 'INACTIVE' };

@@ -1,3 +1,4 @@
+import { requestEntityManager } from '../../platform/db/orm.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../../platform/config.js';
 import type { CustomerRow } from '../../identity/customers/entities.js';
@@ -97,7 +98,7 @@ const changeRequestExample = { id: 7, address_id: 12, type: 'invoice', status: '
 
 /** REMP `users/addresses`, `users/address`, `users/change-address-request`, and approving or rejecting a request. */
 export function createAddressRoutes(deps: AddressRouteDependencies) {
-  const em = () => deps.orm.em.fork() as EntityManager;
+  const em = () => requestEntityManager(deps.orm);
 
   const resolver = deps.auth.authenticate({ scopes: [ADMIN_SCOPE], allowApiKey: { endpoint: 'users.address-change-approve' } });
   const resolve = (action: 'approve' | 'reject', approve: boolean): DeclaredRoute =>

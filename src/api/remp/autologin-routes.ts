@@ -1,3 +1,4 @@
+import { requestEntityManager } from '../../platform/db/orm.js';
 import { CredentialRejected, signIn } from '../../identity/sign-in.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
@@ -46,7 +47,7 @@ export function createAutologinRoutes(deps: Omit<SessionRouteDependencies, 'logi
         429: rempErrors.tooManyRequests,
       },
       async handler(ctx, { body: { autologin_token, device_token, source } }) {
-        const em = deps.orm.em.fork() as EntityManager;
+        const em = requestEntityManager(deps.orm);
         const limiterKey = `autologin:${ctx.ip}`;
         const attempt = { ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined, source: source ? `api+${source}` : 'api' };
         const outcome = await signIn(em, {

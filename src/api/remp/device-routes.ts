@@ -1,3 +1,4 @@
+import { requestEntityManager } from '../../platform/db/orm.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import type { Orm } from '../../platform/db/orm.js';
@@ -34,7 +35,7 @@ export function createDeviceRoutes(deps: { orm: Orm; verifyAccessToken: VerifyAc
         }),
       },
       async handler(ctx, { body: { device_id, access_token } }) {
-        const em = deps.orm.em.fork() as EntityManager;
+        const em = requestEntityManager(deps.orm);
         let pairWith: { grantId: string; customerId: string } | undefined;
         if (access_token) {
           const claims = await deps.verifyAccessToken(access_token).catch(() => undefined);

@@ -1,3 +1,4 @@
+import { requestEntityManager } from '../../platform/db/orm.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { findCustomerByEmail } from '../../identity/customers/service.js';
 import type { Orm } from '../../platform/db/orm.js';
@@ -51,7 +52,7 @@ export function createGroupRoutes(deps: GroupRouteDependencies) {
       },
       async handler(ctx, input) {
         const { email, group_id } = (input.query ?? input.body)!;
-        const em = deps.orm.em.fork() as EntityManager;
+        const em = requestEntityManager(deps.orm);
         const customer = await findCustomerByEmail(em, email);
         if (!customer) throw userNotFound();
         const group = await findGroup(em, group_id);
@@ -83,7 +84,7 @@ export function createGroupRoutes(deps: GroupRouteDependencies) {
         409: rempFailure('group_exists', { code: 'group_exists', message: 'A group with this name already exists' }),
       },
       async handler(ctx, { body }) {
-        const group = await createGroup(deps.orm.em.fork() as EntityManager, body.name);
+        const group = await createGroup(requestEntityManager(deps.orm), body.name);
         ctx.status = 201;
         ctx.body = { status: 'ok', group: groupView(group) };
       },
@@ -99,7 +100,7 @@ export function createGroupRoutes(deps: GroupRouteDependencies) {
       request: { query: noParameters },
       responses: { 200: { description: 'Every group', schema: listGroupsResponse, example: { status: 'ok', groups: [groupExample] } }, 400: rempErrors.invalid, ...apiRefused },
       async handler(ctx) {
-        const groups = await listGroups(deps.orm.em.fork() as EntityManager);
+        const groups = await listGroups(requestEntityManager(deps.orm));
         ctx.body = { status: 'ok', groups: groups.map(groupView) };
       },
     }),

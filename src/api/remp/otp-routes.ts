@@ -1,3 +1,4 @@
+import { requestEntityManager } from '../../platform/db/orm.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../../platform/config.js';
 import type { Orm } from '../../platform/db/orm.js';
@@ -45,7 +46,7 @@ export function createOtpRoutes(deps: OtpRouteDependencies) {
       async handler(ctx, { body }) {
         const identifier = parseOtpIdentifier(body);
         await requestOtp(
-          { em: deps.orm.em.fork() as EntityManager, keys, settings: deps.config.otp, notifier: deps.notifier },
+          { em: requestEntityManager(deps.orm), keys, settings: deps.config.otp, notifier: deps.notifier },
           { identifier, purpose: 'login', ip: ctx.ip },
         );
         ctx.status = 202;

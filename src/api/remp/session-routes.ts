@@ -1,3 +1,4 @@
+import { requestEntityManager } from '../../platform/db/orm.js';
 import { CredentialRejected, signIn } from '../../identity/sign-in.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
@@ -94,7 +95,7 @@ export function createSessionRoutes(deps: SessionRouteDependencies) {
         429: rempErrors.tooManyRequests,
       },
       async handler(ctx, { body: { email, password, source, device_token } }) {
-        const em = deps.orm.em.fork() as EntityManager;
+        const em = requestEntityManager(deps.orm);
         const outcome = await signIn(em, {
           limiter: deps.loginLimiter,
           limiterKey: email,
@@ -144,7 +145,7 @@ export function createSessionRoutes(deps: SessionRouteDependencies) {
           if (!claims.gid) throw new ApiError(403, 'invalid_token', 'Invalid access token');
           await revokeGrant(provider, claims.gid);
         } else {
-          const em = deps.orm.em.fork() as EntityManager;
+          const em = requestEntityManager(deps.orm);
           const device = await findActiveDeviceToken(em, token);
           if (!device) throw new ApiError(403, 'invalid_token', 'Invalid access token or device token');
           for (const grantId of await revokeDeviceToken(em, device)) await revokeGrant(provider, grantId);

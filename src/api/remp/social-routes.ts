@@ -1,3 +1,4 @@
+import { requestEntityManager } from '../../platform/db/orm.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from 'koa';
 import type { Config } from '../../platform/config.js';
@@ -56,7 +57,7 @@ export async function signInOverHttp(
 }
 
 async function rempSignInBody(deps: SocialRouteDependencies, customer: CustomerRow, access: { create: boolean; deviceToken?: string }) {
-  const em = deps.orm.em.fork() as EntityManager;
+  const em = requestEntityManager(deps.orm);
   return {
     status: 'ok',
     user: rempUser(customer, { createdAt: true }),

@@ -1,3 +1,4 @@
+import { requestEntityManager } from '../../platform/db/orm.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { findCustomerByRef } from '../../identity/customers/service.js';
 import { rempId } from './user-presenter.js';
@@ -20,7 +21,7 @@ const tags: ['REMP user meta'] = ['REMP user meta'];
 
 /** REMP user meta API: `upsert`, `list` (public meta only), `key-users`, `delete`. */
 export function createUserMetaRoutes(deps: UserMetaRouteDependencies) {
-  const em = () => deps.orm.em.fork() as EntityManager;
+  const em = () => requestEntityManager(deps.orm);
 
   // REMP documents POST, and its example lists with GET and a query string: both are served.
   const listAuth = deps.auth.authenticate({ scopes: ['meta:read'], allowApiKey: { endpoint: 'user-meta.list' } });

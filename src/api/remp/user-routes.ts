@@ -1,3 +1,4 @@
+import { requestEntityManager } from '../../platform/db/orm.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { findCustomerByEmail, findCustomerById, findCustomerByRef } from '../../identity/customers/service.js';
 import { findActiveDeviceToken } from '../../identity/credentials/devices/service.js';
@@ -47,7 +48,7 @@ const taken = rempFailure('email_taken or external_id_taken', { code: 'email_tak
  * availability, create, update, list, confirm, delete (anonymise) and e-mail (in)validation.
  */
 export function createUserRoutes(deps: UserRouteDependencies) {
-  const em = () => deps.orm.em.fork() as EntityManager;
+  const em = () => requestEntityManager(deps.orm);
 
   // REMP answers taken (with the id) or available; the per-IP allowance keeps that answer for a
   // sign-up form while making bulk enumeration slow.

@@ -1,3 +1,4 @@
+import { requestEntityManager } from '../../platform/db/orm.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from 'koa';
 import type { Orm } from '../../platform/db/orm.js';
@@ -28,7 +29,7 @@ export interface SessionmRouteDependencies extends SessionmAccessDependencies {
 
 const SESSIONM_USERS_PATH = '/priv/v1/apps/{api_key}/users';
 
-const fork = (orm: Orm) => orm.em.fork() as EntityManager;
+const fork = (orm: Orm) => requestEntityManager(orm);
 const profileNotFound = () => notFound('User not found');
 
 function respond(ctx: Context, profile: SessionmProfile) {

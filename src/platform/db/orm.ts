@@ -1,4 +1,4 @@
-import { MikroORM, type EntitySchema, type Options } from '@mikro-orm/postgresql';
+import { MikroORM, RequestContext, type EntityManager, type EntitySchema, type Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
@@ -108,4 +108,13 @@ export async function openDatabase(config: Config, entities: EntityList, logger:
     await embedded?.stop();
     throw error;
   }
+}
+
+/**
+ * The request's unit of work: app.ts opens a MikroORM RequestContext per request, and every
+ * service a route calls shares its EntityManager (one identity map, one flush). Outside a request
+ * (jobs, the CLI, router set-up) there is none, and a fork of its own is returned.
+ */
+export function requestEntityManager(orm: Orm): EntityManager {
+  return (RequestContext.getEntityManager() as EntityManager | undefined) ?? (orm.em.fork() as EntityManager);
 }
