@@ -14,6 +14,7 @@
  * its baselines included), is INVALID and the run exits non-zero.
  */
 import { randomBytes } from 'node:crypto';
+import { decodeProtectedHeader } from 'jose';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
@@ -159,7 +160,10 @@ try {
     idleRefreshToken: idle.refresh_token!,
     userInfoPath,
   };
-  const accessTokenAlg = (['ES256', 'EdDSA'].includes(options.serverEnv.ACCESS_TOKEN_ALG ?? '') ? options.serverEnv.ACCESS_TOKEN_ALG : 'RS256') as TokenAlgorithm;
+  // The algorithm the server signs access tokens with (ACCESS_TOKEN_ALG or its default): the bare
+  // provider and the signing ceiling use the same.
+  const accessTokenAlg = decodeProtectedHeader(customer.access_token).alg as TokenAlgorithm;
+  say(`access tokens signed with ${accessTokenAlg}`);
   let bareDatabase: Promise<string> | undefined;
   const baselines = new Baselines({
     connections: options.connections,

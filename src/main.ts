@@ -3,7 +3,7 @@ import { ConfigError, loadConfig, type Config } from './platform/config.js';
 import { createLogger, type Logger } from './platform/logger.js';
 import { superviseWorkers } from './workers.js';
 
-let config;
+let config: Config;
 try {
   config = loadConfig();
 } catch (error) {

@@ -25,7 +25,7 @@ export interface BenchOptions {
   cpuProfile: boolean;
   /** Extra Gatehouse environment (`--env DATABASE_POOL_MAX=20`), for trying a setting without editing code. */
   serverEnv: Record<string, string>;
-  /** Run the server from another checkout (a branch's worktree) for an A/B comparison. */
+  /** Build and run the server from another checkout (a branch's worktree) for an A/B comparison. */
   serverDir?: string;
 }
 
@@ -42,7 +42,7 @@ const USAGE = `npm run bench -- [options]
   --skip-baselines      only measure Gatehouse
   --cpu-prof            write and summarise a CPU profile of the server for each scenario
   --env KEY=VALUE       extra Gatehouse environment (repeatable)
-  --server-dir DIR      run src/main.ts of another checkout (with its own node_modules), e.g. a branch to compare`;
+  --server-dir DIR      build and run another checkout (its dist/main.js, or src/main.ts without scripts/build.ts), e.g. a branch to compare`;
 
 export function parseBenchOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({

@@ -46,8 +46,6 @@ interface CounterRow {
   expire: string | number;
 }
 
-const settled = async () => undefined;
-
 /** A write of one counter row; `after` is a condition that makes it wait for the previous write. */
 type CounterWrite = (after: string) => { sql: string; bindings: unknown[] };
 
@@ -68,7 +66,7 @@ export function createCredentialLimiter(knex: Knex, options: CredentialLimiterOp
 
   /**
    * Increments both counters in one statement (a window starts afresh once the old one expired).
-   * Rows are locked in key order, and every other statement touches one row, so concurrent
+   * Rows are locked in key order here and in every settlement (settle), so concurrent
    * reservations on other instances cannot deadlock.
    */
   const increment = async (unordered: string[]): Promise<CounterRow[]> => {
@@ -133,7 +131,11 @@ export function createCredentialLimiter(knex: Knex, options: CredentialLimiterOp
         // nor eats the IP's allowance for other accounts.
         await refund(keys);
         const retryAfterSeconds = Math.max(1, ...over.map((counter) => Math.ceil((Number(counter.expire) - now) / 1000)));
-        return { allowed: false, retryAfterSeconds, fail: settled, succeed: settled, release: settled };
+        // Nothing to settle; a companion write still happens.
+        const companionOnly = async (alongside?: CompanionWrite) => {
+          if (alongside) await knex.raw(alongside.sql, alongside.bindings as never[]);
+        };
+        return { allowed: false, retryAfterSeconds, fail: companionOnly, succeed: companionOnly, release: companionOnly };
       }
       let done = false;
       const once = (action: (alongside?: CompanionWrite) => Promise<unknown>) => async (alongside?: CompanionWrite) => {
