@@ -1,6 +1,6 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { decrypt, deriveKey, encrypt, hmac } from '../../platform/crypto/secrets.js';
+import { decrypt, deriveKey, encrypt, hmac, sha256 } from '../../platform/crypto/secrets.js';
 import { Conflict, Invalid, Locked } from '../../platform/errors.js';
 import type { CredentialLimiter } from '../limits/credential-limiter.js';
 import { TenantAdminEntity, type TenantRow } from '../tenants/entities.js';
@@ -10,6 +10,33 @@ import { normalizePassKey } from './pass-key.js';
 import { generatePassPhrase, manualPhraseProblem } from './phrase.js';
 import type { PasscodeRateLimits } from './rate-limits.js';
 import { DEFAULT_PASSCODE_CONFIG, type PasscodeConfigInput } from './schemas.js';
+
+/**
+ * The agent's API key, checked under the limiter: reserved before the look-up, failed when the
+ * key is unknown. Concurrent look-ups by one agent (same IP, tenant and key) share one
+ * reservation and one check, so in-flight reservations never crowd a valid key into 429.
+ */
+const keyChecks = new Map<string, Promise<TenantRow | null>>();
+
+function tenantOfApiKey(deps: Pick<LookUpPasscodeDependencies, 'em' | 'apiKeyLimiter'>, limiterIdentity: string, ip: string, apiKey: string | undefined): Promise<TenantRow | null> {
+  const key = `${limiterIdentity}|${sha256(apiKey ?? '')}`;
+  const pending = keyChecks.get(key);
+  if (pending) return pending;
+  const check = (async () => {
+    const limit = await deps.apiKeyLimiter.reserve(limiterIdentity, ip);
+    if (!limit.allowed) throw new Locked(limit.retryAfterSeconds);
+    try {
+      const tenant = apiKey ? await findTenantByApiKey(deps.em.fork(), apiKey) : null;
+      await (tenant ? limit.release() : limit.fail());
+      return tenant;
+    } catch (error) {
+      await limit.release();
+      throw error;
+    }
+  })().finally(() => keyChecks.delete(key));
+  keyChecks.set(key, check);
+  return check;
+}
 
 /** Expired passcodes stay this long so agents get "Pass Key Expired" (410) rather than "not found". */
 const EXPIRED_RETENTION = '1 day';
@@ -161,18 +188,17 @@ export async function lookUpPasscode(
     });
   const limiterIdentity = `${input.ip}|${presentedTenant}`;
 
-  const limit = await deps.apiKeyLimiter.reserve(limiterIdentity, input.ip);
-  if (!limit.allowed) {
-    await audit('rate_limited');
-    throw new Locked(limit.retryAfterSeconds);
+  let tenant: TenantRow | null;
+  try {
+    tenant = await tenantOfApiKey(deps, limiterIdentity, input.ip, input.apiKey);
+  } catch (error) {
+    if (error instanceof Locked) await audit('rate_limited');
+    throw error;
   }
-  const tenant: TenantRow | null = input.apiKey ? await findTenantByApiKey(deps.em, input.apiKey) : null;
   if (!tenant) {
-    await limit.fail();
     await audit('unauthorized');
     return { result: 'unauthorized' };
   }
-  await limit.release();
   if (tenant.id !== presentedTenant || tenant.status !== 'ACTIVE') {
     await audit('invalid_tenant');
     return { result: 'invalid_tenant' };
