@@ -1,5 +1,5 @@
+import { flushOrConflict } from '../../platform/db/orm.js';
 import { randomUUID } from 'node:crypto';
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { hashPassword, verifyPassword } from '../../platform/crypto/passwords.js';
 import { randomToken, sha256 } from '../../platform/crypto/secrets.js';
@@ -27,13 +27,8 @@ export async function signUpTenantAdmin(em: EntityManager, input: TenantAdminSig
     createdAt: now,
     updatedAt: now,
   });
-  try {
-    await em.flush();
-  } catch (error) {
-    // Two sign-ups racing for one address: the unique index decides.
-    if (error instanceof UniqueConstraintViolationException) throw taken();
-    throw error;
-  }
+  // Two sign-ups racing for one address: the unique index decides.
+  await flushOrConflict(em, () => taken());
   return admin;
 }
 
@@ -63,12 +58,7 @@ export async function createTenant(em: EntityManager, input: { name: string; own
     createdAt: now,
     updatedAt: now,
   });
-  try {
-    await em.flush();
-  } catch (error) {
-    if (error instanceof UniqueConstraintViolationException) throw taken();
-    throw error;
-  }
+  await flushOrConflict(em, () => taken());
   return tenant;
 }
 

@@ -1,4 +1,4 @@
-import { MikroORM, RequestContext, type EntityManager, type EntitySchema, type Options } from '@mikro-orm/postgresql';
+import { MikroORM, RequestContext, UniqueConstraintViolationException, type EntityManager, type EntitySchema, type Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
@@ -117,4 +117,17 @@ export async function openDatabase(config: Config, entities: EntityList, logger:
  */
 export function requestEntityManager(orm: Orm): EntityManager {
   return (RequestContext.getEntityManager() as EntityManager | undefined) ?? (orm.em.fork() as EntityManager);
+}
+
+/**
+ * Flushes, turning a unique-index violation into the caller's domain error: when two requests
+ * race for one key (an e-mail, a name), the index decides, and the loser hears "taken".
+ */
+export async function flushOrConflict(em: EntityManager, conflict: (error: UniqueConstraintViolationException) => Error): Promise<void> {
+  try {
+    await em.flush();
+  } catch (error) {
+    if (error instanceof UniqueConstraintViolationException) throw conflict(error);
+    throw error;
+  }
 }
