@@ -126,10 +126,13 @@ async function killOneMidRun(setup: InstanceCheckSetup): Promise<InstanceCheck[]
     {
       onMeasureStart: () => {
         startedAt = Date.now();
-        setTimeout(() => {
-          killedAt = Date.now();
-          victim.child.kill('SIGKILL');
-        }, (seconds * 1000) / 2).unref();
+        setTimeout(
+          () => {
+            killedAt = Date.now();
+            victim.child.kill('SIGKILL');
+          },
+          (seconds * 1000) / 2,
+        ).unref();
       },
     },
   );

@@ -28,7 +28,15 @@ interface Upstream {
 
 export interface ProxyStats {
   type: 'stats';
-  upstreams: Array<{ url: string; up: boolean; downSince?: number; inFlightWhenMarkedDown?: number; forwarded: number; failed: number; refusedAndRetried: number }>;
+  upstreams: Array<{
+    url: string;
+    up: boolean;
+    downSince?: number;
+    inFlightWhenMarkedDown?: number;
+    forwarded: number;
+    failed: number;
+    refusedAndRetried: number;
+  }>;
 }
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);

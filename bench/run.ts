@@ -83,7 +83,9 @@ try {
       `${options.instances} instance(s), ${cpus().length} CPUs, Node ${process.versions.node}, load average ${loadAtStart.map((value) => value.toFixed(2)).join(' ')}`,
   );
   if (loadAtStart[0]! > cpus().length / 2) {
-    say(`note: load average ${loadAtStart[0]!.toFixed(1)} before starting - other work shares the CPUs; compare "CPU ms/req" and "CPU ratio" rather than req/s`);
+    say(
+      `note: load average ${loadAtStart[0]!.toFixed(1)} before starting - other work shares the CPUs; compare "CPU ms/req" and "CPU ratio" rather than req/s`,
+    );
   }
   const entry = buildServer(options.serverDir);
   say(`server entry: ${entry}${options.serverDir ? ` in ${options.serverDir}` : ''} (built after ${elapsed()})`);
@@ -134,7 +136,10 @@ try {
 
   let proxy: { process: NodeProcess; url: string } | undefined;
   if (proxyPort) {
-    const child = startScript('proxy', 'bench/proxy.ts', { ipc: true, env: { PORT: String(proxyPort), UPSTREAMS: servers.map((server) => server.url).join(',') } });
+    const child = startScript('proxy', 'bench/proxy.ts', {
+      ipc: true,
+      env: { PORT: String(proxyPort), UPSTREAMS: servers.map((server) => server.url).join(',') },
+    });
     cleanups.push(() => child.stop());
     proxy = { process: child, url: issuer };
     await waitUntilServing(child, `${issuer}/healthz`);
@@ -181,25 +186,25 @@ try {
   cleanups.push(() => counters.close());
 
   /** One round of Gatehouse in one scenario, through the proxy or the one instance. */
-  const measureGatehouse = async (requests: () => import('autocannon').Request[], cold: boolean, window: { from: number; to: number }): Promise<RoundResult> => {
+  const measureGatehouse = async (
+    requests: () => import('autocannon').Request[],
+    cold: boolean,
+    window: { from: number; to: number },
+  ): Promise<RoundResult> => {
     let before: Promise<DatabaseActivity> | undefined;
     let after: DatabaseActivity | undefined;
-    const load = await measureLoad(
-      { url: proxy?.url ?? servers[0]!.url, connections: options.connections, requests },
-      timing(cold),
-      {
-        serverPids: servers.map((server) => server.pid),
-        databasePids: [database.postmasterPid()],
-        onMeasureStart: () => {
-          window.from = monotonicMicros();
-          before = counters.read();
-        },
-        onMeasureEnd: async () => {
-          window.to = monotonicMicros();
-          after = await counters.read();
-        },
+    const load = await measureLoad({ url: proxy?.url ?? servers[0]!.url, connections: options.connections, requests }, timing(cold), {
+      serverPids: servers.map((server) => server.pid),
+      databasePids: [database.postmasterPid()],
+      onMeasureStart: () => {
+        window.from = monotonicMicros();
+        before = counters.read();
       },
-    );
+      onMeasureEnd: async () => {
+        window.to = monotonicMicros();
+        after = await counters.read();
+      },
+    });
     return { load, database: DatabaseCounters.perRequest(await before!, after!, load.total2xx) };
   };
 

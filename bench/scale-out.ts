@@ -85,7 +85,11 @@ const cleanups: Array<() => Promise<unknown>> = [];
 const checks: InstanceCheck[] = [];
 let failedRequests = 0;
 try {
-  say(`scale-out on real parts: 2 Gatehouse nodes behind nginx, PgBouncer (transaction pooling) to PostgreSQL; ${cpus().length} CPUs, load ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
+  say(
+    `scale-out on real parts: 2 Gatehouse nodes behind nginx, PgBouncer (transaction pooling) to PostgreSQL; ${cpus().length} CPUs, load ${loadavg()
+      .map((v) => v.toFixed(2))
+      .join(' ')}`,
+  );
   const entry = buildServer(serverDir);
   const database = await startBenchDatabase();
   cleanups.push(() => database.stop());
@@ -137,7 +141,16 @@ try {
   const started = await Promise.all(
     ['a', 'b'].map(async (name) =>
       startGatehouseProcess(
-        { name: `gatehouse-${name}`, port: await freePort(), issuer, databaseUrl: viaBouncer, secret, dataDir, serverDir, extraEnv: { DATABASE_POOL_MAX: '5' } },
+        {
+          name: `gatehouse-${name}`,
+          port: await freePort(),
+          issuer,
+          databaseUrl: viaBouncer,
+          secret,
+          dataDir,
+          serverDir,
+          extraEnv: { DATABASE_POOL_MAX: '5' },
+        },
         entry,
       ),
     ),
@@ -254,10 +267,13 @@ http {
     async afterKill(victimUrl, killedAt) {
       await new Promise((resolve) => setTimeout(resolve, 500)); // the log is written as requests end
       const victim = new URL(victimUrl).host;
-      const lines = readFileSync(accessLog, 'utf8').trim().split('\n').map((line) => {
-        const [msec, status, upstreams] = line.split(' ');
-        return { at: Number(msec) * 1000, status: Number(status), upstreams: (upstreams ?? '').replace(/"/g, '') };
-      });
+      const lines = readFileSync(accessLog, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => {
+          const [msec, status, upstreams] = line.split(' ');
+          return { at: Number(msec) * 1000, status: Number(status), upstreams: (upstreams ?? '').replace(/"/g, '') };
+        });
       const failures = lines.filter((line) => line.status >= 500);
       const failedAtVictim = failures.filter((line) => line.status === 502 && line.upstreams === victim).length;
       // Requests that reached B before it died may end up to a second later (nginx sees the reset).
@@ -275,7 +291,15 @@ http {
   };
   say('two-instance checks through nginx + PgBouncer (the last one SIGKILLs node B mid-run)...');
   checks.push(
-    ...(await runInstanceChecks({ first: nodes[0]!, second: nodes[1]!, balancer: nginxBalancer, fixtures, userInfoPath: '/api/v1/user/info', connections, durationSeconds })),
+    ...(await runInstanceChecks({
+      first: nodes[0]!,
+      second: nodes[1]!,
+      balancer: nginxBalancer,
+      fixtures,
+      userInfoPath: '/api/v1/user/info',
+      connections,
+      durationSeconds,
+    })),
   );
   say('');
   say(formatInstanceChecks(checks));

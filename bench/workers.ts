@@ -55,26 +55,42 @@ try {
   const issuer = `http://127.0.0.1:${port}`;
   const secret = randomBytes(32).toString('base64url');
   const server = await startGatehouseProcess(
-    { name: 'gatehouse', port, issuer, databaseUrl: database.url, secret, dataDir, serverDir, extraEnv: { WORKERS: String(workers), REVOCATION_CACHE_SECONDS: '1', KEY_REFRESH_INTERVAL: '1' } },
+    {
+      name: 'gatehouse',
+      port,
+      issuer,
+      databaseUrl: database.url,
+      secret,
+      dataDir,
+      serverDir,
+      extraEnv: { WORKERS: String(workers), REVOCATION_CACHE_SECONDS: '1', KEY_REFRESH_INTERVAL: '1' },
+    },
     entry,
   );
   cleanups.push(() => server.stop());
   // Every worker answers once it has started (readiness reaches whichever is up first).
   for (let attempt = 0; attempt < 100 && processTree([server.pid]).length < workers + 1; attempt += 1) await sleep(100);
   await sleep(1500);
-  say(`supervisor pid ${server.pid} with ${processTree([server.pid]).length - 1} workers, start-up ${server.startupMs} ms, RSS ${server.idleRssMb} MB for the tree`);
+  say(
+    `supervisor pid ${server.pid} with ${processTree([server.pid]).length - 1} workers, start-up ${server.startupMs} ms, RSS ${server.idleRssMb} MB for the tree`,
+  );
 
   const fixtures = await seedFixtures(database.url, issuer, serverDir);
   const tries = workers * 8;
   const userInfo = async (token: string) => {
     const statuses = [];
-    for (let index = 0; index < tries; index += 1) statuses.push((await fresh(`${issuer}/api/v1/user/info`, { headers: { authorization: `Bearer ${token}` } })).status);
+    for (let index = 0; index < tries; index += 1)
+      statuses.push((await fresh(`${issuer}/api/v1/user/info`, { headers: { authorization: `Bearer ${token}` } })).status);
     return statuses;
   };
 
   const issued = await passwordGrant(issuer, fixtures, fixtures.users[0]!);
   const before = await userInfo(issued.access_token);
-  results.push({ check: 'a token issued by one worker is accepted by every worker', passed: before.every((status) => status === 200), detail: `user info over ${tries} fresh connections: ${before.join(' ')}` });
+  results.push({
+    check: 'a token issued by one worker is accepted by every worker',
+    passed: before.every((status) => status === 200),
+    detail: `user info over ${tries} fresh connections: ${before.join(' ')}`,
+  });
 
   const revoked = await fresh(`${issuer}/oauth/revoke`, {
     method: 'POST',
@@ -92,7 +108,13 @@ try {
 
   const kids = async () => {
     const seen = new Set<string>();
-    for (let index = 0; index < tries; index += 1) seen.add(JSON.parse((await fresh(`${issuer}/oauth/jwks`)).body).keys.map((key: { kid: string }) => key.kid).sort().join(','));
+    for (let index = 0; index < tries; index += 1)
+      seen.add(
+        JSON.parse((await fresh(`${issuer}/oauth/jwks`)).body)
+          .keys.map((key: { kid: string }) => key.kid)
+          .sort()
+          .join(','),
+      );
     return seen;
   };
   const kidsBefore = await kids();
@@ -107,7 +129,12 @@ try {
   const withNewKey = await userInfo(fresher.access_token);
   results.push({
     check: 'after keys:rotate every worker publishes the same new key set and accepts tokens signed with it',
-    passed: rotation.status === 0 && kidsBefore.size === 1 && kidsAfter.size === 1 && [...kidsAfter][0] !== [...kidsBefore][0] && withNewKey.every((status) => status === 200),
+    passed:
+      rotation.status === 0 &&
+      kidsBefore.size === 1 &&
+      kidsAfter.size === 1 &&
+      [...kidsAfter][0] !== [...kidsBefore][0] &&
+      withNewKey.every((status) => status === 200),
     detail: `rotation exit ${rotation.status}${rotation.status ? `: ${rotation.stderr.slice(0, 300)}` : ''}; key sets seen before ${kidsBefore.size}, after ${kidsAfter.size} (changed: ${[...kidsAfter][0] !== [...kidsBefore][0]}); user info with a new token: ${withNewKey.join(' ')}`,
   });
 
@@ -115,7 +142,11 @@ try {
   await server.stop();
   const code = await server.exited;
   const survivors = processTree(pids);
-  results.push({ check: 'SIGTERM to the supervisor stops every worker, and it exits 0', passed: code === 0 && survivors.length === 0, detail: `exit ${code}; processes left: ${survivors.length}` });
+  results.push({
+    check: 'SIGTERM to the supervisor stops every worker, and it exits 0',
+    passed: code === 0 && survivors.length === 0,
+    detail: `exit ${code}; processes left: ${survivors.length}`,
+  });
 } catch (error) {
   results.push({ check: 'the run itself', passed: false, detail: error instanceof Error ? (error.stack ?? error.message) : String(error) });
 } finally {

@@ -50,4 +50,3 @@ function removeStaleOutput(directory: string): void {
     if (!existsSync(source)) rmSync(output);
   }
 }
-

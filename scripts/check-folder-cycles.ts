@@ -10,7 +10,10 @@ interface Cruised {
   modules: Array<{ source: string; dependencies: Array<{ resolved: string }> }>;
 }
 
-const output = execFileSync('npx', ['depcruise', 'src', '--config', '.dependency-cruiser.cjs', '--output-type', 'json'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+const output = execFileSync('npx', ['depcruise', 'src', '--config', '.dependency-cruiser.cjs', '--output-type', 'json'], {
+  encoding: 'utf8',
+  maxBuffer: 64 * 1024 * 1024,
+});
 const cruised = JSON.parse(output) as Cruised;
 
 const folderOf = (file: string) => file.split('/').slice(0, -1).join('/');

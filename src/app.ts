@@ -92,10 +92,7 @@ function accessLog(logger: Logger) {
     const status = ctx.respond === false ? ctx.res.statusCode : ctx.status;
     // The route template, not the path: query strings and path segments can carry codes, tokens
     // and phone numbers (the agent look-up puts the customer's number in the path).
-    logger.info(
-      { requestId: ctx.state.requestId, method: ctx.method, route: routeLabel(ctx), status, ms: Math.round(performance.now() - started) },
-      'request',
-    );
+    logger.info({ requestId: ctx.state.requestId, method: ctx.method, route: routeLabel(ctx), status, ms: Math.round(performance.now() - started) }, 'request');
   };
 }
 
@@ -117,7 +114,13 @@ function summarizeRoutes(routers: Array<{ stack: Array<{ path: string | RegExp; 
 
 /** Provider routes Gatehouse never intercepts (userinfo, introspection and revocation it does). */
 function isProviderOnlyPath(path: string): boolean {
-  return path === '/oauth/token' || path === '/oauth/jwks' || path.startsWith('/oauth/authorize') || path.startsWith('/oauth/logout') || path.startsWith('/.well-known/');
+  return (
+    path === '/oauth/token' ||
+    path === '/oauth/jwks' ||
+    path.startsWith('/oauth/authorize') ||
+    path.startsWith('/oauth/logout') ||
+    path.startsWith('/.well-known/')
+  );
 }
 
 export function buildApp(deps: AppDependencies): GatehouseApp {
@@ -132,7 +135,13 @@ export function buildApp(deps: AppDependencies): GatehouseApp {
   app.use(accessLog(deps.logger));
   // An unexpected error met while the database cannot answer is an outage (503), not a bug (500).
   const isOutage = createOutageCheck(() => (deps.orm.em.fork() as EntityManager).getConnection().execute('select 1'));
-  app.use(errorHandler(deps.logger, (status, message) => deps.renderView('error', { title: 'Something went wrong', error: String(status), description: message }), isOutage));
+  app.use(
+    errorHandler(
+      deps.logger,
+      (status, message) => deps.renderView('error', { title: 'Something went wrong', error: String(status), description: message }),
+      isOutage,
+    ),
+  );
   app.use(
     helmet({
       // form-action is left out: Chromium applies it to the redirect chain that ends at the
@@ -152,7 +161,9 @@ export function buildApp(deps: AppDependencies): GatehouseApp {
   const toProvider = async (ctx: Context) => {
     ctx.respond = false;
     // Before `handle`, which builds the provider's handler (and so fixes its middleware) on first use.
-    translateProviderOutages(deps.providers.current, isOutage, (error, description) => deps.renderView('error', { title: 'Something went wrong', error, description }));
+    translateProviderOutages(deps.providers.current, isOutage, (error, description) =>
+      deps.renderView('error', { title: 'Something went wrong', error, description }),
+    );
     await deps.providers.handle(ctx.req, ctx.res);
   };
   app.use(tokenEndpointTakesPost);
@@ -164,7 +175,12 @@ export function buildApp(deps: AppDependencies): GatehouseApp {
 
   // In tests every response is checked against its declared schema, and every example against its own.
   const contractChecks = deps.config.env === 'test';
-  const openApi = createOpenApiRoutes({ issuer: deps.config.issuer, version: GATEHOUSE_VERSION, operations: () => allOperations(routers), verifyExamples: contractChecks });
+  const openApi = createOpenApiRoutes({
+    issuer: deps.config.issuer,
+    version: GATEHOUSE_VERSION,
+    operations: () => allOperations(routers),
+    verifyExamples: contractChecks,
+  });
   const routers = [
     createHealthRoutes(deps),
     openApi.router,
@@ -186,7 +202,14 @@ export function buildApp(deps: AppDependencies): GatehouseApp {
     createAddressRoutes(deps),
     createGroupRoutes(deps),
     createUserMetaRoutes(deps),
-    createSessionmRoutes({ orm: deps.orm, logger: deps.logger, auth: deps.auth, apiKeys: deps.apiKeys, clientAuthentication: deps.clientAuthentication, clients: deps.clients }),
+    createSessionmRoutes({
+      orm: deps.orm,
+      logger: deps.logger,
+      auth: deps.auth,
+      apiKeys: deps.apiKeys,
+      clientAuthentication: deps.clientAuthentication,
+      clients: deps.clients,
+    }),
     createWebhookAdminRoutes({ orm: deps.orm, auth: deps.auth }),
     createDeviceRoutes(deps),
     createAutologinRoutes({ ...deps, tokenLimiter: deps.limiters.token }),

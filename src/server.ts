@@ -55,7 +55,12 @@ function createLimiters(orm: Orm, config: Config): GrantDependencies['limiters']
   return {
     password: createCredentialLimiter(knex, { name: 'login', failuresPerIdentifier: 5, failuresPerIp: config.limits.failuresPerIp, ...common }),
     otp: createCredentialLimiter(knex, { name: 'otp', failuresPerIdentifier: 5, failuresPerIp: config.limits.failuresPerIp, ...common }),
-    token: createCredentialLimiter(knex, { name: 'token', failuresPerIdentifier: config.limits.failuresPerIp, failuresPerIp: config.limits.failuresPerIp, ...common }),
+    token: createCredentialLimiter(knex, {
+      name: 'token',
+      failuresPerIdentifier: config.limits.failuresPerIp,
+      failuresPerIp: config.limits.failuresPerIp,
+      ...common,
+    }),
   };
 }
 
@@ -140,8 +145,25 @@ export async function startGatehouse(config: Config, logger: Logger = createLogg
 
   let shuttingDown = false;
   const clientAuthentication = createClientAuthentication({ issuer: config.issuer, clients, orm });
-  const app = buildApp({ config, logger, orm, metrics, providers, renderView, verifyAccessToken, resolveAccessToken, clientAuthentication, auth, apiKeys, loginLimiter,
-    limiters, clients, notifier, socialProviders, isShuttingDown: () => shuttingDown });
+  const app = buildApp({
+    config,
+    logger,
+    orm,
+    metrics,
+    providers,
+    renderView,
+    verifyAccessToken,
+    resolveAccessToken,
+    clientAuthentication,
+    auth,
+    apiKeys,
+    loginLimiter,
+    limiters,
+    clients,
+    notifier,
+    socialProviders,
+    isShuttingDown: () => shuttingDown,
+  });
 
   const server = createHttpServer(app.callback(), config.httpTimeouts);
   try {

@@ -57,10 +57,13 @@ export function superviseWorkers(config: Config, logger: Logger): void {
     // Each worker drains its requests (SHUTDOWN_GRACE) and exits on its own; a signal sent to the
     // whole process group reaches them twice, which they ignore.
     for (const worker of workers) worker.process.kill(signal);
-    setTimeout(() => {
-      logger.error('workers did not stop in time; exiting');
-      process.exit(1);
-    }, (config.shutdownGraceSeconds + 6) * 1000).unref();
+    setTimeout(
+      () => {
+        logger.error('workers did not stop in time; exiting');
+        process.exit(1);
+      },
+      (config.shutdownGraceSeconds + 6) * 1000,
+    ).unref();
   };
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => stop(signal));
 

@@ -51,7 +51,13 @@ describe('fake Google', () => {
   it('mints id tokens that verifyIdToken accepts', async () => {
     const idToken = await google.mintIdToken({ email: 'ada@example.com', email_verified: true, nonce: 'n-1', given_name: 'Ada' });
     const ticket = await client.verifyIdToken({ idToken, audience: clientId });
-    expect(ticket.getPayload()).toMatchObject({ iss: 'https://accounts.google.com', aud: clientId, email: 'ada@example.com', email_verified: true, nonce: 'n-1' });
+    expect(ticket.getPayload()).toMatchObject({
+      iss: 'https://accounts.google.com',
+      aud: clientId,
+      email: 'ada@example.com',
+      email_verified: true,
+      nonce: 'n-1',
+    });
     expect(ticket.getUserId()).toMatch(/^\d{21}$/);
   });
 
@@ -107,7 +113,12 @@ describe('fake Apple', () => {
     apple = await startFakeApple({ clientIds: [clientId] });
     appleSignin._setFetch(appleFetchRedirectingTo(apple.url));
     const { privateKey } = await generateKeyPair('ES256', { extractable: true });
-    clientSecret = appleSignin.getClientSecret({ clientID: clientId, teamID: 'TEAM123456', keyIdentifier: 'KEY1234567', privateKey: await exportPKCS8(privateKey) });
+    clientSecret = appleSignin.getClientSecret({
+      clientID: clientId,
+      teamID: 'TEAM123456',
+      keyIdentifier: 'KEY1234567',
+      privateKey: await exportPKCS8(privateKey),
+    });
   });
   afterAll(async () => {
     appleSignin._setFetch(globalThis.fetch);
@@ -150,7 +161,11 @@ describe('fake Apple', () => {
 
   it('exchanges a registered code, then refreshes and revokes', async () => {
     apple.registerAuthCode('apple-code-1', { email: 'grace@example.com', email_verified: true });
-    const tokens = await appleSignin.getAuthorizationToken('apple-code-1', { clientID: clientId, clientSecret, redirectUri: 'https://gatehouse.test/callback/apple' });
+    const tokens = await appleSignin.getAuthorizationToken('apple-code-1', {
+      clientID: clientId,
+      clientSecret,
+      redirectUri: 'https://gatehouse.test/callback/apple',
+    });
     expect(tokens).toMatchObject({ token_type: 'Bearer', access_token: expect.any(String), refresh_token: expect.any(String) });
     expect(await appleSignin.verifyIdToken(tokens.id_token, { audience: clientId })).toMatchObject({ email: 'grace@example.com' });
     expect(apple.tokenRequests.at(-1)).toMatchObject({ clientSecret, redirectUri: 'https://gatehouse.test/callback/apple' });
@@ -307,7 +322,13 @@ describe('fake SMTP', () => {
   });
 
   it('accepts authenticated transports', async () => {
-    const transport = nodemailer.createTransport({ host: smtp.host, port: smtp.port, secure: false, ignoreTLS: true, auth: { user: 'mailer', pass: 'secret' } });
+    const transport = nodemailer.createTransport({
+      host: smtp.host,
+      port: smtp.port,
+      secure: false,
+      ignoreTLS: true,
+      auth: { user: 'mailer', pass: 'secret' },
+    });
     await transport.sendMail({ from: 'no-reply@gatehouse.test', to: 'grace@example.com', subject: 'Hi', text: 'Hello' });
     expect(await smtp.waitForMail('grace@example.com')).toMatchObject({ authenticatedUser: 'mailer', html: null });
   });

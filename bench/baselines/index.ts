@@ -3,13 +3,7 @@ import { askChild, startScript, waitUntilServing, type NodeProcess } from '../li
 import { DatabaseCounters, type DatabaseActivityPerRequest } from '../lib/database-activity.js';
 import { freePort } from '../lib/http.js';
 import { measureLoad, type LoadResult, type LoadTiming } from '../lib/load.js';
-import {
-  bearerRequests,
-  clientCredentialsRequests,
-  introspectionRequests,
-  RefreshTokenPool,
-  refreshTokenRequests,
-} from '../scenarios/token-requests.js';
+import { bearerRequests, clientCredentialsRequests, introspectionRequests, RefreshTokenPool, refreshTokenRequests } from '../scenarios/token-requests.js';
 import { measureArgon2 } from './argon2.js';
 import { measureJoseSign, type TokenAlgorithm } from './jose-sign.js';
 
@@ -105,7 +99,13 @@ export class Baselines {
   }
 
   async stop() {
-    await Promise.all([this.bareProvider?.process.stop(), this.bareProviderPg?.process.stop(), this.bareJose?.process.stop(), this.bareJosePg?.process.stop(), this.bareArgon2?.process.stop()]);
+    await Promise.all([
+      this.bareProvider?.process.stop(),
+      this.bareProviderPg?.process.stop(),
+      this.bareJose?.process.stop(),
+      this.bareJosePg?.process.stop(),
+      this.bareArgon2?.process.stop(),
+    ]);
     await this.bareProviderPg?.counters?.close();
   }
 
@@ -201,7 +201,12 @@ export class Baselines {
       case 'argon2id-http': {
         const bare = await this.startBareArgon2();
         const body = new URLSearchParams({ grant_type: 'password', username: 'bench@example.com', password: ARGON2_PASSWORD }).toString();
-        return this.http(key, bare, () => [{ method: 'POST', path: '/oauth/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body }], timing);
+        return this.http(
+          key,
+          bare,
+          () => [{ method: 'POST', path: '/oauth/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body }],
+          timing,
+        );
       }
       case 'argon2id-verify': {
         const argon2 = await measureArgon2(this.settings.durationSeconds, connections);
@@ -260,7 +265,9 @@ export class Baselines {
     if (this.bareArgon2) return this.bareArgon2;
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const child = startScript('bare argon2', 'bench/baselines/bare-argon2.ts', { env: { PORT: String(port), PASSWORD: ARGON2_PASSWORD, NODE_ENV: 'production' } });
+    const child = startScript('bare argon2', 'bench/baselines/bare-argon2.ts', {
+      env: { PORT: String(port), PASSWORD: ARGON2_PASSWORD, NODE_ENV: 'production' },
+    });
     await waitUntilServing(child, `${url}/healthz`);
     this.bareArgon2 = { process: child, url };
     return this.bareArgon2;

@@ -15,7 +15,16 @@ function keyPair(alg: TokenAlgorithm): { privateKey: KeyObject; publicKey: KeyOb
 const encoder = new TextEncoder();
 const accessTokenPayload = () => {
   const now = Math.floor(Date.now() / 1000);
-  return { jti: randomUUID(), sub: 'client', iat: now, exp: now + 3600, scope: 'users:read', client_id: 'client', iss: 'http://localhost', aud: 'http://localhost/api' };
+  return {
+    jti: randomUUID(),
+    sub: 'client',
+    iat: now,
+    exp: now + 3600,
+    scope: 'users:read',
+    client_id: 'client',
+    iss: 'http://localhost',
+    aud: 'http://localhost/api',
+  };
 };
 
 /**
@@ -25,7 +34,8 @@ const accessTokenPayload = () => {
  */
 export async function measureJoseSign(seconds: number, inFlight: number, alg: TokenAlgorithm = 'RS256') {
   const { privateKey } = keyPair(alg);
-  const sign = () => new CompactSign(encoder.encode(JSON.stringify(accessTokenPayload()))).setProtectedHeader({ alg, typ: 'at+jwt', kid: 'bench' }).sign(privateKey);
+  const sign = () =>
+    new CompactSign(encoder.encode(JSON.stringify(accessTokenPayload()))).setProtectedHeader({ alg, typ: 'at+jwt', kid: 'bench' }).sign(privateKey);
   await closedLoop(Math.min(1, seconds / 4), inFlight, sign);
   const result = await closedLoop(seconds, inFlight, sign);
   return { alg, signsPerSecond: result.perSecond, cpuMsPerSign: result.cpuMsPerOperation };
@@ -40,10 +50,17 @@ export async function measureTokenAlgorithms(seconds: number, inFlight: number) 
   const results: Array<{ alg: TokenAlgorithm; signCpuMs: number; verifyCpuMs: number; signsPerSecond: number; verifiesPerSecond: number }> = [];
   for (const alg of TOKEN_ALGORITHMS) {
     const { privateKey, publicKey } = keyPair(alg);
-    const sign = () => new CompactSign(encoder.encode(JSON.stringify(accessTokenPayload()))).setProtectedHeader({ alg, typ: 'at+jwt', kid: 'bench' }).sign(privateKey);
+    const sign = () =>
+      new CompactSign(encoder.encode(JSON.stringify(accessTokenPayload()))).setProtectedHeader({ alg, typ: 'at+jwt', kid: 'bench' }).sign(privateKey);
     const token = await sign();
     const verify = () =>
-      jwtVerify(token, publicKey, { issuer: 'http://localhost', audience: 'http://localhost/api', algorithms: [alg], typ: 'at+jwt', requiredClaims: ['exp', 'iat', 'jti', 'sub', 'client_id'] });
+      jwtVerify(token, publicKey, {
+        issuer: 'http://localhost',
+        audience: 'http://localhost/api',
+        algorithms: [alg],
+        typ: 'at+jwt',
+        requiredClaims: ['exp', 'iat', 'jti', 'sub', 'client_id'],
+      });
     await closedLoop(Math.min(1, seconds / 4), inFlight, sign);
     const signed = await closedLoop(seconds, inFlight, sign);
     await closedLoop(Math.min(1, seconds / 4), inFlight, verify);

@@ -45,7 +45,10 @@ function areaOf(frame: CpuProfileNode['callFrame']): string {
 
 function location(frame: CpuProfileNode['callFrame']): string {
   if (!frame.url) return '';
-  const short = frame.url.replace(/^file:\/\//, '').replace(/^.*node_modules\//, '').replace(/^.*\/(src\/)/, '$1');
+  const short = frame.url
+    .replace(/^file:\/\//, '')
+    .replace(/^.*node_modules\//, '')
+    .replace(/^.*\/(src\/)/, '$1');
   return ` ${short}:${frame.lineNumber + 1}`;
 }
 

@@ -17,7 +17,12 @@ async function gatehouseServices(serverDir = REPO_ROOT) {
     load<typeof import('../../src/modules/database.js')>('src/modules/database.ts'),
     load<typeof import('../../src/identity/tenants/service.js')>('src/identity/tenants/service.ts'),
   ]);
-  return { createClient: clients.createClient, createCustomer: customers.createCustomer, connectDatabase: database.connectGatehouseDatabase, setTenantStatus: tenants.setTenantStatus };
+  return {
+    createClient: clients.createClient,
+    createCustomer: customers.createCustomer,
+    connectDatabase: database.connectGatehouseDatabase,
+    setTenantStatus: tenants.setTenantStatus,
+  };
 }
 import { basicAuth } from './load.js';
 
@@ -67,7 +72,10 @@ export async function seedFixtures(databaseUrl: string, gatehouseUrl: string, se
     const machine = await createClient(em(), { name: 'bench machine client', grantTypes: ['client_credentials'], scope: MACHINE_SCOPE, introspection: true });
     const app = await createClient(em(), { name: 'bench app', grantTypes: ['password', 'refresh_token'], scope: USER_SCOPE });
     const run = randomBytes(4).toString('hex');
-    const users = Array.from({ length: USER_COUNT }, (_, index) => ({ email: `bench-${run}-${index}@example.com`, password: `bench password ${index} ${run}` }));
+    const users = Array.from({ length: USER_COUNT }, (_, index) => ({
+      email: `bench-${run}-${index}@example.com`,
+      password: `bench password ${index} ${run}`,
+    }));
     await mapConcurrent(users, 4, (user, index) =>
       createCustomer(em(), { email: user.email, password: user.password, firstName: 'Bench', lastName: `User ${index}`, emailVerified: true }),
     );
@@ -79,7 +87,10 @@ export async function seedFixtures(databaseUrl: string, gatehouseUrl: string, se
     const created = expectOk('tenant creation', await requestJson(`${gatehouseUrl}/api/v2/tenant`, { headers: bearer, json: { tenant_name: `Bench ${run}` } }));
     const tenantId = String(created.data.tenant_id);
     if (!(await setTenantStatus(em(), tenantId, 'ACTIVE'))) throw new Error(`tenant ${tenantId} not found for activation`);
-    const key = expectOk('API key refresh', await requestJson(`${gatehouseUrl}/api/v2/tenant/${tenantId}/api_key/refresh`, { method: 'POST', headers: bearer }));
+    const key = expectOk(
+      'API key refresh',
+      await requestJson(`${gatehouseUrl}/api/v2/tenant/${tenantId}/api_key/refresh`, { method: 'POST', headers: bearer }),
+    );
 
     return {
       machine: { clientId: machine.clientId, clientSecret: machine.clientSecret! },

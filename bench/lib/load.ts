@@ -177,6 +177,5 @@ export async function measureLoad(
 
 /** Form body and Basic credentials the OAuth way (RFC 6749 §2.3.1: each part form-encoded first). */
 export const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
-export const basicAuth = (id: string, secret: string) =>
-  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+export const basicAuth = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 export const FORM_HEADERS = { 'content-type': 'application/x-www-form-urlencoded' } as const;

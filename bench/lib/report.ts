@@ -157,7 +157,10 @@ const cpu = (value: number | undefined) => (value === undefined ? '-' : value.to
 function table(headers: string[], rows: string[][], rightAligned: Set<number>): string {
   const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
   const line = (cells: string[]) =>
-    cells.map((cell, column) => (rightAligned.has(column) ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join('  ').trimEnd();
+    cells
+      .map((cell, column) => (rightAligned.has(column) ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!)))
+      .join('  ')
+      .trimEnd();
   return [line(headers), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
 }
 
@@ -184,7 +187,20 @@ export function formatScenarios(results: ScenarioResult[]): string {
     ]);
   });
   const main = table(
-    ['scenario', 'valid', 'req/s', 'p50 ms', 'p99 ms', 'failed', 'RSS MB', 'CPU ms/req node (main thread) + pg', 'stmts/req', 'baseline (median)', 'ratio', 'CPU ratio'],
+    [
+      'scenario',
+      'valid',
+      'req/s',
+      'p50 ms',
+      'p99 ms',
+      'failed',
+      'RSS MB',
+      'CPU ms/req node (main thread) + pg',
+      'stmts/req',
+      'baseline (median)',
+      'ratio',
+      'CPU ratio',
+    ],
     rows,
     new Set([2, 3, 4, 5, 6, 7, 8, 10, 11]),
   );
@@ -200,7 +216,12 @@ export function formatScenarios(results: ScenarioResult[]): string {
       ? [
           `  (${result.id}) database per request: ${result.database.statements} statements, ${result.database.transactions} transactions, ` +
             `${result.database.rowsRead} rows read, ${result.database.rowsInserted} inserted, ${result.database.rowsUpdated} updated, ${result.database.rowsDeleted} deleted`,
-          ...result.database.topStatements.slice(0, 8).map((statement) => `      ${statement.perRequest.toFixed(2)}x plan ${statement.planMs.toFixed(3)} exec ${statement.execMs.toFixed(3)} ms  ${statement.query}`),
+          ...result.database.topStatements
+            .slice(0, 8)
+            .map(
+              (statement) =>
+                `      ${statement.perRequest.toFixed(2)}x plan ${statement.planMs.toFixed(3)} exec ${statement.execMs.toFixed(3)} ms  ${statement.query}`,
+            ),
         ]
       : []),
     `  (${result.id}) rounds: ${result.rounds.map((round) => `${integer(round.load.requestsPerSecond)}/s ${cpu(round.load.totalCpuMsPerRequest)} ms (warm-up ${round.load.warmup.seconds} s${round.load.warmup.steady ? '' : ', not steady'})`).join('; ')}`,
@@ -245,7 +266,11 @@ export function formatAlgorithms(costs: AlgorithmCost[]): string {
     integer(cost.signsPerSecond),
     integer(cost.verifiesPerSecond),
   ]);
-  return table(['alg', 'sign ms CPU', 'verify ms CPU', 'sign+1 verify', 'sign+3 verify', 'sign+10 verify', 'signs/s', 'verifies/s'], rows, new Set([1, 2, 3, 4, 5, 6, 7]));
+  return table(
+    ['alg', 'sign ms CPU', 'verify ms CPU', 'sign+1 verify', 'sign+3 verify', 'sign+10 verify', 'signs/s', 'verifies/s'],
+    rows,
+    new Set([1, 2, 3, 4, 5, 6, 7]),
+  );
 }
 
 export function formatTargets(checks: TargetCheck[]): string {
@@ -281,7 +306,8 @@ export function formatReport(report: BenchReport, context: { instances: number; 
     '',
     `Server: start-up ${report.server.startupMs.map((ms) => `${ms} ms`).join(', ')}; idle RSS ${report.server.idleRssMb.map((mb) => `${mb} MB`).join(', ')}`,
   ];
-  if (report.algorithms) sections.push('', 'Access-token algorithms, raw jose in-process (CPU per operation, all threads):', formatAlgorithms(report.algorithms));
+  if (report.algorithms)
+    sections.push('', 'Access-token algorithms, raw jose in-process (CPU per operation, all threads):', formatAlgorithms(report.algorithms));
   sections.push(
     '',
     `Targets (issue 14, by CPU ratio, 2-core machine)${behindProxy ? ' - measured through the proxy, not comparable with one instance' : ''}:`,

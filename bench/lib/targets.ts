@@ -52,11 +52,23 @@ export function evaluateTargets(results: ScenarioResult[], server: { startupMs: 
     });
   }
   const failures = results.reduce((sum, result) => sum + result.summary.non2xx + result.summary.errors, 0);
-  checks.push({ target: 'zero failures (non-2xx + connection errors, warm-ups included)', actual: String(failures), met: results.length ? failures === 0 : undefined });
+  checks.push({
+    target: 'zero failures (non-2xx + connection errors, warm-ups included)',
+    actual: String(failures),
+    met: results.length ? failures === 0 : undefined,
+  });
   const idle = Math.max(0, ...server.idleRssMb);
-  checks.push({ target: `server RSS idle < ${IDLE_RSS_LIMIT_MB} MB`, actual: `${idle} MB`, met: server.idleRssMb.length ? idle < IDLE_RSS_LIMIT_MB : undefined });
+  checks.push({
+    target: `server RSS idle < ${IDLE_RSS_LIMIT_MB} MB`,
+    actual: `${idle} MB`,
+    met: server.idleRssMb.length ? idle < IDLE_RSS_LIMIT_MB : undefined,
+  });
   const peak = Math.max(0, ...results.map((result) => result.summary.peakRssMb ?? 0));
-  checks.push({ target: `server peak RSS < ${LOADED_RSS_LIMIT_MB} MB in every scenario`, actual: `${peak} MB`, met: results.length ? peak < LOADED_RSS_LIMIT_MB : undefined });
+  checks.push({
+    target: `server peak RSS < ${LOADED_RSS_LIMIT_MB} MB in every scenario`,
+    actual: `${peak} MB`,
+    met: results.length ? peak < LOADED_RSS_LIMIT_MB : undefined,
+  });
   const restart = server.startupMs.length > 1 ? server.startupMs.slice(1) : [];
   checks.push({
     target: `start-up with an existing database < ${STARTUP_LIMIT_MS} ms`,

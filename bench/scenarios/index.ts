@@ -102,7 +102,10 @@ export const SCENARIOS: Scenario[] = [
     id: 'e2',
     title: 'introspection (refresh token)',
     baselines: ['bare-provider-introspection'],
-    prepare: async ({ fixtures, idleRefreshToken }) => ({ endpoint: 'POST /oauth/introspect', requests: introspectionRequests(fixtures.app, idleRefreshToken) }),
+    prepare: async ({ fixtures, idleRefreshToken }) => ({
+      endpoint: 'POST /oauth/introspect',
+      requests: introspectionRequests(fixtures.app, idleRefreshToken),
+    }),
   },
   {
     id: 'f',

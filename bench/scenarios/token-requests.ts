@@ -88,7 +88,9 @@ export function passwordRequests(client: ClientCredentials, users: readonly Benc
 /** (e) RFC 7662 introspection of one token by a confidential client (a resource server). */
 export function introspectionRequests(client: ClientCredentials, token: string): Requests {
   const body = form({ token });
-  return () => [{ method: 'POST', path: '/oauth/introspect', headers: { ...FORM_HEADERS, authorization: basicAuth(client.clientId, client.clientSecret) }, body }];
+  return () => [
+    { method: 'POST', path: '/oauth/introspect', headers: { ...FORM_HEADERS, authorization: basicAuth(client.clientId, client.clientSecret) }, body },
+  ];
 }
 
 /** (d) A resource request authorised by a JWT access token. */

@@ -25,7 +25,8 @@ const em = (orm: Orm) => orm.em.fork() as EntityManager;
 
 const commands: Record<string, { usage: string; run: Command }> = {
   'clients:create': {
-    usage: 'clients:create --name NAME [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--grant TYPE]... [--scope "a b"] [--public] [--auth-method client_secret_basic|client_secret_post|private_key_jwt] [--jwks FILE] [--dpop-bound] [--introspection]',
+    usage:
+      'clients:create --name NAME [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--grant TYPE]... [--scope "a b"] [--public] [--auth-method client_secret_basic|client_secret_post|private_key_jwt] [--jwks FILE] [--dpop-bound] [--introspection]',
     async run({ orm, args }) {
       const { values } = parseArgs({
         args,
@@ -63,7 +64,15 @@ const commands: Record<string, { usage: string; run: Command }> = {
     usage: 'clients:list',
     async run({ orm }) {
       const clients = await listClients(em(orm));
-      print(clients.map((client) => ({ client_id: client.clientId, name: client.name, grant_types: client.metadata.grant_types, scope: client.metadata.scope, created_at: client.createdAt })));
+      print(
+        clients.map((client) => ({
+          client_id: client.clientId,
+          name: client.name,
+          grant_types: client.metadata.grant_types,
+          scope: client.metadata.scope,
+          created_at: client.createdAt,
+        })),
+      );
     },
   },
   'clients:delete': {
@@ -80,7 +89,13 @@ const commands: Record<string, { usage: string; run: Command }> = {
     async run({ orm, args }) {
       const { values } = parseArgs({
         args,
-        options: { email: { type: 'string' }, password: { type: 'string' }, 'first-name': { type: 'string' }, 'last-name': { type: 'string' }, verified: { type: 'boolean' } },
+        options: {
+          email: { type: 'string' },
+          password: { type: 'string' },
+          'first-name': { type: 'string' },
+          'last-name': { type: 'string' },
+          verified: { type: 'boolean' },
+        },
       });
       const customer = await createCustomer(em(orm), {
         email: values.email ?? '',
@@ -96,7 +111,15 @@ const commands: Record<string, { usage: string; run: Command }> = {
     usage: 'tenants:list',
     async run({ orm }) {
       const tenants = await listTenants(em(orm));
-      print(tenants.map((tenant) => ({ tenant_id: tenant.id, tenant_name: tenant.name, status: tenant.status, owner_id: tenant.ownerId, created_at: tenant.createdAt })));
+      print(
+        tenants.map((tenant) => ({
+          tenant_id: tenant.id,
+          tenant_name: tenant.name,
+          status: tenant.status,
+          owner_id: tenant.ownerId,
+          created_at: tenant.createdAt,
+        })),
+      );
     },
   },
   'tenants:activate': {
@@ -206,7 +229,11 @@ async function main() {
   const [name, ...args] = process.argv.slice(2);
   const command = name ? commands[name] : undefined;
   if (!command) {
-    print(`usage: npm run cli -- <command>\n\n${Object.values(commands).map((c) => `  ${c.usage}`).join('\n')}`);
+    print(
+      `usage: npm run cli -- <command>\n\n${Object.values(commands)
+        .map((c) => `  ${c.usage}`)
+        .join('\n')}`,
+    );
     process.exit(name ? 2 : 0);
   }
   const config = loadConfig();

@@ -7,7 +7,10 @@ import { loginAttemptInsert, recordLoginAttempt, type AttemptContext } from './l
  * counts as a failure. Its message is for the caller's error response, never a secret.
  */
 export class CredentialRejected extends Error {
-  constructor(message: string, override readonly cause?: unknown) {
+  constructor(
+    message: string,
+    override readonly cause?: unknown,
+  ) {
     super(message);
     this.name = 'CredentialRejected';
   }

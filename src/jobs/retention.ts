@@ -28,7 +28,11 @@ async function deleteInBatches(em: EntityManager, table: string, condition: stri
   for (;;) {
     const result = await em
       .getConnection()
-      .execute<{ affectedRows: number }>(`delete from ${table} where ctid = any(array(select ctid from ${table} where ${condition} limit ${BATCH}))`, params, 'run');
+      .execute<{ affectedRows: number }>(
+        `delete from ${table} where ctid = any(array(select ctid from ${table} where ${condition} limit ${BATCH}))`,
+        params,
+        'run',
+      );
     total += result.affectedRows;
     if (result.affectedRows < BATCH) return total;
   }

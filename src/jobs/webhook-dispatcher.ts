@@ -99,7 +99,15 @@ export function startWebhookDispatcher(deps: { orm: Orm; logger: Logger; setting
     const retryInSeconds = givingUp ? null : retryDelayMs(delivery.attempt, settings) / 1000;
     await markAttemptFailed(em(), delivery, { status, error: failure, retryInSeconds });
     logger[givingUp ? 'error' : 'warn'](
-      { deliveryId: delivery.id, eventId: delivery.event.id, receiver: origin(delivery.url), attempt: delivery.attempt, status, error: failure, retryInSeconds },
+      {
+        deliveryId: delivery.id,
+        eventId: delivery.event.id,
+        receiver: origin(delivery.url),
+        attempt: delivery.attempt,
+        status,
+        error: failure,
+        retryInSeconds,
+      },
       givingUp ? 'webhook delivery failed for good' : 'webhook delivery failed, will retry',
     );
   };
@@ -109,7 +117,11 @@ export function startWebhookDispatcher(deps: { orm: Orm; logger: Logger; setting
     while (!stopping) {
       const claimed = await claimDueDeliveries(em(), { urls: settings.urls, batchSize: BATCH_SIZE, leaseSeconds });
       // Every claimed delivery is finished and recorded, even when stop() was called meanwhile.
-      await Promise.all(claimed.map((delivery) => deliver(delivery).catch((error) => logger.error({ err: error, deliveryId: delivery.id }, 'recording a webhook delivery failed'))));
+      await Promise.all(
+        claimed.map((delivery) =>
+          deliver(delivery).catch((error) => logger.error({ err: error, deliveryId: delivery.id }, 'recording a webhook delivery failed')),
+        ),
+      );
       if (claimed.length < BATCH_SIZE) break;
     }
   };

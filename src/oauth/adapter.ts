@@ -168,7 +168,8 @@ export function createAdapterClass(options: AdapterOptions) {
         where t.model = 'RefreshToken' and t.id = ? and (t.expires_at is null or t.expires_at > now()) limit 1`,
       [storedModelId('RefreshToken', id)],
     );
-    if (row?.grant_id && row.grant_payload) state.grants.set(row.grant_id, toPayload('Grant', { payload: row.grant_payload, consumed_at: null, sealed_id: null }, row.grant_id)!);
+    if (row?.grant_id && row.grant_payload)
+      state.grants.set(row.grant_id, toPayload('Grant', { payload: row.grant_payload, consumed_at: null, sealed_id: null }, row.grant_id)!);
     return toPayload('RefreshToken', row, id);
   };
 

@@ -28,7 +28,12 @@ interface PresentedClient {
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 /** The endpoints where a client authenticates; one policy for all of them (issue #10 §4). */
-export const CLIENT_AUTH_PATHS = new Set<string>([OIDC_ROUTES.token, OIDC_ROUTES.introspection, OIDC_ROUTES.revocation, OIDC_ROUTES.pushed_authorization_request]);
+export const CLIENT_AUTH_PATHS = new Set<string>([
+  OIDC_ROUTES.token,
+  OIDC_ROUTES.introspection,
+  OIDC_ROUTES.revocation,
+  OIDC_ROUTES.pushed_authorization_request,
+]);
 
 const single = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
 
@@ -109,10 +114,12 @@ export function createClientAuthentication(deps: { issuer: string; clients: Pick
   /** A client assertion's `jti` is single-use (RFC 7523 §3 item 7), across instances. */
   const firstUse = async (clientId: string, jti: string, exp: number) => {
     const em = deps.orm.em.fork() as EntityManager;
-    const rows = await em.getConnection().execute<{ value: string }[]>(
-      `insert into replay_guard (kind, value, expires_at) values ('client_assertion', ?, ?) on conflict (kind, value) do nothing returning value`,
-      [createHash('sha256').update(`${clientId}:${jti}`).digest('base64url'), new Date(exp * 1000 + 60_000)],
-    );
+    const rows = await em
+      .getConnection()
+      .execute<{ value: string }[]>(
+        `insert into replay_guard (kind, value, expires_at) values ('client_assertion', ?, ?) on conflict (kind, value) do nothing returning value`,
+        [createHash('sha256').update(`${clientId}:${jti}`).digest('base64url'), new Date(exp * 1000 + 60_000)],
+      );
     return rows.length === 1;
   };
 

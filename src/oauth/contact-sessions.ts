@@ -32,7 +32,11 @@ export interface ContactAuthentication {
   exp: number;
 }
 
-async function authenticationFor(em: EntityManager, customer: CustomerRow, tokens: { access_token: string; refresh_token: string }): Promise<ContactAuthentication> {
+async function authenticationFor(
+  em: EntityManager,
+  customer: CustomerRow,
+  tokens: { access_token: string; refresh_token: string },
+): Promise<ContactAuthentication> {
   const organisations = (await organisationsOf(em, [customer.id])).get(customer.id) ?? [];
   return {
     contact: contactSummaryOf(customer),
@@ -115,7 +119,10 @@ export async function refreshContactSession(deps: ContactSessionDependencies, pr
     client,
     grantId: token.grantId,
     gty,
-    scope: grant.getResourceScopeFiltered(deps.config.apiAudience, [...token.scopes].filter((scope) => apiScopes.has(scope))),
+    scope: grant.getResourceScopeFiltered(
+      deps.config.apiAudience,
+      [...token.scopes].filter((scope) => apiScopes.has(scope)),
+    ),
   });
   accessToken.resourceServer = new provider.ResourceServer(deps.config.apiAudience, api);
   const refreshToken = await rotated.save();

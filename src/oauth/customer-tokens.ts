@@ -46,7 +46,6 @@ export interface IssueCustomerTokensInput {
 
 export class DevicePairingError extends Error {}
 
-
 /**
  * The one place tokens are issued for an authenticated customer outside the authorization-code
  * flow: every custom grant and every REST login ends here, so all of them produce the same

@@ -147,7 +147,11 @@ export function buildProvider(deps: ProviderDependencies): Provider {
           const metadata = await deps.clients.get(client.clientId);
           const isResourceServer = metadata?.['urn:gatehouse:introspection'] === true;
           const isAccessToken = token.kind === 'AccessToken' || token.kind === 'ClientCredentials';
-          return mayIntrospect({ clientId: client.clientId, isResourceServer }, { clientId: String(token.clientId), isAccessToken, audience: (token as { aud?: unknown }).aud }, config.apiAudience);
+          return mayIntrospect(
+            { clientId: client.clientId, isResourceServer },
+            { clientId: String(token.clientId), isAccessToken, audience: (token as { aud?: unknown }).aud },
+            config.apiAudience,
+          );
         },
       },
       revocation: {

@@ -7,7 +7,11 @@ import type { AuthenticatedClient } from './client-auth.js';
  * nothing. Applied alike to JWT access tokens (answered here) and to refresh tokens (answered by
  * oidc-provider through `allowedPolicy` in provider.ts).
  */
-export function mayIntrospect(client: Pick<AuthenticatedClient, 'clientId' | 'isResourceServer'>, token: { clientId: string; isAccessToken: boolean; audience?: unknown }, apiAudience: string): boolean {
+export function mayIntrospect(
+  client: Pick<AuthenticatedClient, 'clientId' | 'isResourceServer'>,
+  token: { clientId: string; isAccessToken: boolean; audience?: unknown },
+  apiAudience: string,
+): boolean {
   if (token.clientId === client.clientId) return true;
   if (!client.isResourceServer || !token.isAccessToken) return false;
   const audiences = Array.isArray(token.audience) ? token.audience : [token.audience];

@@ -44,7 +44,10 @@ const tokenParameters = z
   .extend(clientAuthFields.shape)
   .loose();
 
-const userInfoClaims = z.object({ sub: z.string() }).loose().meta({ id: 'UserInfo', description: 'OpenID Connect Core 1.0 §5.3.2: the claims the token\'s scopes release.' });
+const userInfoClaims = z
+  .object({ sub: z.string() })
+  .loose()
+  .meta({ id: 'UserInfo', description: "OpenID Connect Core 1.0 §5.3.2: the claims the token's scopes release." });
 
 const introspection = z
   .object({
@@ -64,9 +67,14 @@ const introspection = z
   .meta({ id: 'IntrospectionResponse', description: 'RFC 7662 §2.2; refresh tokens (answered by oidc-provider) may carry further members.' });
 
 const bearerFailures = {
-  401: oauthFailure('invalid_token: missing, malformed, expired or revoked (see WWW-Authenticate, RFC 6750 §3)', 'invalid_token', 'The access token is invalid', {
-    'WWW-Authenticate': { description: 'RFC 6750 §3 / RFC 9449 §7.1 challenge', example: 'Bearer realm="gatehouse", error="invalid_token"' },
-  }),
+  401: oauthFailure(
+    'invalid_token: missing, malformed, expired or revoked (see WWW-Authenticate, RFC 6750 §3)',
+    'invalid_token',
+    'The access token is invalid',
+    {
+      'WWW-Authenticate': { description: 'RFC 6750 §3 / RFC 9449 §7.1 challenge', example: 'Bearer realm="gatehouse", error="invalid_token"' },
+    },
+  ),
   403: oauthFailure('insufficient_scope: the token lacks the openid scope', 'insufficient_scope', 'access token missing openid scope'),
 };
 
@@ -142,7 +150,11 @@ export function createTokenRoutes(deps: TokenRouteDependencies) {
       tags,
       summary: 'UserInfo with the token in the form body (RFC 6750 §2.2)',
       security: [{ bearer: ['openid'] }, {}],
-      request: { body: z.object({ access_token: z.string().optional().describe('RFC 6750 §2.2; instead of the Authorization header') }).loose(), bodyTypes: ['form'], example: { access_token: jwtExample } },
+      request: {
+        body: z.object({ access_token: z.string().optional().describe('RFC 6750 §2.2; instead of the Authorization header') }).loose(),
+        bodyTypes: ['form'],
+        example: { access_token: jwtExample },
+      },
       responses: userinfoResponses,
       handler: (ctx, _input, next) => userinfo(ctx, next),
     }),
@@ -158,9 +170,24 @@ export function createTokenRoutes(deps: TokenRouteDependencies) {
         200: {
           description: 'Introspection response',
           schema: introspection,
-          example: { active: true, token_type: 'Bearer', scope: 'openid users:read', client_id: 'shop-web', sub: '3f1c2a9e-8b4d-4c6e-9a7b-2d5e8f1a0c3b', aud: 'https://auth.example.com/api', iss: 'https://auth.example.com', exp: 1798765432, iat: 1798761832, jti: 'J3kq8vN2cYx' },
+          example: {
+            active: true,
+            token_type: 'Bearer',
+            scope: 'openid users:read',
+            client_id: 'shop-web',
+            sub: '3f1c2a9e-8b4d-4c6e-9a7b-2d5e8f1a0c3b',
+            aud: 'https://auth.example.com/api',
+            iss: 'https://auth.example.com',
+            exp: 1798765432,
+            iat: 1798761832,
+            jti: 'J3kq8vN2cYx',
+          },
         },
-        400: oauthFailure('invalid_request: more than one client authentication method, or a malformed one', 'invalid_request', 'client authentication must use exactly one, well-formed method'),
+        400: oauthFailure(
+          'invalid_request: more than one client authentication method, or a malformed one',
+          'invalid_request',
+          'client authentication must use exactly one, well-formed method',
+        ),
         401: invalidClient,
       },
       handler: forJwtToken(async (ctx, token, client) => {
@@ -198,7 +225,11 @@ export function createTokenRoutes(deps: TokenRouteDependencies) {
       request: { body: tokenParameters, bodyTypes: ['form'], example: { token: jwtExample, token_type_hint: 'access_token' } },
       responses: {
         200: { description: 'Revoked, or nothing to revoke (empty body)' },
-        400: oauthFailure('invalid_request: more than one client authentication method, or a malformed one', 'invalid_request', 'client authentication must use exactly one, well-formed method'),
+        400: oauthFailure(
+          'invalid_request: more than one client authentication method, or a malformed one',
+          'invalid_request',
+          'client authentication must use exactly one, well-formed method',
+        ),
         401: invalidClient,
       },
       handler: forJwtToken(async (ctx, token, client) => {

@@ -8,14 +8,21 @@ import { isCountryIso } from './countries.js';
 /** Thrown when the environment is unusable; main prints its one-line message and exits. */
 export class ConfigError extends Error {}
 
-const booleanString = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+const booleanString = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((value) => value === 'true' || value === '1' || value === 'yes');
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
-const commaList = z.string().transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean));
-const baseUrl = (fallback: string) => z.url({ protocol: /^https?$/ }).default(fallback).transform((url) => url.replace(/\/$/, ''));
+const commaList = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean),
+);
+const baseUrl = (fallback: string) =>
+  z
+    .url({ protocol: /^https?$/ })
+    .default(fallback)
+    .transform((url) => url.replace(/\/$/, ''));
 const hostname = z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i, 'must be a host name');
 
 const environmentSchema = z.object({
@@ -62,7 +69,12 @@ const environmentSchema = z.object({
   API_KEY_FAILURES_PER_IP: z.coerce.number().int().min(1).max(10_000).default(20),
   LOGIN_FAILURES_PER_IP: z.coerce.number().int().min(1).max(10_000).default(30),
   // Request bodies (src/platform/http/body.ts): the cap counts bytes read, whatever Content-Length claims.
-  MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(100 * 1024),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(50 * 1024 * 1024)
+    .default(100 * 1024),
   // Public look-ups that reveal whether an address is registered (src/platform/http/ip-rate-limit.ts).
   EMAIL_CHECKS_PER_IP: z.coerce.number().int().min(1).max(1_000_000).default(30),
   TENANT_SIGNUPS_PER_IP: z.coerce.number().int().min(1).max(1_000_000).default(30),
@@ -102,10 +114,16 @@ const environmentSchema = z.object({
   OTP_RESEND_SECONDS: seconds(30),
   OTP_MAX_PER_HOUR: z.coerce.number().int().min(1).max(1000).default(5),
   OTP_MAX_PER_IP_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(30),
-  TWILIO_ACCOUNT_SID: z.string().regex(/^AC\w+$/, 'must start with AC').optional(),
+  TWILIO_ACCOUNT_SID: z
+    .string()
+    .regex(/^AC\w+$/, 'must start with AC')
+    .optional(),
   TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
   TWILIO_FROM: z.string().min(1).optional(),
-  TWILIO_MESSAGING_SERVICE_SID: z.string().regex(/^MG\w+$/, 'must start with MG').optional(),
+  TWILIO_MESSAGING_SERVICE_SID: z
+    .string()
+    .regex(/^MG\w+$/, 'must start with MG')
+    .optional(),
   TWILIO_API_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://api.twilio.com'),
   SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
   MAIL_FROM: z.string().min(3).optional(),
@@ -116,7 +134,12 @@ const environmentSchema = z.object({
   WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(1000),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(86_400_000).default(30_000),
-  WEBHOOK_RETRY_MAX_MS: z.coerce.number().int().min(10).max(7 * 86_400_000).default(6 * 3_600_000),
+  WEBHOOK_RETRY_MAX_MS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(7 * 86_400_000)
+    .default(6 * 3_600_000),
   // Data retention (`npm run cli -- cleanup`, src/retention/).
   RETENTION_LOGIN_ATTEMPTS_DAYS: z.coerce.number().int().min(1).max(36_500).default(90),
   RETENTION_OUTBOX_DAYS: z.coerce.number().int().min(1).max(36_500).default(30),

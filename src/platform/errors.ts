@@ -54,7 +54,10 @@ export class Unauthenticated extends DomainError {
 
 /** Too many attempts: try again after `retryAfterSeconds`. */
 export class Locked extends DomainError {
-  constructor(readonly retryAfterSeconds: number, message = 'Too many attempts, try again later') {
+  constructor(
+    readonly retryAfterSeconds: number,
+    message = 'Too many attempts, try again later',
+  ) {
     super('locked', 'too_many_requests', message, { retry_after: retryAfterSeconds });
   }
 }

@@ -71,7 +71,13 @@ export function serializeError(value: unknown, depth = 0): unknown {
   const error = value as Record<string, unknown>;
   const type = (value as Error).constructor?.name ?? 'Error';
   const message = messageQuotesInput(error) ? '[omitted: may quote request data]' : String(error.message ?? '');
-  const frames = typeof error.stack === 'string' ? error.stack.split('\n').filter((line) => /^\s+at /.test(line)).slice(0, 20) : [];
+  const frames =
+    typeof error.stack === 'string'
+      ? error.stack
+          .split('\n')
+          .filter((line) => /^\s+at /.test(line))
+          .slice(0, 20)
+      : [];
   const serialized: Record<string, unknown> = { type, message, stack: [`${type}: ${message}`, ...frames].join('\n') };
   for (const field of SAFE_ERROR_FIELDS) {
     const fieldValue = error[field];

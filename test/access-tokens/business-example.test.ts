@@ -29,7 +29,11 @@ beforeAll(async () => {
 afterAll(() => world?.stop());
 
 const passwordGrant = (username: string, password: string) =>
-  postForm(`${world.server.url}/oauth/token`, { grant_type: 'password', username, password, scope: 'openid users:read' }, { basic: [loyaltyApp.clientId, loyaltyApp.clientSecret!] });
+  postForm(
+    `${world.server.url}/oauth/token`,
+    { grant_type: 'password', username, password, scope: 'openid users:read' },
+    { basic: [loyaltyApp.clientId, loyaltyApp.clientSecret!] },
+  );
 
 const definitions = '/backoffice/v1/access-token-definitions';
 const tokens = '/backoffice/v1/access-tokens';
@@ -58,7 +62,11 @@ describe('access token definitions', () => {
       communication: { channel: 'EMAIL', subject: 'Hi', template: 'Hello #accounts_receivable.nmae, code #access_token.verification_code' },
     });
     expect(response.status).toBe(400);
-    expect(response.body).toMatchObject({ status: 'error', code: 'unknown_template_tag', message: 'communication.template: unknown template tag #accounts_receivable.nmae' });
+    expect(response.body).toMatchObject({
+      status: 'error',
+      code: 'unknown_template_tag',
+      message: 'communication.template: unknown template tag #accounts_receivable.nmae',
+    });
     expect(await count(world.server, 'access_token_definition')).toBe(0);
   });
 
@@ -81,13 +89,22 @@ describe('the business example: verification of an access token created on regis
       communication: { channel: 'EMAIL', subject: 'Welcome, #contact.first_name', template: TEMPLATE },
     });
     expect(definition.status).toBe(201);
-    expect(definition.body).toMatchObject({ active: true, classification: null, require_verification: true, communication: { channel: 'EMAIL', template: TEMPLATE } });
+    expect(definition.body).toMatchObject({
+      active: true,
+      classification: null,
+      require_verification: true,
+      communication: { channel: 'EMAIL', template: TEMPLATE },
+    });
 
     const email = newEmail('loyal');
     const password = 'loyal customer 1';
     // A pass code that breaks the definition's rules is refused before anything is created.
     const customers = await count(world.server, 'customer');
-    const weak = await world.selfService('/self-service/v1/contacts/register', { first_name: 'Ada', last_name: 'Lovelace', identity: { provider: 'EMAIL', email, password: 'no digits here' } });
+    const weak = await world.selfService('/self-service/v1/contacts/register', {
+      first_name: 'Ada',
+      last_name: 'Lovelace',
+      identity: { provider: 'EMAIL', email, password: 'no digits here' },
+    });
     expect(weak.status).toBe(400);
     expect(weak.body.code).toBe('invalid_pass_code');
     expect(await count(world.server, 'customer')).toBe(customers);
@@ -101,7 +118,12 @@ describe('the business example: verification of an access token created on regis
     expect(registered.body).toEqual({ id: expect.any(String), next_step: 'VERIFY_ACCESS_TOKEN' });
 
     const token = await tokenOf(email);
-    expect(token).toMatchObject({ identifier: email, has_pass_code: true, state: 'PENDING_VERIFICATION', entities: [{ entity_type: 'REWARDS_PARTICIPANT', contact_id: registered.body.id }] });
+    expect(token).toMatchObject({
+      identifier: email,
+      has_pass_code: true,
+      state: 'PENDING_VERIFICATION',
+      entities: [{ entity_type: 'REWARDS_PARTICIPANT', contact_id: registered.body.id }],
+    });
 
     const mail = await mailFor(email);
     expect(mail.subject).toBe('Welcome, Ada');
@@ -121,10 +143,22 @@ describe('the business example: verification of an access token created on regis
 
     // Pending: neither sign-in accepts it, and the contact is not reachable through the token.
     expect((await passwordGrant(email, password)).body).toEqual({ error: 'invalid_grant', error_description: 'grant request is invalid' });
-    expect((await world.selfService('/self-service/v1/contacts/authenticate', { credentials: [{ name: 'EMAIL', value: email }, { name: 'PASSWORD', value: password }] })).status).toBe(401);
+    expect(
+      (
+        await world.selfService('/self-service/v1/contacts/authenticate', {
+          credentials: [
+            { name: 'EMAIL', value: email },
+            { name: 'PASSWORD', value: password },
+          ],
+        })
+      ).status,
+    ).toBe(401);
     expect((await world.backoffice('GET', `/backoffice/v1/contacts?access_token=${encodeURIComponent(email)}`)).body.content).toEqual([]);
 
-    const wrong = await world.selfService('/self-service/v1/access-tokens/verify', { identifier: email, verification_code: code === '000000' ? '111111' : '000000' });
+    const wrong = await world.selfService('/self-service/v1/access-tokens/verify', {
+      identifier: email,
+      verification_code: code === '000000' ? '111111' : '000000',
+    });
     expect(wrong.status).toBe(400);
     expect(wrong.body).toEqual({ status: 'error', code: 'invalid_verification_code', message: 'The verification code is invalid or expired' });
     expect((await tokenOf(email)).state).toBe('PENDING_VERIFICATION');
@@ -136,8 +170,19 @@ describe('the business example: verification of an access token created on regis
     const signedIn = await passwordGrant(email, password);
     expect(signedIn.status).toBe(200);
     expect(decodeJwt(signedIn.body.access_token).sub).toBe(registered.body.id);
-    expect((await world.selfService('/self-service/v1/contacts/authenticate', { credentials: [{ name: 'EMAIL', value: email }, { name: 'PASSWORD', value: password }] })).status).toBe(200);
-    expect((await world.backoffice('GET', `/backoffice/v1/contacts?access_token=${encodeURIComponent(email)}`)).body.content.map((each: { id: string }) => each.id)).toEqual([registered.body.id]);
+    expect(
+      (
+        await world.selfService('/self-service/v1/contacts/authenticate', {
+          credentials: [
+            { name: 'EMAIL', value: email },
+            { name: 'PASSWORD', value: password },
+          ],
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (await world.backoffice('GET', `/backoffice/v1/contacts?access_token=${encodeURIComponent(email)}`)).body.content.map((each: { id: string }) => each.id),
+    ).toEqual([registered.body.id]);
 
     const unlinked = await world.backoffice('DELETE', `${tokens}/${token.id}/entities/REWARDS_PARTICIPANT`);
     expect(unlinked.status).toBe(200);
@@ -156,7 +201,11 @@ describe('the business example: verification of an access token created on regis
 
   it('limits verification attempts per code; a resent code works', async () => {
     const email = newEmail('limits');
-    const registered = await world.selfService('/self-service/v1/contacts/register', { first_name: 'Lim', last_name: 'Its', identity: { provider: 'EMAIL', email, password: 'limited tries 5' } });
+    const registered = await world.selfService('/self-service/v1/contacts/register', {
+      first_name: 'Lim',
+      last_name: 'Its',
+      identity: { provider: 'EMAIL', email, password: 'limited tries 5' },
+    });
     expect(registered.body.next_step).toBe('VERIFY_ACCESS_TOKEN');
     const code = codeIn((await mailFor(email)).text);
     const token = await tokenOf(email);
@@ -182,7 +231,11 @@ describe('the business example: verification of an access token created on regis
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ identifier: email, state: 'NOT_EFFECTIVE', has_pass_code: true });
     const customers = await count(world.server, 'customer');
-    const response = await world.selfService('/self-service/v1/contacts/register', { first_name: 'T', last_name: 'Aken', identity: { provider: 'EMAIL', email, password: 'taken password 1' } });
+    const response = await world.selfService('/self-service/v1/contacts/register', {
+      first_name: 'T',
+      last_name: 'Aken',
+      identity: { provider: 'EMAIL', email, password: 'taken password 1' },
+    });
     expect(response.status).toBe(409);
     expect(response.body.code).toBe('identifier_taken');
     expect(await count(world.server, 'customer')).toBe(customers);
@@ -206,22 +259,42 @@ describe('authentication codes and pass codes', () => {
       allow_without_credentials: true,
     });
     expect(classified.status).toBe(201);
-    const contact = await world.backoffice('POST', '/backoffice/v1/contacts', { id: 'KIOSK-42', first_name: 'Kiosk', last_name: 'User', email: newEmail('kiosk') });
+    const contact = await world.backoffice('POST', '/backoffice/v1/contacts', {
+      id: 'KIOSK-42',
+      first_name: 'Kiosk',
+      last_name: 'User',
+      email: newEmail('kiosk'),
+    });
     expect(contact.status).toBe(201);
     const created = await world.backoffice('POST', tokens, { classification: 'KIOSK', contact_id: 'KIOSK-42' });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ definition_id: classified.body.id, state: 'EFFECTIVE', identifier: null, has_authentication_code: true, entities: [{ contact_id: 'KIOSK-42', entity_type: 'REWARDS_PARTICIPANT' }] });
+    expect(created.body).toMatchObject({
+      definition_id: classified.body.id,
+      state: 'EFFECTIVE',
+      identifier: null,
+      has_authentication_code: true,
+      entities: [{ contact_id: 'KIOSK-42', entity_type: 'REWARDS_PARTICIPANT' }],
+    });
     const code = created.body.authentication_code as string;
     expect(code).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect((await world.backoffice('GET', `${tokens}/${created.body.id}`)).body.authentication_code).toBeUndefined();
 
     const grant = (authentication_code: string) =>
-      postForm(`${world.server.url}/oauth/token`, { grant_type: ACCESS_TOKEN_CODE, authentication_code, scope: 'users:read' }, { basic: [loyaltyApp.clientId, loyaltyApp.clientSecret!] });
+      postForm(
+        `${world.server.url}/oauth/token`,
+        { grant_type: ACCESS_TOKEN_CODE, authentication_code, scope: 'users:read' },
+        { basic: [loyaltyApp.clientId, loyaltyApp.clientSecret!] },
+      );
     const signedIn = await grant(code);
     expect(signedIn.status).toBe(200);
-    const [customer] = (await world.server.em().getConnection().execute('select id from customer where external_id = ?', ['KIOSK-42'])) as Array<{ id: string }>;
+    const [customer] = (await world.server.em().getConnection().execute('select id from customer where external_id = ?', ['KIOSK-42'])) as Array<{
+      id: string;
+    }>;
     expect(decodeJwt(signedIn.body.access_token).sub).toBe(customer!.id);
-    const attempts = await world.server.em().getConnection().execute(`select result from login_attempt where method = 'access_token' and customer_id = ?`, [customer!.id]);
+    const attempts = await world.server
+      .em()
+      .getConnection()
+      .execute(`select result from login_attempt where method = 'access_token' and customer_id = ?`, [customer!.id]);
     expect(attempts).toEqual([{ result: 'success' }]);
     expect((await grant('not-a-code')).body.error).toBe('invalid_grant');
 

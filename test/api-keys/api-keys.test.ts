@@ -31,14 +31,19 @@ async function createKey(json: { name: string; endpoints?: string[]; scopes?: st
   return created.body;
 }
 
-const row = async (id: string) =>
-  ((await server.em().getConnection().execute('select * from api_key where id = ?', [id])) as any[])[0];
+const row = async (id: string) => ((await server.em().getConnection().execute('select * from api_key where id = ?', [id])) as any[])[0];
 
 describe('API keys created with the CLI', () => {
   it('prints the key once, stores only its sha256 and a display prefix', async () => {
     const created = crm;
     expect(created.key).toMatch(/^gh_[A-Za-z0-9_-]{43}$/);
-    expect(created).toMatchObject({ name: 'Newsletter sync', prefix: created.key.slice(0, 8), endpoints: ['users.create'], scopes: ['users:read'], revoked_at: null });
+    expect(created).toMatchObject({
+      name: 'Newsletter sync',
+      prefix: created.key.slice(0, 8),
+      endpoints: ['users.create'],
+      scopes: ['users:read'],
+      revoked_at: null,
+    });
     expect(created.stderr).toContain('not shown again');
 
     const stored = await row(created.id);
@@ -119,7 +124,10 @@ describe('API keys created with the CLI', () => {
 
 describe('API key administration over HTTP', () => {
   it('creates a key for a users:admin caller and shows it only in that response', async () => {
-    const created = await call(server, 'POST', API_KEYS_PATH, { headers: bearer(adminToken), json: { name: 'Mailer', endpoints: ['users.create', 'users.create'], scopes: ['users:read'] } });
+    const created = await call(server, 'POST', API_KEYS_PATH, {
+      headers: bearer(adminToken),
+      json: { name: 'Mailer', endpoints: ['users.create', 'users.create'], scopes: ['users:read'] },
+    });
     expect(created.status).toBe(201);
     expect(created.headers.get('cache-control')).toBe('no-store');
     expect(Object.keys(created.body).sort()).toEqual(['created_at', 'endpoints', 'id', 'key', 'last_used_at', 'name', 'prefix', 'revoked_at', 'scopes']);

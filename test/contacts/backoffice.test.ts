@@ -14,7 +14,7 @@ afterAll(() => world?.stop());
 const contacts = '/backoffice/v1/contacts';
 
 describe('creating contacts', () => {
-  it('creates a person with the caller\'s id (36 characters) and cross-reference code, and reads it back by that id', async () => {
+  it("creates a person with the caller's id (36 characters) and cross-reference code, and reads it back by that id", async () => {
     const id = randomUUID();
     const email = newEmail('bo');
     const phone = newPhone();
@@ -54,7 +54,10 @@ describe('creating contacts', () => {
     expect(read.body).toEqual(created.body);
     const [row] = await world.server.em().getConnection().execute('select external_id, source, password_hash from customer where external_id = ?', [id]);
     expect(row).toEqual({ external_id: id, source: 'backoffice', password_hash: null });
-    const events = await world.server.em().getConnection().execute(`select payload->'data' as data from outbox_event where type = 'ContactChangedEvent' and payload->'data'->>'contact_id' = ?`, [id]);
+    const events = await world.server
+      .em()
+      .getConnection()
+      .execute(`select payload->'data' as data from outbox_event where type = 'ContactChangedEvent' and payload->'data'->>'contact_id' = ?`, [id]);
     expect(events).toEqual([{ data: { contact_id: id, type: 'PERSON', action: 'created' } }]);
   });
 
@@ -116,7 +119,14 @@ describe('updating, listing and searching', () => {
   it('searches persons by e-mail, phone, cross-reference code and name, paginated', async () => {
     const email = newEmail('find');
     const phone = newPhone();
-    await world.backoffice('POST', contacts, { id: 'FIND-1', first_name: 'Findable', last_name: 'Person', email, phone_number: phone.e164, cross_reference_code: 'FIND-XREF' });
+    await world.backoffice('POST', contacts, {
+      id: 'FIND-1',
+      first_name: 'Findable',
+      last_name: 'Person',
+      email,
+      phone_number: phone.e164,
+      cross_reference_code: 'FIND-XREF',
+    });
     const ids = async (query: string) => {
       const response = await world.backoffice('GET', `${contacts}?${query}`);
       expect(response.status).toBe(200);
@@ -139,7 +149,13 @@ describe('updating, listing and searching', () => {
 
 describe('organisations (B2B)', () => {
   it('creates organisations, joins a person to one and shares it with another', async () => {
-    const business = await world.backoffice('POST', contacts, { type: 'ORGANISATION', id: 'ORG-1', name: 'Acme Ltd', org_type: 'business', cross_reference_code: 'ACME' });
+    const business = await world.backoffice('POST', contacts, {
+      type: 'ORGANISATION',
+      id: 'ORG-1',
+      name: 'Acme Ltd',
+      org_type: 'business',
+      cross_reference_code: 'ACME',
+    });
     expect(business.status).toBe(201);
     expect(business.body).toMatchObject({ id: 'ORG-1', type: 'ORGANISATION', name: 'Acme Ltd', org_type: 'BUSINESS', first_name: null });
     const partner = await world.backoffice('POST', contacts, { type: 'ORGANISATION', name: 'Partner plc' });
@@ -169,10 +185,18 @@ describe('who may call', () => {
     const { key } = await createApiKey(world.server.em(), { name: 'ERP reader', endpoints: ['backoffice.contacts.read'] });
     const headers = { api_key: key };
     expect((await fetch(`${world.server.url}${contacts}/DUP-1`, { headers })).status).toBe(200);
-    const write = await fetch(`${world.server.url}${contacts}`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ last_name: 'X' }) });
+    const write = await fetch(`${world.server.url}${contacts}`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ last_name: 'X' }),
+    });
     expect(write.status).toBe(403);
 
-    const registered = await world.selfService('/self-service/v1/contacts/register', { first_name: 'A', last_name: 'B', identity: { provider: 'EMAIL', email: newEmail('user'), password: 'user password!' } });
+    const registered = await world.selfService('/self-service/v1/contacts/register', {
+      first_name: 'A',
+      last_name: 'B',
+      identity: { provider: 'EMAIL', email: newEmail('user'), password: 'user password!' },
+    });
     const asUser = await world.backoffice('GET', `${contacts}/DUP-1`, undefined, registered.body.access_token);
     expect(asUser.status).toBe(403);
     expect((await fetch(`${world.server.url}${contacts}/DUP-1`)).status).toBe(401);

@@ -60,13 +60,21 @@ describe('phone + OTP (the spec flow)', () => {
     });
     expect(registered.status).toBe(201);
     expect(registered.body).toEqual({ id: expect.any(String), next_step: 'VALIDATE_OTP' });
-    const [row] = await world.server.em().getConnection().execute<any[]>('select phone_number, email_opt_out, sms_opt_out, service_acceptance_at, phone_verified_at, source from customer where id = ?', [registered.body.id]);
+    const [row] = await world.server
+      .em()
+      .getConnection()
+      .execute<any[]>('select phone_number, email_opt_out, sms_opt_out, service_acceptance_at, phone_verified_at, source from customer where id = ?', [
+        registered.body.id,
+      ]);
     expect(row).toMatchObject({ phone_number: phone.e164, email_opt_out: true, sms_opt_out: true, phone_verified_at: null, source: 'self-service' });
     expect(row.service_acceptance_at).not.toBeNull();
 
     const sms = await nextSms(phone.e164, 0);
     const validated = await world.selfService('/self-service/v1/contacts/validate-otp', {
-      credentials: [{ name: 'PHONE', value: phone.local }, { name: 'COUNTRY_CODE', value: 'CYP' }],
+      credentials: [
+        { name: 'PHONE', value: phone.local },
+        { name: 'COUNTRY_CODE', value: 'CYP' },
+      ],
       code: codeIn(sms.body),
     });
     expect(validated.status).toBe(200);
@@ -76,7 +84,10 @@ describe('phone + OTP (the spec flow)', () => {
 
     const info = await userInfo(validated.body.access_token);
     expect(info.status).toBe(200);
-    expect(await info.json()).toMatchObject({ status: 'ok', user: { id: expect.any(Number), uuid: registered.body.id, first_name: 'Ahmed', last_name: 'Samir' } });
+    expect(await info.json()).toMatchObject({
+      status: 'ok',
+      user: { id: expect.any(Number), uuid: registered.body.id, first_name: 'Ahmed', last_name: 'Samir' },
+    });
     const oidcInfo = await fetch(`${world.server.url}/oauth/userinfo`, { headers: { authorization: `Bearer ${validated.body.access_token}` } });
     expect(await oidcInfo.json()).toMatchObject({ sub: registered.body.id, phone_number: phone.e164, phone_number_verified: true });
 
@@ -86,7 +97,10 @@ describe('phone + OTP (the spec flow)', () => {
     expect(refreshed.body.refresh_token).not.toBe(validated.body.refresh_token);
     expect((await userInfo(refreshed.body.access_token)).status).toBe(200);
 
-    const logout = await fetch(`${world.server.url}/api/v1/users/logout`, { method: 'POST', headers: { authorization: `Bearer ${refreshed.body.access_token}` } });
+    const logout = await fetch(`${world.server.url}/api/v1/users/logout`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${refreshed.body.access_token}` },
+    });
     expect(logout.status).toBe(200);
     expect((await world.selfService('/self-service/v1/contacts/refresh', { refresh_token: refreshed.body.refresh_token })).status).toBe(401);
 
@@ -103,16 +117,27 @@ describe('phone + OTP (the spec flow)', () => {
 
   it('refuses a wrong code with 401 and the REMP error shape', async () => {
     const phone = newPhone();
-    await world.selfService('/self-service/v1/contacts/register', { first_name: 'A', last_name: 'B', identity: { provider: 'PHONE', phone_number: phone.e164 } });
+    await world.selfService('/self-service/v1/contacts/register', {
+      first_name: 'A',
+      last_name: 'B',
+      identity: { provider: 'PHONE', phone_number: phone.e164 },
+    });
     const code = codeIn((await nextSms(phone.e164, 0)).body);
-    const wrong = await world.selfService('/self-service/v1/contacts/validate-otp', { credentials: [{ name: 'PHONE', value: phone.e164 }], code: code === '000000' ? '111111' : '000000' });
+    const wrong = await world.selfService('/self-service/v1/contacts/validate-otp', {
+      credentials: [{ name: 'PHONE', value: phone.e164 }],
+      code: code === '000000' ? '111111' : '000000',
+    });
     expect(wrong.status).toBe(401);
     expect(wrong.body).toEqual({ status: 'error', code: 'invalid_code', message: 'The code is invalid or expired' });
   });
 
   it('refuses a refresh token presented twice and revokes the session', async () => {
     const email = newEmail('refresh');
-    const registered = await world.selfService('/self-service/v1/contacts/register', { first_name: 'Re', last_name: 'Fresh', identity: { provider: 'EMAIL', email, password: 'a long enough password' } });
+    const registered = await world.selfService('/self-service/v1/contacts/register', {
+      first_name: 'Re',
+      last_name: 'Fresh',
+      identity: { provider: 'EMAIL', email, password: 'a long enough password' },
+    });
     expect(registered.status).toBe(201);
     const first = await world.selfService('/self-service/v1/contacts/refresh', { refresh_token: registered.body.refresh_token });
     expect(first.status).toBe(200);
@@ -139,11 +164,21 @@ describe('e-mail + password', () => {
     expectSignedIn({ ...registered.body, id: undefined }, { title: 'Rear Admiral', first_name: 'Grace', last_name: 'Hopper', is_verified: false });
     expect((await userInfo(registered.body.access_token)).status).toBe(200);
 
-    const signedIn = await world.selfService('/self-service/v1/contacts/authenticate', { credentials: [{ name: 'EMAIL', value: email.toUpperCase() }, { name: 'PASSWORD', value: 'compilers are fun' }] });
+    const signedIn = await world.selfService('/self-service/v1/contacts/authenticate', {
+      credentials: [
+        { name: 'EMAIL', value: email.toUpperCase() },
+        { name: 'PASSWORD', value: 'compilers are fun' },
+      ],
+    });
     expect(signedIn.status).toBe(200);
     expectSignedIn(signedIn.body, { title: 'Rear Admiral', first_name: 'Grace', last_name: 'Hopper', is_verified: false });
 
-    const wrong = await world.selfService('/self-service/v1/contacts/authenticate', { credentials: [{ name: 'EMAIL', value: email }, { name: 'PASSWORD', value: 'not the password' }] });
+    const wrong = await world.selfService('/self-service/v1/contacts/authenticate', {
+      credentials: [
+        { name: 'EMAIL', value: email },
+        { name: 'PASSWORD', value: 'not the password' },
+      ],
+    });
     expect(wrong.status).toBe(401);
     expect(wrong.body).toEqual({ status: 'error', code: 'invalid_credentials', message: 'The credentials are invalid' });
   });
@@ -152,11 +187,18 @@ describe('e-mail + password', () => {
 describe('e-mail + OTP', () => {
   it('registers without a password, mails a code and signs in with it', async () => {
     const email = newEmail('mailotp');
-    const registered = await world.selfService('/self-service/v1/contacts/register', { first_name: 'Andy', last_name: 'Steward', identity: { provider: 'EMAIL', email } });
+    const registered = await world.selfService('/self-service/v1/contacts/register', {
+      first_name: 'Andy',
+      last_name: 'Steward',
+      identity: { provider: 'EMAIL', email },
+    });
     expect(registered.status).toBe(201);
     expect(registered.body).toEqual({ id: expect.any(String), next_step: 'VALIDATE_OTP' });
     const mail = await nextMail(email, 0);
-    const validated = await world.selfService('/self-service/v1/contacts/validate-otp', { credentials: [{ name: 'EMAIL', value: email }], code: codeIn(mail.text) });
+    const validated = await world.selfService('/self-service/v1/contacts/validate-otp', {
+      credentials: [{ name: 'EMAIL', value: email }],
+      code: codeIn(mail.text),
+    });
     expect(validated.status).toBe(200);
     expectSignedIn(validated.body, { first_name: 'Andy', last_name: 'Steward', is_verified: true });
     expect((await userInfo(validated.body.access_token)).status).toBe(200);
@@ -167,15 +209,26 @@ describe('Facebook', () => {
   it('registers with a Facebook access token, links the account and signs in', async () => {
     const email = newEmail('fb');
     const token = world.facebook.issueUserToken({ id: 'fb-100001', email, first_name: 'Face', last_name: 'Book' });
-    const registered = await world.selfService('/self-service/v1/contacts/register', { first_name: 'Mark', last_name: 'Z', identity: { provider: 'FACEBOOK', access_token: token } });
+    const registered = await world.selfService('/self-service/v1/contacts/register', {
+      first_name: 'Mark',
+      last_name: 'Z',
+      identity: { provider: 'FACEBOOK', access_token: token },
+    });
     expect(registered.status).toBe(201);
     expectSignedIn({ ...registered.body, id: undefined }, { first_name: 'Mark', last_name: 'Z', is_verified: true });
-    const links = await world.server.em().getConnection().execute(`select provider, subject from customer_identity where customer_id = ?`, [registered.body.id]);
+    const links = await world.server
+      .em()
+      .getConnection()
+      .execute(`select provider, subject from customer_identity where customer_id = ?`, [registered.body.id]);
     expect(links).toEqual([{ provider: 'facebook', subject: 'fb-100001' }]);
     expect((await userInfo(registered.body.access_token)).status).toBe(200);
 
     const customers = await count(world.server, 'customer');
-    const again = await world.selfService('/self-service/v1/contacts/register', { first_name: 'Mark', last_name: 'Z', identity: { provider: 'FACEBOOK', access_token: token } });
+    const again = await world.selfService('/self-service/v1/contacts/register', {
+      first_name: 'Mark',
+      last_name: 'Z',
+      identity: { provider: 'FACEBOOK', access_token: token },
+    });
     expect(again.status).toBe(409);
     expect(again.body.code).toBe('identity_exists');
     expect(await count(world.server, 'customer')).toBe(customers);
@@ -183,7 +236,11 @@ describe('Facebook', () => {
 
   it('refuses a token issued to another app with 400', async () => {
     const token = world.facebook.issueUserToken({ id: 'fb-100002', email: newEmail('fb'), appId: '999' });
-    const response = await world.selfService('/self-service/v1/contacts/register', { first_name: 'X', last_name: 'Y', identity: { provider: 'FACEBOOK', access_token: token } });
+    const response = await world.selfService('/self-service/v1/contacts/register', {
+      first_name: 'X',
+      last_name: 'Y',
+      identity: { provider: 'FACEBOOK', access_token: token },
+    });
     expect(response.status).toBe(400);
     expect(response.body).toMatchObject({ status: 'error', code: 'invalid_access_token' });
   });
@@ -192,17 +249,41 @@ describe('Facebook', () => {
 describe('identities that exist', () => {
   it('answers 409 for an e-mail or phone that is taken, and creates and sends nothing', async () => {
     const email = newEmail('dup');
-    expect((await world.selfService('/self-service/v1/contacts/register', { first_name: 'A', last_name: 'B', identity: { provider: 'EMAIL', email, password: 'first password!' } })).status).toBe(201);
+    expect(
+      (
+        await world.selfService('/self-service/v1/contacts/register', {
+          first_name: 'A',
+          last_name: 'B',
+          identity: { provider: 'EMAIL', email, password: 'first password!' },
+        })
+      ).status,
+    ).toBe(201);
     const phone = newPhone();
-    expect((await world.selfService('/self-service/v1/contacts/register', { first_name: 'A', last_name: 'B', identity: { provider: 'PHONE', phone_number: phone.e164 } })).status).toBe(201);
+    expect(
+      (
+        await world.selfService('/self-service/v1/contacts/register', {
+          first_name: 'A',
+          last_name: 'B',
+          identity: { provider: 'PHONE', phone_number: phone.e164 },
+        })
+      ).status,
+    ).toBe(201);
     await nextSms(phone.e164, 0);
     const customers = await count(world.server, 'customer');
     const mails = world.providers.smtp.mails.length;
 
-    const sameEmail = await world.selfService('/self-service/v1/contacts/register', { first_name: 'C', last_name: 'D', identity: { provider: 'EMAIL', email: email.toUpperCase() } });
+    const sameEmail = await world.selfService('/self-service/v1/contacts/register', {
+      first_name: 'C',
+      last_name: 'D',
+      identity: { provider: 'EMAIL', email: email.toUpperCase() },
+    });
     expect(sameEmail.status).toBe(409);
     expect(sameEmail.body).toEqual({ status: 'error', code: 'identity_exists', message: 'A contact with this e-mail address already exists' });
-    const samePhone = await world.selfService('/self-service/v1/contacts/register', { first_name: 'C', last_name: 'D', identity: { provider: 'PHONE', phone_number: phone.local, country_code: '357' } });
+    const samePhone = await world.selfService('/self-service/v1/contacts/register', {
+      first_name: 'C',
+      last_name: 'D',
+      identity: { provider: 'PHONE', phone_number: phone.local, country_code: '357' },
+    });
     expect(samePhone.status).toBe(409);
 
     await sleep(300);
@@ -215,13 +296,25 @@ describe('identities that exist', () => {
 describe('bad input and callers', () => {
   it('refuses an unknown provider, a malformed phone and an unknown country with 400, creating nothing', async () => {
     const customers = await count(world.server, 'customer');
-    const unknown = await world.selfService('/self-service/v1/contacts/register', { first_name: 'A', last_name: 'B', identity: { provider: 'TWITTER', handle: '@x' } });
+    const unknown = await world.selfService('/self-service/v1/contacts/register', {
+      first_name: 'A',
+      last_name: 'B',
+      identity: { provider: 'TWITTER', handle: '@x' },
+    });
     expect(unknown.status).toBe(400);
     expect(unknown.body).toMatchObject({ status: 'error', code: 'invalid_request', message: expect.stringContaining('identity.provider') });
-    const badPhone = await world.selfService('/self-service/v1/contacts/register', { first_name: 'A', last_name: 'B', identity: { provider: 'PHONE', phone_number: '12ab', country_code: 'CYP' } });
+    const badPhone = await world.selfService('/self-service/v1/contacts/register', {
+      first_name: 'A',
+      last_name: 'B',
+      identity: { provider: 'PHONE', phone_number: '12ab', country_code: 'CYP' },
+    });
     expect(badPhone.status).toBe(400);
     expect(badPhone.body.code).toBe('invalid_phone_number');
-    const badCountry = await world.selfService('/self-service/v1/contacts/register', { first_name: 'A', last_name: 'B', identity: { provider: 'PHONE', phone_number: '99478231', country_code: 'XYZ' } });
+    const badCountry = await world.selfService('/self-service/v1/contacts/register', {
+      first_name: 'A',
+      last_name: 'B',
+      identity: { provider: 'PHONE', phone_number: '99478231', country_code: 'XYZ' },
+    });
     expect(badCountry.status).toBe(400);
     expect(badCountry.body.code).toBe('invalid_country_code');
     expect(await count(world.server, 'customer')).toBe(customers);
@@ -229,7 +322,11 @@ describe('bad input and callers', () => {
 
   it('needs an api_key whitelisted for the endpoint', async () => {
     const body = { first_name: 'A', last_name: 'B', identity: { provider: 'EMAIL', email: newEmail('auth') } };
-    const missing = await fetch(`${world.server.url}/self-service/v1/contacts/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const missing = await fetch(`${world.server.url}/self-service/v1/contacts/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     expect(missing.status).toBe(401);
     const { key } = await createApiKey(world.server.em(), { name: 'Other app', endpoints: ['contacts.refresh'] });
     const notWhitelisted = await world.selfService('/self-service/v1/contacts/register', body, key);
@@ -241,18 +338,38 @@ describe('bad input and callers', () => {
 describe('organisations and credentials for back-office contacts', () => {
   it('lists the organisations a contact joined or is shared with when it signs in', async () => {
     const email = newEmail('org');
-    const registered = await world.selfService('/self-service/v1/contacts/register', { first_name: 'Jo', last_name: 'Inner', identity: { provider: 'EMAIL', email, password: 'joined password' } });
-    const organisation = await world.backoffice('POST', '/backoffice/v1/contacts', { type: 'ORGANISATION', id: '943148fd-a8b7-4634-b39b-5120221967d3', name: 'DropHop', org_type: 'BUSINESS' });
+    const registered = await world.selfService('/self-service/v1/contacts/register', {
+      first_name: 'Jo',
+      last_name: 'Inner',
+      identity: { provider: 'EMAIL', email, password: 'joined password' },
+    });
+    const organisation = await world.backoffice('POST', '/backoffice/v1/contacts', {
+      type: 'ORGANISATION',
+      id: '943148fd-a8b7-4634-b39b-5120221967d3',
+      name: 'DropHop',
+      org_type: 'BUSINESS',
+    });
     expect(organisation.status).toBe(201);
     const joined = await world.backoffice('POST', `/backoffice/v1/contacts/${registered.body.id}/organisations`, { organisation_id: organisation.body.id });
     expect(joined.status).toBe(200);
-    const signedIn = await world.selfService('/self-service/v1/contacts/authenticate', { credentials: [{ name: 'EMAIL', value: email }, { name: 'PASSWORD', value: 'joined password' }] });
+    const signedIn = await world.selfService('/self-service/v1/contacts/authenticate', {
+      credentials: [
+        { name: 'EMAIL', value: email },
+        { name: 'PASSWORD', value: 'joined password' },
+      ],
+    });
     expect(signedIn.body.organisations).toEqual([{ name: 'DropHop', id: '943148fd-a8b7-4634-b39b-5120221967d3', org_type: 'BUSINESS' }]);
   });
 
   it('adds a password to a back-office contact matched by id + cross-reference code, once the e-mailed code is validated', async () => {
     const email = newEmail('bo');
-    const created = await world.backoffice('POST', '/backoffice/v1/contacts', { id: 'CRM-000123', first_name: 'Back', last_name: 'Office', email, cross_reference_code: 'XREF-77' });
+    const created = await world.backoffice('POST', '/backoffice/v1/contacts', {
+      id: 'CRM-000123',
+      first_name: 'Back',
+      last_name: 'Office',
+      email,
+      cross_reference_code: 'XREF-77',
+    });
     expect(created.status).toBe(201);
 
     const mismatch = await world.selfService('/self-service/v1/contacts/identities', {
@@ -271,19 +388,35 @@ describe('organisations and credentials for back-office contacts', () => {
     await sleep(300);
     expect(world.providers.smtp.mails.filter((each) => each.to.includes(email))).toHaveLength(1);
 
-    const before = await world.selfService('/self-service/v1/contacts/authenticate', { credentials: [{ name: 'EMAIL', value: email }, { name: 'PASSWORD', value: 'my new password' }] });
+    const before = await world.selfService('/self-service/v1/contacts/authenticate', {
+      credentials: [
+        { name: 'EMAIL', value: email },
+        { name: 'PASSWORD', value: 'my new password' },
+      ],
+    });
     expect(before.status).toBe(401);
-    const validated = await world.selfService('/self-service/v1/contacts/validate-otp', { credentials: [{ name: 'EMAIL', value: email }], code: codeIn(mail.text) });
+    const validated = await world.selfService('/self-service/v1/contacts/validate-otp', {
+      credentials: [{ name: 'EMAIL', value: email }],
+      code: codeIn(mail.text),
+    });
     expect(validated.status).toBe(200);
     expectSignedIn(validated.body, { first_name: 'Back', last_name: 'Office', is_verified: true });
-    const after = await world.selfService('/self-service/v1/contacts/authenticate', { credentials: [{ name: 'EMAIL', value: email }, { name: 'PASSWORD', value: 'my new password' }] });
+    const after = await world.selfService('/self-service/v1/contacts/authenticate', {
+      credentials: [
+        { name: 'EMAIL', value: email },
+        { name: 'PASSWORD', value: 'my new password' },
+      ],
+    });
     expect(after.status).toBe(200);
   });
 
   it('gives a mismatch on e-mail + last name the same answer and sends nothing', async () => {
     const email = newEmail('bo2');
     await world.backoffice('POST', '/backoffice/v1/contacts', { first_name: 'Weak', last_name: 'Key', email });
-    const response = await world.selfService('/self-service/v1/contacts/identities', { contact: { email, last_name: 'Wrong' }, identity: { provider: 'EMAIL', email, password: 'whatever password' } });
+    const response = await world.selfService('/self-service/v1/contacts/identities', {
+      contact: { email, last_name: 'Wrong' },
+      identity: { provider: 'EMAIL', email, password: 'whatever password' },
+    });
     expect(response.status).toBe(202);
     expect(response.body).toEqual({ status: 'ok', message: 'If the details match a contact, a code has been sent.' });
     await sleep(300);

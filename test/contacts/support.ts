@@ -69,7 +69,11 @@ export async function startCrmWorld(extraEnv: Record<string, string> = {}): Prom
   });
   const { key } = await createApiKey(server.em(), { name: 'Mobile app', endpoints: APP_ENDPOINTS });
   const backofficeClient = await server.createClient({ name: 'Back office', grantTypes: ['client_credentials'], scope: 'contacts:read contacts:write' });
-  const tokenResponse = await postForm(`${server.url}/oauth/token`, { grant_type: 'client_credentials', scope: 'contacts:read contacts:write' }, { basic: [backofficeClient.clientId, backofficeClient.clientSecret!] });
+  const tokenResponse = await postForm(
+    `${server.url}/oauth/token`,
+    { grant_type: 'client_credentials', scope: 'contacts:read contacts:write' },
+    { basic: [backofficeClient.clientId, backofficeClient.clientSecret!] },
+  );
   if (tokenResponse.status !== 200) throw new Error(`back-office token: ${JSON.stringify(tokenResponse.body)}`);
   const backofficeToken = tokenResponse.body.access_token as string;
 
@@ -97,6 +101,9 @@ export function codeIn(text: string): string {
 }
 
 export async function count(server: TestServer, sql: string, params: unknown[] = []): Promise<number> {
-  const [row] = await server.em().getConnection().execute(`select count(*)::int as n from ${sql}`, params as never[]);
+  const [row] = await server
+    .em()
+    .getConnection()
+    .execute(`select count(*)::int as n from ${sql}`, params as never[]);
   return (row as { n: number }).n;
 }

@@ -11,7 +11,9 @@ export async function tableFingerprints(em: EntityManager): Promise<Record<strin
   );
   const fingerprints: Record<string, string> = {};
   for (const { name } of tables) {
-    const [row] = await connection.execute(`select count(*)::text || ':' || coalesce(md5(string_agg(t::text, '|' order by t::text)), '') as fingerprint from "${name}" t`);
+    const [row] = await connection.execute(
+      `select count(*)::text || ':' || coalesce(md5(string_agg(t::text, '|' order by t::text)), '') as fingerprint from "${name}" t`,
+    );
     fingerprints[name] = String(row?.fingerprint);
   }
   return fingerprints;

@@ -69,7 +69,8 @@ async function send(cases: FuzzCase[]): Promise<Outcome[]> {
   const byStatus: Record<string, number> = {};
   for (const outcome of outcomes) byStatus[String(outcome.response?.status ?? 'error')] = (byStatus[String(outcome.response?.status ?? 'error')] ?? 0) + 1;
   console.log(`${outcomes.length} requests, by status: ${JSON.stringify(byStatus)}`);
-  if (process.env.FUZZ_DEBUG) for (const outcome of outcomes.filter((each) => each.response?.status === Number(process.env.FUZZ_DEBUG))) console.log(describeCase(outcome));
+  if (process.env.FUZZ_DEBUG)
+    for (const outcome of outcomes.filter((each) => each.response?.status === Number(process.env.FUZZ_DEBUG))) console.log(describeCase(outcome));
   return outcomes;
 }
 
@@ -101,22 +102,36 @@ beforeAll(async () => {
   });
   const document = await (await fetch(`${server.url}/openapi.json`)).json();
   targets = allTargets(document);
-  generator = createGenerator(createRandom(SEED), {
-    adminToken: admin.accessToken,
-    apiKey,
-    tenantAdminToken: tenant.admin.token,
-    tenantId: tenant.tenantId,
-    tenantApiKey: tenant.apiKey,
-    client: { clientId: client.clientId, clientSecret: client.clientSecret! },
-    customerId: customer.id,
-  }, { seed: SEED, maxBodyBytes: server.gatehouse.config.maxBodyBytes });
+  generator = createGenerator(
+    createRandom(SEED),
+    {
+      adminToken: admin.accessToken,
+      apiKey,
+      tenantAdminToken: tenant.admin.token,
+      tenantId: tenant.tenantId,
+      tenantApiKey: tenant.apiKey,
+      client: { clientId: client.clientId, clientSecret: client.clientSecret! },
+      customerId: customer.id,
+    },
+    { seed: SEED, maxBodyBytes: server.gatehouse.config.maxBodyBytes },
+  );
 });
 afterAll(() => server?.stop());
 
 describe(`fuzzing every operation (seed ${SEED})`, () => {
   it('covers every documented operation and the provider endpoints', () => {
     const paths = new Set(targets.map((target) => target.path));
-    for (const path of ['/oauth/token', '/oauth/authorize', '/oauth/introspect', '/oauth/revoke', '/oauth/userinfo', '/oauth/par', '/oauth/logout', '/oauth/jwks', '/oauth/device']) {
+    for (const path of [
+      '/oauth/token',
+      '/oauth/authorize',
+      '/oauth/introspect',
+      '/oauth/revoke',
+      '/oauth/userinfo',
+      '/oauth/par',
+      '/oauth/logout',
+      '/oauth/jwks',
+      '/oauth/device',
+    ]) {
       expect(paths.has(path), path).toBe(true);
     }
     expect(targets.length).toBeGreaterThan(100);

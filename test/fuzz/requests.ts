@@ -85,7 +85,10 @@ export function createGenerator(random: Random, credentials: FuzzCredentials, op
     if (type === 'integer' || type === 'number') return random.int(1, 100);
     if (type === 'boolean') return random.chance(0.5);
     if (type === 'array') return schema.items ? [plausible({ name: field.name, schema: schema.items, required: true })] : [];
-    if (type === 'object') return Object.fromEntries(Object.entries(schema.properties ?? {}).map(([key, property]) => [key, plausible({ name: key, schema: property, required: true })]));
+    if (type === 'object')
+      return Object.fromEntries(
+        Object.entries(schema.properties ?? {}).map(([key, property]) => [key, plausible({ name: key, schema: property, required: true })]),
+      );
     return `fuzz ${random.hex(4)}`;
   };
 
@@ -111,7 +114,8 @@ export function createGenerator(random: Random, credentials: FuzzCredentials, op
     if (target.security.includes('tenantAdmin') || (tenantRoute && random.chance(0.5))) headers.authorization = `Bearer ${credentials.tenantAdminToken}`;
     else if (target.security.includes('apiKeyHeader') && random.chance(0.5)) headers.api_key = credentials.apiKey;
     else if (target.security.includes('bearer') || target.security.includes('clientBasic') || random.chance(0.5)) {
-      headers.authorization = random.chance(0.3) && target.security.includes('apiKeyHeader') ? `Bearer ${credentials.apiKey}` : `Bearer ${credentials.adminToken}`;
+      headers.authorization =
+        random.chance(0.3) && target.security.includes('apiKeyHeader') ? `Bearer ${credentials.apiKey}` : `Bearer ${credentials.adminToken}`;
     }
     return headers;
   };
@@ -142,14 +146,22 @@ export function createGenerator(random: Random, credentials: FuzzCredentials, op
 
   const encodeForm = (fields: Record<string, unknown>) =>
     Object.entries(fields)
-      .flatMap(([key, value]) => (Array.isArray(value) ? value : [value]).map((each) => [key, typeof each === 'object' && each !== null ? JSON.stringify(each) : String(each)]))
+      .flatMap(([key, value]) =>
+        (Array.isArray(value) ? value : [value]).map((each) => [key, typeof each === 'object' && each !== null ? JSON.stringify(each) : String(each)]),
+      )
       .map(([key, value]) => `${encodeURIComponent(key!)}=${encodeURIComponent(value!)}`)
       .join('&');
 
   async function render(draft: Draft): Promise<RawRequest> {
-    let path = draft.target.path.replace(/\{([^}]+)\}/g, (_match, name: string) => draft.encodedPath[name] ?? encodeURIComponent(draft.pathValues[name] ?? 'x'));
+    let path = draft.target.path.replace(
+      /\{([^}]+)\}/g,
+      (_match, name: string) => draft.encodedPath[name] ?? encodeURIComponent(draft.pathValues[name] ?? 'x'),
+    );
     path += draft.pathSuffix;
-    const query = [...draft.query.map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(value)}`), ...(draft.rawQuery ? [draft.rawQuery] : [])].join('&');
+    const query = [
+      ...draft.query.map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(value)}`),
+      ...(draft.rawQuery ? [draft.rawQuery] : []),
+    ].join('&');
     if (query) path += `?${query}`;
     const headers: Record<string, string> = { ...draft.headers };
     let body: Buffer | string | undefined = draft.rawBody;
@@ -162,7 +174,8 @@ export function createGenerator(random: Random, credentials: FuzzCredentials, op
         headers['content-type'] ??= 'application/x-www-form-urlencoded';
       } else {
         const form = new FormData();
-        for (const [key, value] of Object.entries(draft.fields)) form.append(key, typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value));
+        for (const [key, value] of Object.entries(draft.fields))
+          form.append(key, typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value));
         const request = new Request('http://fuzz.invalid', { method: 'POST', body: form });
         body = Buffer.from(await request.arrayBuffer());
         headers['content-type'] ??= request.headers.get('content-type')!;
@@ -316,7 +329,11 @@ export function createGenerator(random: Random, credentials: FuzzCredentials, op
       applies: (target) => !target.oauth,
       apply(draft) {
         const depth = random.int(40, 5000);
-        const [open, close] = random.pick([['{"a":', '}'], ['[', ']'], ['{"a":[', ']}']]);
+        const [open, close] = random.pick([
+          ['{"a":', '}'],
+          ['[', ']'],
+          ['{"a":[', ']}'],
+        ]);
         draft.rawBody = `{"password":"${marker()}","nested":${open!.repeat(depth)}1${close!.repeat(depth)}}`;
         draft.contentType = 'application/json';
       },
@@ -415,8 +432,17 @@ export function createGenerator(random: Random, credentials: FuzzCredentials, op
     {
       name: 'path-traversal',
       apply(draft) {
-        const traversal = random.pick(['..', '../../etc/passwd', '..%2F..%2Fetc%2Fpasswd', '%2e%2e%2f%2e%2e%2f', '....//....//', '..\\..\\windows', '%252e%252e%252f']);
-        if (draft.target.pathParams.length) draft.encodedPath[random.pick(draft.target.pathParams)] = traversal.includes('%') ? traversal : encodeURIComponent(traversal);
+        const traversal = random.pick([
+          '..',
+          '../../etc/passwd',
+          '..%2F..%2Fetc%2Fpasswd',
+          '%2e%2e%2f%2e%2e%2f',
+          '....//....//',
+          '..\\..\\windows',
+          '%252e%252e%252f',
+        ]);
+        if (draft.target.pathParams.length)
+          draft.encodedPath[random.pick(draft.target.pathParams)] = traversal.includes('%') ? traversal : encodeURIComponent(traversal);
         else draft.pathSuffix = `/${traversal.includes('%') ? traversal : traversal.replace(/\\/g, '%5C')}`;
       },
     },
@@ -454,7 +480,8 @@ export function createGenerator(random: Random, credentials: FuzzCredentials, op
         const choice = random.int(0, 4);
         if (choice === 0) draft.headers.authorization = `Bearer ${marker()}`;
         else if (choice === 1) draft.headers.authorization = `Bearer ${['eyJhbGciOiJub25lIn0', 'eyJzdWIiOiJ4In0', ''].join('.')}`;
-        else if (choice === 2) draft.headers.authorization = `Basic ${Buffer.from(`${random.pick([credentials.client.clientId, 'unknown', ''])}:${marker()}`).toString('base64')}`;
+        else if (choice === 2)
+          draft.headers.authorization = `Basic ${Buffer.from(`${random.pick([credentials.client.clientId, 'unknown', ''])}:${marker()}`).toString('base64')}`;
         else if (choice === 3) draft.headers[random.pick(['x-api-key', 'api_key'])] = marker();
         else draft.headers.authorization = random.pick(['Bearer', 'Basic', 'Digest abc', 'Bearer a b c', `Basic ${marker()}`]);
       },

@@ -56,9 +56,13 @@ export function targetsFromOpenApi(document: { paths: Record<string, Record<stri
         method: method.toUpperCase(),
         path,
         pathParams: parameters.filter((parameter) => parameter.in === 'path').map((parameter) => parameter.name),
-        query: parameters.filter((parameter) => parameter.in === 'query').map((parameter) => ({ name: parameter.name, schema: parameter.schema ?? {}, required: Boolean(parameter.required) })),
+        query: parameters
+          .filter((parameter) => parameter.in === 'query')
+          .map((parameter) => ({ name: parameter.name, schema: parameter.schema ?? {}, required: Boolean(parameter.required) })),
         body: Object.entries(properties).map(([name, property]) => ({ name, schema: property, required: Boolean(schema?.required?.includes(name)) })),
-        bodyTypes: Object.keys(content).map((type) => MEDIA[type]).filter((type): type is BodyType => Boolean(type)),
+        bodyTypes: Object.keys(content)
+          .map((type) => MEDIA[type])
+          .filter((type): type is BodyType => Boolean(type)),
         security: (operation.security ?? []).flatMap((entry) => Object.keys(entry)),
         oauth: path.startsWith('/oauth/') || path.startsWith('/.well-known/'),
       });
@@ -69,14 +73,53 @@ export function targetsFromOpenApi(document: { paths: Record<string, Record<stri
 
 const text = (...names: string[]): FieldSpec[] => names.map((name) => ({ name, schema: { type: 'string' }, required: false }));
 const clientFields = text('client_id', 'client_secret');
-const authorizationFields = text('client_id', 'response_type', 'redirect_uri', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method', 'prompt', 'login_hint', 'request_uri', 'resource');
+const authorizationFields = text(
+  'client_id',
+  'response_type',
+  'redirect_uri',
+  'scope',
+  'state',
+  'nonce',
+  'code_challenge',
+  'code_challenge_method',
+  'prompt',
+  'login_hint',
+  'request_uri',
+  'resource',
+);
 
 /**
  * The provider endpoints, whether or not the document lists every method of them: token,
  * authorize, introspect, revoke, userinfo, PAR, logout, JWKS and the device flow.
  */
 export const OAUTH_TARGETS: FuzzTarget[] = [
-  ['POST', '/oauth/token', [...text('grant_type', 'code', 'code_verifier', 'redirect_uri', 'refresh_token', 'scope', 'username', 'email', 'password', 'phone_number', 'country_code', 'device_token', 'autologin_token', 'subject_token', 'subject_token_type', 'subject_issuer', 'authentication_code', 'resource'), ...clientFields]],
+  [
+    'POST',
+    '/oauth/token',
+    [
+      ...text(
+        'grant_type',
+        'code',
+        'code_verifier',
+        'redirect_uri',
+        'refresh_token',
+        'scope',
+        'username',
+        'email',
+        'password',
+        'phone_number',
+        'country_code',
+        'device_token',
+        'autologin_token',
+        'subject_token',
+        'subject_token_type',
+        'subject_issuer',
+        'authentication_code',
+        'resource',
+      ),
+      ...clientFields,
+    ],
+  ],
   ['GET', '/oauth/authorize', []],
   ['POST', '/oauth/authorize', authorizationFields],
   ['POST', '/oauth/introspect', [...text('token', 'token_type_hint'), ...clientFields]],
@@ -94,7 +137,11 @@ export const OAUTH_TARGETS: FuzzTarget[] = [
   method: method as string,
   path: path as string,
   pathParams: [],
-  query: (method === 'GET' ? (path === '/oauth/authorize' ? authorizationFields : text('access_token', 'id_token_hint', 'user_code', 'client_id')) : []) as FieldSpec[],
+  query: (method === 'GET'
+    ? path === '/oauth/authorize'
+      ? authorizationFields
+      : text('access_token', 'id_token_hint', 'user_code', 'client_id')
+    : []) as FieldSpec[],
   body: body as FieldSpec[],
   bodyTypes: (method === 'GET' ? [] : ['form']) as BodyType[],
   security: [],

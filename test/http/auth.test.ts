@@ -50,7 +50,9 @@ describe('resource-server authentication', () => {
   it('refuses a token whose signature does not verify', async () => {
     expectInvalidToken(await listKeys(bearer(await signWithForeignKey(server, genuineClaims(server)))));
     const [header, , signature] = admin.accessToken.split('.');
-    const elevated = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(admin.accessToken.split('.')[1]!, 'base64url').toString()), scope: 'users:admin tenants:admin' })).toString('base64url');
+    const elevated = Buffer.from(
+      JSON.stringify({ ...JSON.parse(Buffer.from(admin.accessToken.split('.')[1]!, 'base64url').toString()), scope: 'users:admin tenants:admin' }),
+    ).toString('base64url');
     expectInvalidToken(await listKeys(bearer(`${header}.${elevated}.${signature}`)));
   });
 
@@ -92,7 +94,11 @@ describe('resource-server authentication', () => {
     expect((await listKeys(bearer(victim.accessToken))).status).toBe(200);
 
     const revokedAt = Date.now();
-    const revoked = await postForm(`${server.url}/oauth/revoke`, { token: victim.accessToken, token_type_hint: 'access_token' }, { basic: [victim.clientId, victim.clientSecret] });
+    const revoked = await postForm(
+      `${server.url}/oauth/revoke`,
+      { token: victim.accessToken, token_type_hint: 'access_token' },
+      { basic: [victim.clientId, victim.clientSecret] },
+    );
     expect(revoked.status).toBe(200);
     await vi.waitFor(async () => expectInvalidToken(await listKeys(bearer(victim.accessToken))), { timeout: 10_000, interval: 100 });
     // One refresh interval, plus the poll itself and scheduling slack.
@@ -141,7 +147,11 @@ describe('assertSelfOrScope', () => {
       refused = error;
     }
     expect(refused).toBeInstanceOf(ApiError);
-    expect(refused).toMatchObject({ status: 403, code: 'insufficient_scope', headers: { 'WWW-Authenticate': 'Bearer realm="gatehouse", error="insufficient_scope", scope="users:admin"' } });
+    expect(refused).toMatchObject({
+      status: 403,
+      code: 'insufficient_scope',
+      headers: { 'WWW-Authenticate': 'Bearer realm="gatehouse", error="insufficient_scope", scope="users:admin"' },
+    });
   });
 
   it('lets clients and API keys act on any customer (their route scopes or whitelist decided)', () => {

@@ -33,7 +33,10 @@ let passwordClient: { clientId: string; clientSecret?: string };
 let otpClient: { clientId: string; clientSecret?: string };
 
 beforeAll(async () => {
-  server = await startTestServer({ TRUST_PROXY: 'true', EMAIL_CHECKS_PER_IP: '3', TENANT_SIGNUPS_PER_IP: '3', LOG_LEVEL: 'debug' }, { logDestination: logSink });
+  server = await startTestServer(
+    { TRUST_PROXY: 'true', EMAIL_CHECKS_PER_IP: '3', TENANT_SIGNUPS_PER_IP: '3', LOG_LEVEL: 'debug' },
+    { logDestination: logSink },
+  );
   adminToken = (await clientToken(server, 'users:admin')).accessToken;
   metaKey = await apiKey(server, ['user-meta.key-users']);
   tenant = await readyTenant(server, await serviceAdminToken(server));
@@ -42,7 +45,11 @@ beforeAll(async () => {
 });
 afterAll(() => server?.stop());
 
-const send = (method: string, requestPath: string, init: { headers?: Record<string, string>; body?: string | Buffer; json?: unknown; form?: Record<string, string> } = {}) => {
+const send = (
+  method: string,
+  requestPath: string,
+  init: { headers?: Record<string, string>; body?: string | Buffer; json?: unknown; form?: Record<string, string> } = {},
+) => {
   const headers: Record<string, string> = { accept: 'application/json', ...init.headers };
   let body = init.body;
   if (init.json !== undefined) {
@@ -55,7 +62,9 @@ const send = (method: string, requestPath: string, init: { headers?: Record<stri
   return rawRequest(server.url, { method, path: requestPath, headers, body });
 };
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-const basic = (client: { clientId: string; clientSecret?: string }) => ({ authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}` });
+const basic = (client: { clientId: string; clientSecret?: string }) => ({
+  authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`,
+});
 const count = async (table: string) => Number((await server.em().getConnection().execute(`select count(*)::int as n from ${table}`))[0]?.n);
 
 function expectRempError(response: RawResponse, status: number, code: string) {
@@ -146,7 +155,10 @@ describe('bodies are bounded by bytes read and never touch the disk', () => {
     withFile.set('email', 'a@example.com');
     withFile.set('file', new Blob(['data']), 'a.bin');
     const fileRequest = new Request('http://x', { method: 'POST', body: withFile });
-    const fileResponse = await send('POST', '/api/v1/users/login', { headers: { 'content-type': fileRequest.headers.get('content-type')! }, body: Buffer.from(await fileRequest.arrayBuffer()) });
+    const fileResponse = await send('POST', '/api/v1/users/login', {
+      headers: { 'content-type': fileRequest.headers.get('content-type')! },
+      body: Buffer.from(await fileRequest.arrayBuffer()),
+    });
     expectRempError(fileResponse, 415, 'unsupported_media_type');
   });
 });
@@ -159,7 +171,10 @@ describe('NUL bytes are refused with 400 before any database call', () => {
   });
 
   it('the password grant with a NUL in the username answers invalid_request', async () => {
-    const response = await send('POST', '/oauth/token', { headers: basic(passwordClient), form: { grant_type: 'password', username: 'a\u0000b@example.com', password: 'whatever' } });
+    const response = await send('POST', '/oauth/token', {
+      headers: basic(passwordClient),
+      form: { grant_type: 'password', username: 'a\u0000b@example.com', password: 'whatever' },
+    });
     expectOauthError(response, 400, 'invalid_request');
   });
 
@@ -181,16 +196,28 @@ describe('NUL bytes are refused with 400 before any database call', () => {
 
   it('POST /api/v1/admin/api-keys', async () => {
     const before = await count('api_key');
-    expectRempError(await send('POST', '/api/v1/admin/api-keys', { headers: bearer(adminToken), json: { name: 'key\u0000', endpoints: ['users.create'] } }), 400, 'invalid_request');
+    expectRempError(
+      await send('POST', '/api/v1/admin/api-keys', { headers: bearer(adminToken), json: { name: 'key\u0000', endpoints: ['users.create'] } }),
+      400,
+      'invalid_request',
+    );
     expect(await count('api_key')).toBe(before);
   });
 
   it('POST /api/v1/user-meta/key-users', async () => {
-    expectRempError(await send('POST', '/api/v1/user-meta/key-users', { headers: bearer(metaKey), json: { key: 'plan', value: 'gold\u0000' } }), 400, 'invalid_request');
+    expectRempError(
+      await send('POST', '/api/v1/user-meta/key-users', { headers: bearer(metaKey), json: { key: 'plan', value: 'gold\u0000' } }),
+      400,
+      'invalid_request',
+    );
   });
 
   it('POST /api/v1/users/autologin-token-login', async () => {
-    expectRempError(await send('POST', '/api/v1/users/autologin-token-login', { form: { autologin_token: '\u0000', device_token: 'd' } }), 400, 'invalid_request');
+    expectRempError(
+      await send('POST', '/api/v1/users/autologin-token-login', { form: { autologin_token: '\u0000', device_token: 'd' } }),
+      400,
+      'invalid_request',
+    );
   });
 
   it('GET /api/v2/{tenant}/identity/passcode/%00', async () => {
@@ -199,16 +226,30 @@ describe('NUL bytes are refused with 400 before any database call', () => {
 
   it('refuses invalid UTF-8 in the query, a form, a JSON body and a header, and lone surrogates in JSON', async () => {
     expectRempError(await send('GET', '/api/v1/users/addresses?email=%FF', { headers: bearer(adminToken) }), 400, 'invalid_request');
-    expectOauthError(await send('POST', '/oauth/token', { headers: { ...basic(passwordClient), 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=password&username=%C3%28&password=x' }), 400, 'invalid_request');
+    expectOauthError(
+      await send('POST', '/oauth/token', {
+        headers: { ...basic(passwordClient), 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'grant_type=password&username=%C3%28&password=x',
+      }),
+      400,
+      'invalid_request',
+    );
     const rawBytes = Buffer.concat([Buffer.from('{"email":"'), Buffer.from([0xff, 0xfe]), Buffer.from('@example.com","password":"x"}')]);
     expectTenantError(await send('POST', '/api/v2/login', { headers: { 'content-type': 'application/json' }, body: rawBytes }), 400);
-    expectTenantError(await send('POST', '/api/v2/login', { headers: { 'content-type': 'application/json' }, body: '{"email":"\\ud800@example.com","password":"x"}' }), 400);
+    expectTenantError(
+      await send('POST', '/api/v2/login', { headers: { 'content-type': 'application/json' }, body: '{"email":"\\ud800@example.com","password":"x"}' }),
+      400,
+    );
     expectRempError(await send('GET', '/api/v1/user/info', { headers: { authorization: 'Bearer \u00ff\u00fe' } }), 400, 'invalid_request');
   });
 });
 
 describe('malformed JSON is a 400 in the family shape', () => {
-  const bodies = { 'broken JSON': '{"email": "a@example.com", "password": "s3cret-MARKER', 'a scalar root': '42', 'a __proto__ key': '{"__proto__": {"admin": true}, "email": "a@example.com"}' };
+  const bodies = {
+    'broken JSON': '{"email": "a@example.com", "password": "s3cret-MARKER',
+    'a scalar root': '42',
+    'a __proto__ key': '{"__proto__": {"admin": true}, "email": "a@example.com"}',
+  };
   const routes = (): Array<{ name: string; path: string; headers: Record<string, string>; family: 'remp' | 'tenant' }> => [
     { name: 'POST /api/v1/otp/request', path: '/api/v1/otp/request', headers: {}, family: 'remp' },
     { name: 'POST /api/v1/admin/api-keys', path: '/api/v1/admin/api-keys', headers: bearer(adminToken), family: 'remp' },
@@ -216,9 +257,22 @@ describe('malformed JSON is a 400 in the family shape', () => {
     { name: 'POST /api/v2/login', path: '/api/v2/login', headers: {}, family: 'tenant' },
     { name: 'POST /api/v2/tenant', path: '/api/v2/tenant', headers: bearer(tenant.admin.token), family: 'tenant' },
     { name: 'POST /api/v2/{t}/identity/passcode', path: `/api/v2/${tenant.tenantId}/identity/passcode`, headers: {}, family: 'tenant' },
-    { name: 'POST /api/v2/{t}/identity/passcode/config', path: `/api/v2/${tenant.tenantId}/identity/passcode/config`, headers: bearer(tenant.admin.token), family: 'tenant' },
+    {
+      name: 'POST /api/v2/{t}/identity/passcode/config',
+      path: `/api/v2/${tenant.tenantId}/identity/passcode/config`,
+      headers: bearer(tenant.admin.token),
+      family: 'tenant',
+    },
   ];
-  for (const name of ['POST /api/v1/otp/request', 'POST /api/v1/admin/api-keys', 'POST /api/v2/tenant/user', 'POST /api/v2/login', 'POST /api/v2/tenant', 'POST /api/v2/{t}/identity/passcode', 'POST /api/v2/{t}/identity/passcode/config']) {
+  for (const name of [
+    'POST /api/v1/otp/request',
+    'POST /api/v1/admin/api-keys',
+    'POST /api/v2/tenant/user',
+    'POST /api/v2/login',
+    'POST /api/v2/tenant',
+    'POST /api/v2/{t}/identity/passcode',
+    'POST /api/v2/{t}/identity/passcode/config',
+  ]) {
     it(`${name}: broken JSON, a scalar root and a __proto__ key`, async () => {
       const route = routes().find((each) => each.name === name)!;
       for (const [label, body] of Object.entries(bodies)) {
@@ -237,7 +291,10 @@ describe('malformed JSON is a 400 in the family shape', () => {
 
 describe('validation inside custom grants', () => {
   it('answers the OTP grant with a malformed e-mail address with invalid_request', async () => {
-    const response = await send('POST', '/oauth/token', { headers: basic(otpClient), form: { grant_type: 'urn:gatehouse:grant-type:otp', email: 'not-an-email', code: '123456' } });
+    const response = await send('POST', '/oauth/token', {
+      headers: basic(otpClient),
+      form: { grant_type: 'urn:gatehouse:grant-type:otp', email: 'not-an-email', code: '123456' },
+    });
     expectOauthError(response, 400, 'invalid_request');
   });
 
@@ -291,7 +348,8 @@ describe('log redaction', () => {
 
 describe('enumeration endpoints are limited per IP', () => {
   it('answers POST /api/v1/users/email normally, then 429 with Retry-After past the allowance', async () => {
-    const from = (ip: string) => send('POST', '/api/v1/users/email', { headers: { 'x-forwarded-for': ip }, form: { email: `nobody-${randomBytes(3).toString('hex')}@example.com` } });
+    const from = (ip: string) =>
+      send('POST', '/api/v1/users/email', { headers: { 'x-forwarded-for': ip }, form: { email: `nobody-${randomBytes(3).toString('hex')}@example.com` } });
     for (let i = 0; i < 3; i += 1) {
       const allowed = await from('198.51.100.7');
       expect(allowed.status, allowed.text).toBe(200);
@@ -304,7 +362,11 @@ describe('enumeration endpoints are limited per IP', () => {
   });
 
   it('limits the tenant admin sign-up per IP, keeping the spec answer for a taken address', async () => {
-    const signUp = (email: string) => send('POST', '/api/v2/tenant/user', { headers: { 'x-forwarded-for': '198.51.100.9' }, json: { name: 'Tenant Admin', email, password: 'long enough password' } });
+    const signUp = (email: string) =>
+      send('POST', '/api/v2/tenant/user', {
+        headers: { 'x-forwarded-for': '198.51.100.9' },
+        json: { name: 'Tenant Admin', email, password: 'long enough password' },
+      });
     const email = `admin-${randomBytes(3).toString('hex')}@example.com`;
     expect((await signUp(email)).status).toBe(200);
     const taken = await signUp(email);

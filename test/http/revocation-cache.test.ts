@@ -11,7 +11,10 @@ beforeAll(async () => {
 afterAll(() => server?.stop());
 
 const revoke = (kind: 'jti' | 'grant', value: string, createdAt = 'now()', expiresAt = "now() + interval '1 hour'") =>
-  server.em().getConnection().execute(`insert into revoked_token (kind, value, expires_at, created_at) values (?, ?, ${expiresAt}, ${createdAt})`, [kind, value]);
+  server
+    .em()
+    .getConnection()
+    .execute(`insert into revoked_token (kind, value, expires_at, created_at) values (?, ?, ${expiresAt}, ${createdAt})`, [kind, value]);
 
 describe('revocation cache', () => {
   it('answers from memory between polls and picks up new revocations at the next poll', async () => {

@@ -11,7 +11,12 @@ export interface JsonResponse {
   body: any;
 }
 
-export async function call(server: TestServer, method: string, path: string, init: { headers?: Record<string, string>; json?: unknown } = {}): Promise<JsonResponse> {
+export async function call(
+  server: TestServer,
+  method: string,
+  path: string,
+  init: { headers?: Record<string, string>; json?: unknown } = {},
+): Promise<JsonResponse> {
   const headers: Record<string, string> = { accept: 'application/json', ...init.headers };
   if (init.json !== undefined) headers['content-type'] = 'application/json';
   const response = await fetch(`${server.url}${path}`, { method, headers, body: init.json === undefined ? undefined : JSON.stringify(init.json) });
@@ -37,7 +42,11 @@ export async function clientToken(server: TestServer, scope: string): Promise<{ 
 
 /** A customer's access token, issued by the provider the way REST logins issue them. */
 export async function userToken(server: TestServer, customerId: string, scope: string): Promise<string> {
-  const minted = await mintAccessToken(server.gatehouse.providers.current, server.gatehouse.config, { accountId: customerId, scope, grantType: 'urn:gatehouse:test' });
+  const minted = await mintAccessToken(server.gatehouse.providers.current, server.gatehouse.config, {
+    accountId: customerId,
+    scope,
+    grantType: 'urn:gatehouse:test',
+  });
   return minted.accessToken;
 }
 

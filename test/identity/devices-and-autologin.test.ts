@@ -20,14 +20,20 @@ beforeAll(async () => {
 afterAll(() => server?.stop());
 
 const token = (form: Record<string, string>) => postForm(`${server.url}/oauth/token`, form, { basic: [app.clientId, app.clientSecret!] });
-const introspect = async (value: string) => (await postForm(`${server.url}/oauth/introspect`, { token: value }, { basic: [app.clientId, app.clientSecret!] })).body.active;
+const introspect = async (value: string) =>
+  (await postForm(`${server.url}/oauth/introspect`, { token: value }, { basic: [app.clientId, app.clientSecret!] })).body.active;
 const newDeviceToken = async (deviceId = 'iphone-15') => {
   const response = await postForm(`${server.url}/api/v1/users/get-device-token`, { device_id: deviceId });
   expect(response.status).toBe(200);
   return response.body.device_token as string;
 };
 const autologin = (options: { validForSeconds?: number; maxUses?: number; validFrom?: Date } = {}) =>
-  createAutologinToken(server.em() as EntityManager, { customerId: user.id, validForSeconds: options.validForSeconds ?? 600, maxUses: options.maxUses ?? 1, validFrom: options.validFrom });
+  createAutologinToken(server.em() as EntityManager, {
+    customerId: user.id,
+    validForSeconds: options.validForSeconds ?? 600,
+    maxUses: options.maxUses ?? 1,
+    validFrom: options.validFrom,
+  });
 
 describe('device tokens', () => {
   it('issues a device token for a device id and stores only its hash', async () => {
@@ -94,7 +100,12 @@ describe('autologin tokens', () => {
   it('are exchanged through the grant, paired with the device, and refused once used up', async () => {
     const { token: autologinToken } = await autologin({ maxUses: 1 });
     const deviceToken = await newDeviceToken();
-    const response = await token({ grant_type: 'urn:gatehouse:grant-type:autologin-token', autologin_token: autologinToken, device_token: deviceToken, scope: 'openid email' });
+    const response = await token({
+      grant_type: 'urn:gatehouse:grant-type:autologin-token',
+      autologin_token: autologinToken,
+      device_token: deviceToken,
+      scope: 'openid email',
+    });
     expect(response.status).toBe(200);
     expect(response.body.id_token).toEqual(expect.any(String));
     const again = await token({ grant_type: 'urn:gatehouse:grant-type:autologin-token', autologin_token: autologinToken, device_token: deviceToken });
@@ -109,16 +120,28 @@ describe('autologin tokens', () => {
 
   it('are refused after expiry', async () => {
     const { token: autologinToken } = await autologin({ validForSeconds: 60, validFrom: new Date(Date.now() - 120_000) });
-    const response = await token({ grant_type: 'urn:gatehouse:grant-type:autologin-token', autologin_token: autologinToken, device_token: await newDeviceToken() });
+    const response = await token({
+      grant_type: 'urn:gatehouse:grant-type:autologin-token',
+      autologin_token: autologinToken,
+      device_token: await newDeviceToken(),
+    });
     expect(response.body.error).toBe('invalid_grant');
   });
 
   it('work at REMP autologin-token-login with the documented shapes', async () => {
     const { token: autologinToken } = await autologin({ maxUses: 2 });
     const deviceToken = await newDeviceToken();
-    const response = await postForm(`${server.url}/api/v1/users/autologin-token-login`, { autologin_token: autologinToken, device_token: deviceToken, source: 'ios_app' });
+    const response = await postForm(`${server.url}/api/v1/users/autologin-token-login`, {
+      autologin_token: autologinToken,
+      device_token: deviceToken,
+      source: 'ios_app',
+    });
     expect(response.status).toBe(200);
-    expect(response.body).toMatchObject({ status: 'ok', user: { id: expect.any(Number), uuid: user.id, email: user.email, public_name: user.email }, access: { token: expect.any(String) } });
+    expect(response.body).toMatchObject({
+      status: 'ok',
+      user: { id: expect.any(Number), uuid: user.id, email: user.email, public_name: user.email },
+      access: { token: expect.any(String) },
+    });
     const userinfo = await fetch(`${server.url}/oauth/userinfo`, { headers: { authorization: `Bearer ${response.body.access.token}` } });
     expect((await userinfo.json()).sub).toBe(user.id);
     const invalid = await postForm(`${server.url}/api/v1/users/autologin-token-login`, { autologin_token: 'nope', device_token: deviceToken });
@@ -130,7 +153,11 @@ describe('autologin tokens', () => {
     const result = await runCli(['autologin:create', '--email', user.email, '--valid-for', '600', '--max-uses', '3'], server.env);
     expect(result.code, result.stderr).toBe(0);
     const created = JSON.parse(result.stdout);
-    const response = await token({ grant_type: 'urn:gatehouse:grant-type:autologin-token', autologin_token: created.autologin_token, device_token: await newDeviceToken() });
+    const response = await token({
+      grant_type: 'urn:gatehouse:grant-type:autologin-token',
+      autologin_token: created.autologin_token,
+      device_token: await newDeviceToken(),
+    });
     expect(response.status).toBe(200);
   });
 });
@@ -139,7 +166,12 @@ describe('REMP login and logout', () => {
   it('logs in with e-mail and password and returns the REMP shape', async () => {
     const response = await postForm(`${server.url}/api/v1/users/login`, { email: user.email, password: user.password });
     expect(response.status).toBe(200);
-    expect(response.body).toMatchObject({ status: 'ok', user: { id: expect.any(Number), uuid: user.id, email: user.email, roles: [] }, user_meta: {}, access: { token: expect.any(String) } });
+    expect(response.body).toMatchObject({
+      status: 'ok',
+      user: { id: expect.any(Number), uuid: user.id, email: user.email, roles: [] },
+      user_meta: {},
+      access: { token: expect.any(String) },
+    });
   });
 
   it('answers bad credentials with auth_failed', async () => {
@@ -149,7 +181,11 @@ describe('REMP login and logout', () => {
   });
 
   it('accepts JSON bodies and refuses malformed JSON with a clear 400', async () => {
-    const ok = await fetch(`${server.url}/api/v1/users/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: user.email, password: user.password }) });
+    const ok = await fetch(`${server.url}/api/v1/users/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: user.email, password: user.password }),
+    });
     expect(ok.status).toBe(200);
     const bad = await fetch(`${server.url}/api/v1/users/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"email":' });
     expect(bad.status).toBe(400);

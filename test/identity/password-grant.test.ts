@@ -9,7 +9,11 @@ let user: { id: string; email: string; password: string };
 
 beforeAll(async () => {
   server = await startTestServer({ LOGIN_FAILURES_PER_IP: '20' });
-  app = await server.createClient({ name: 'Mobile backend', grantTypes: ['password', 'refresh_token'], scope: 'openid profile email offline_access users:read' });
+  app = await server.createClient({
+    name: 'Mobile backend',
+    grantTypes: ['password', 'refresh_token'],
+    scope: 'openid profile email offline_access users:read',
+  });
   user = await server.createUser({ firstName: 'Grace', lastName: 'Hopper' });
 });
 afterAll(() => server?.stop());
@@ -31,7 +35,11 @@ describe('password grant', () => {
     const introspection = await postForm(`${server.url}/oauth/introspect`, { token: response.body.access_token }, { basic: [app.clientId, app.clientSecret!] });
     expect(introspection.body).toMatchObject({ active: true, sub: user.id });
 
-    const refreshed = await postForm(`${server.url}/oauth/token`, { grant_type: 'refresh_token', refresh_token: response.body.refresh_token }, { basic: [app.clientId, app.clientSecret!] });
+    const refreshed = await postForm(
+      `${server.url}/oauth/token`,
+      { grant_type: 'refresh_token', refresh_token: response.body.refresh_token },
+      { basic: [app.clientId, app.clientSecret!] },
+    );
     expect(refreshed.status).toBe(200);
     expect(decodeJwt(refreshed.body.access_token)).toMatchObject({ sub: user.id, scope: expect.stringContaining('users:read') });
     expect(refreshed.body.id_token).toEqual(expect.any(String));
@@ -109,9 +117,12 @@ describe('login attempts for admins', () => {
   it('lists a customer’s attempts to a users:admin client and refuses other callers', async () => {
     const admin = await server.createClient({ name: 'admin', grantTypes: ['client_credentials'], scope: 'users:admin users:read' });
     const token = async (scope: string) =>
-      (await postForm(`${server.url}/oauth/token`, { grant_type: 'client_credentials', scope }, { basic: [admin.clientId, admin.clientSecret!] })).body.access_token;
+      (await postForm(`${server.url}/oauth/token`, { grant_type: 'client_credentials', scope }, { basic: [admin.clientId, admin.clientSecret!] })).body
+        .access_token;
     const adminToken = await token('users:admin');
-    const response = await fetch(`${server.url}/api/v1/admin/login-attempts?customer_id=${user.id}&limit=5`, { headers: { authorization: `Bearer ${adminToken}` } });
+    const response = await fetch(`${server.url}/api/v1/admin/login-attempts?customer_id=${user.id}&limit=5`, {
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
     expect(response.status).toBe(200);
     const body = await response.json();
     expect(body.login_attempts.length).toBeGreaterThan(0);

@@ -20,7 +20,15 @@ afterAll(() => server?.stop());
 /** Opens the sign-in page of a fresh authorization request and answers a function that posts the form. */
 async function signInPage() {
   const jar = new CookieJar();
-  const query = new URLSearchParams({ client_id: app.clientId, redirect_uri: REDIRECT_URI, response_type: 'code', scope: 'openid email', code_challenge: pkcePair().challenge, code_challenge_method: 'S256', state: 's' });
+  const query = new URLSearchParams({
+    client_id: app.clientId,
+    redirect_uri: REDIRECT_URI,
+    response_type: 'code',
+    scope: 'openid email',
+    code_challenge: pkcePair().challenge,
+    code_challenge_method: 'S256',
+    state: 's',
+  });
   const authorize = await jar.fetch(`${server.url}/oauth/authorize?${query}`);
   const pagePath = new URL(authorize.headers.get('location')!, server.url).pathname;
   const html = await (await jar.fetch(`${server.url}${pagePath}`)).text();
@@ -42,10 +50,16 @@ describe('browser sign-in through the one pipeline', () => {
     expect(locked.status).toBe(429);
     expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
     // The same lock holds at the token endpoint: one limiter key per account, whatever the door.
-    const grant = await postForm(`${server.url}/oauth/token`, { grant_type: 'password', username: user.email, password: user.password }, { basic: [app.clientId, app.clientSecret!] });
+    const grant = await postForm(
+      `${server.url}/oauth/token`,
+      { grant_type: 'password', username: user.email, password: user.password },
+      { basic: [app.clientId, app.clientSecret!] },
+    );
     expect(grant.status).toBe(429);
 
-    const token = (await postForm(`${server.url}/oauth/token`, { grant_type: 'client_credentials', scope: 'users:admin' }, { basic: [admin.clientId, admin.clientSecret!] })).body.access_token;
+    const token = (
+      await postForm(`${server.url}/oauth/token`, { grant_type: 'client_credentials', scope: 'users:admin' }, { basic: [admin.clientId, admin.clientSecret!] })
+    ).body.access_token;
     const listed = await (await fetch(`${server.url}/api/v1/admin/login-attempts?limit=50`, { headers: { authorization: `Bearer ${token}` } })).json();
     const fromBrowser = listed.login_attempts.filter((row: { source: string | null }) => row.source === 'browser');
     expect(fromBrowser.filter((row: { result: string }) => row.result === 'failure')).toHaveLength(5);
@@ -56,8 +70,12 @@ describe('browser sign-in through the one pipeline', () => {
     const user = await server.createUser();
     const submit = await signInPage();
     expect((await submit(user.email, user.password)).status).toBe(303);
-    const token = (await postForm(`${server.url}/oauth/token`, { grant_type: 'client_credentials', scope: 'users:admin' }, { basic: [admin.clientId, admin.clientSecret!] })).body.access_token;
-    const listed = await (await fetch(`${server.url}/api/v1/admin/login-attempts?customer_id=${user.id}`, { headers: { authorization: `Bearer ${token}` } })).json();
+    const token = (
+      await postForm(`${server.url}/oauth/token`, { grant_type: 'client_credentials', scope: 'users:admin' }, { basic: [admin.clientId, admin.clientSecret!] })
+    ).body.access_token;
+    const listed = await (
+      await fetch(`${server.url}/api/v1/admin/login-attempts?customer_id=${user.id}`, { headers: { authorization: `Bearer ${token}` } })
+    ).json();
     expect(listed.login_attempts).toEqual([expect.objectContaining({ customer_id: user.id, method: 'password', result: 'success', source: 'browser' })]);
   });
 });

@@ -40,10 +40,20 @@ async function dpopTokens(keys: CryptoKeyPair) {
   const client: oauth.Client = { client_id: app.clientId };
   const pkce = pkcePair();
   const state = oauth.generateRandomState();
-  const callback = await obtainAuthorizationCallback(server.url, { clientId: app.clientId, redirectUri: REDIRECT_URI, scope: 'openid email offline_access users:read', challenge: pkce.challenge, state, user });
+  const callback = await obtainAuthorizationCallback(server.url, {
+    clientId: app.clientId,
+    redirectUri: REDIRECT_URI,
+    scope: 'openid email offline_access users:read',
+    challenge: pkce.challenge,
+    state,
+    user,
+  });
   const parameters = oauth.validateAuthResponse(as, client, callback, state);
   const DPoP = oauth.DPoP(client, keys);
-  const response = await oauth.authorizationCodeGrantRequest(as, client, oauth.ClientSecretBasic(app.clientSecret!), parameters, REDIRECT_URI, pkce.verifier, { DPoP, ...insecure });
+  const response = await oauth.authorizationCodeGrantRequest(as, client, oauth.ClientSecretBasic(app.clientSecret!), parameters, REDIRECT_URI, pkce.verifier, {
+    DPoP,
+    ...insecure,
+  });
   const result = await oauth.processAuthorizationCodeResponse(as, client, response, { requireIdToken: true });
   expect(result.token_type.toLowerCase()).toBe('dpop');
   return result;
@@ -56,7 +66,9 @@ async function proof(options: { method?: string; url?: string; accessToken?: str
     htm: options.method ?? 'GET',
     htu: options.url ?? `${server.url}/api/v1/user/info`,
     iat: options.iat ?? Math.floor(Date.now() / 1000),
-    ath: createHash('sha256').update(options.accessToken ?? tokens.access_token).digest('base64url'),
+    ath: createHash('sha256')
+      .update(options.accessToken ?? tokens.access_token)
+      .digest('base64url'),
   })
     .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: options.jwk ?? publicJwk })
     .sign(options.key ?? keyPair.privateKey);
@@ -71,7 +83,10 @@ describe('DPoP-bound access tokens', () => {
     expect(claims.cnf).toEqual({ jkt: thumbprint });
 
     const DPoP = oauth.DPoP({}, keyPair);
-    const info = await oauth.protectedResourceRequest(tokens.access_token, 'GET', new URL(`${server.url}/api/v1/user/info`), undefined, undefined, { DPoP, ...insecure });
+    const info = await oauth.protectedResourceRequest(tokens.access_token, 'GET', new URL(`${server.url}/api/v1/user/info`), undefined, undefined, {
+      DPoP,
+      ...insecure,
+    });
     expect(info.status).toBe(200);
     expect((await info.json()).user).toMatchObject({ email: user.email });
 
@@ -88,10 +103,17 @@ describe('DPoP-bound access tokens', () => {
     const fresh = await dpopTokens(keyPair);
     // RFC 9449 §5: a confidential client's refresh token is sender-constrained by its client
     // authentication, not by the key; without a proof the access token it gets is a Bearer one.
-    const without = await postForm(`${server.url}/oauth/token`, { grant_type: 'refresh_token', refresh_token: fresh.refresh_token! }, { basic: [app.clientId, app.clientSecret!] });
+    const without = await postForm(
+      `${server.url}/oauth/token`,
+      { grant_type: 'refresh_token', refresh_token: fresh.refresh_token! },
+      { basic: [app.clientId, app.clientSecret!] },
+    );
     expect(without.status).toBe(200);
     expect(without.body.token_type).toBe('Bearer');
-    const response = await oauth.refreshTokenGrantRequest(as, client, oauth.ClientSecretBasic(app.clientSecret!), without.body.refresh_token, { DPoP: oauth.DPoP(client, keyPair), ...insecure });
+    const response = await oauth.refreshTokenGrantRequest(as, client, oauth.ClientSecretBasic(app.clientSecret!), without.body.refresh_token, {
+      DPoP: oauth.DPoP(client, keyPair),
+      ...insecure,
+    });
     expect((await oauth.processRefreshTokenResponse(as, client, response)).token_type.toLowerCase()).toBe('dpop');
   });
 
@@ -132,7 +154,10 @@ describe('DPoP-bound access tokens', () => {
     const plain = await postForm(`${server.url}/oauth/token`, { grant_type: 'client_credentials', scope: 'users:read' }, { basic: await ccClient() });
     const response = await fetch(`${server.url}/api/v1/users/list`, {
       method: 'POST',
-      headers: { authorization: `DPoP ${plain.body.access_token}`, dpop: await proof({ method: 'POST', accessToken: plain.body.access_token, url: `${server.url}/api/v1/users/list` }) },
+      headers: {
+        authorization: `DPoP ${plain.body.access_token}`,
+        dpop: await proof({ method: 'POST', accessToken: plain.body.access_token, url: `${server.url}/api/v1/users/list` }),
+      },
     });
     expect(response.status).toBe(401);
     expect(response.headers.get('www-authenticate')).toMatch(/^DPoP .*error="invalid_token"/);
@@ -140,12 +165,22 @@ describe('DPoP-bound access tokens', () => {
 
   it('refuses unbound tokens to a client registered with dpop_bound_access_tokens', async () => {
     const bound = await server.createClient({ name: 'Bound', grantTypes: ['client_credentials'], scope: 'users:read', dpopBoundAccessTokens: true });
-    const refused = await postForm(`${server.url}/oauth/token`, { grant_type: 'client_credentials', scope: 'users:read' }, { basic: [bound.clientId, bound.clientSecret!] });
+    const refused = await postForm(
+      `${server.url}/oauth/token`,
+      { grant_type: 'client_credentials', scope: 'users:read' },
+      { basic: [bound.clientId, bound.clientSecret!] },
+    );
     expect(refused.status).toBe(400);
     expect(refused.body.error).toMatch(/invalid_grant|invalid_dpop_proof|invalid_request/);
     expect(refused.body.access_token).toBeUndefined();
     const client: oauth.Client = { client_id: bound.clientId };
-    const response = await oauth.clientCredentialsGrantRequest(as, client, oauth.ClientSecretBasic(bound.clientSecret!), { scope: 'users:read' }, { DPoP: oauth.DPoP(client, keyPair), ...insecure });
+    const response = await oauth.clientCredentialsGrantRequest(
+      as,
+      client,
+      oauth.ClientSecretBasic(bound.clientSecret!),
+      { scope: 'users:read' },
+      { DPoP: oauth.DPoP(client, keyPair), ...insecure },
+    );
     expect((await oauth.processClientCredentialsResponse(as, client, response)).token_type.toLowerCase()).toBe('dpop');
   });
 });
@@ -163,7 +198,14 @@ describe('DPoP with a server nonce (DPOP_REQUIRE_NONCE)', () => {
       expect(first.headers.get('www-authenticate')).toMatch(/error="use_dpop_nonce"/);
       const nonce = first.headers.get('dpop-nonce');
       expect(nonce).toBeTruthy();
-      const withNonce = new SignJWT({ jti: randomBytes(12).toString('base64url'), htm: 'GET', htu: url.toString(), iat: Math.floor(Date.now() / 1000), nonce, ath: createHash('sha256').update(tokens.access_token).digest('base64url') })
+      const withNonce = new SignJWT({
+        jti: randomBytes(12).toString('base64url'),
+        htm: 'GET',
+        htu: url.toString(),
+        iat: Math.floor(Date.now() / 1000),
+        nonce,
+        ath: createHash('sha256').update(tokens.access_token).digest('base64url'),
+      })
         .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: publicJwk })
         .sign(keyPair.privateKey);
       expect((await direct({ headers: { authorization: `DPoP ${tokens.access_token}`, dpop: await withNonce } })).status).toBe(200);

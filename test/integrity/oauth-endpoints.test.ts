@@ -30,7 +30,11 @@ afterAll(() => server?.stop());
 const basic = (client: { clientId: string; clientSecret?: string }) => ({ basic: [client.clientId, client.clientSecret!] as [string, string] });
 const inBody = (client: { clientId: string; clientSecret?: string }) => ({ client_id: client.clientId, client_secret: client.clientSecret! });
 const userTokens = async () => {
-  const response = await postForm(`${server.url}/oauth/token`, { grant_type: 'password', username: user.email, password: user.password, scope: 'openid offline_access users:read' }, basic(basicApp));
+  const response = await postForm(
+    `${server.url}/oauth/token`,
+    { grant_type: 'password', username: user.email, password: user.password, scope: 'openid offline_access users:read' },
+    basic(basicApp),
+  );
   expect(response.status).toBe(200);
   return response.body as { access_token: string; refresh_token: string };
 };
@@ -40,7 +44,8 @@ describe('one client-authentication policy', () => {
     const tokens = await userTokens();
     const realm = `Basic realm="${server.url}"`;
     for (const path of ['/oauth/token', '/oauth/introspect', '/oauth/revoke']) {
-      const form: Record<string, string> = path === '/oauth/token' ? { grant_type: 'refresh_token', refresh_token: tokens.refresh_token } : { token: tokens.access_token };
+      const form: Record<string, string> =
+        path === '/oauth/token' ? { grant_type: 'refresh_token', refresh_token: tokens.refresh_token } : { token: tokens.access_token };
       // client_secret_basic client sending its secret in the body:
       const posted = await postForm(`${server.url}${path}`, { ...form, ...inBody(basicApp) });
       expect(posted.status, path).toBe(401);
@@ -52,20 +57,36 @@ describe('one client-authentication policy', () => {
       expect(basicked.headers.get('www-authenticate'), path).toBe(realm);
     }
     // The refresh token was never redeemed by those refusals.
-    expect((await postForm(`${server.url}/oauth/token`, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token }, basic(basicApp))).status).toBe(200);
+    expect((await postForm(`${server.url}/oauth/token`, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token }, basic(basicApp))).status).toBe(
+      200,
+    );
   });
 
   it('authenticates a private_key_jwt client (oauth4webapi), at the token endpoint and at introspection, and refuses a replayed assertion', async () => {
     const keys = (await generateKeyPair('ES256', { extractable: true })) as CryptoKeyPair;
     const jwk = { ...(await exportJWK(keys.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
-    const registered = await server.createClient({ name: 'Signed', grantTypes: ['client_credentials'], scope: 'users:read', tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [jwk] } as never });
+    const registered = await server.createClient({
+      name: 'Signed',
+      grantTypes: ['client_credentials'],
+      scope: 'users:read',
+      tokenEndpointAuthMethod: 'private_key_jwt',
+      jwks: { keys: [jwk] } as never,
+    });
     expect(registered.clientSecret).toBeUndefined();
     const as = await oauth.processDiscoveryResponse(new URL(server.url), await oauth.discoveryRequest(new URL(server.url), insecure));
     const client: oauth.Client = { client_id: registered.clientId };
     const auth = oauth.PrivateKeyJwt({ key: keys.privateKey, kid: 'k1' });
-    const granted = await oauth.processClientCredentialsResponse(as, client, await oauth.clientCredentialsGrantRequest(as, client, auth, { scope: 'users:read' }, insecure));
+    const granted = await oauth.processClientCredentialsResponse(
+      as,
+      client,
+      await oauth.clientCredentialsGrantRequest(as, client, auth, { scope: 'users:read' }, insecure),
+    );
     expect(granted.access_token).toBeTruthy();
-    const introspection = await oauth.processIntrospectionResponse(as, client, await oauth.introspectionRequest(as, client, auth, granted.access_token, insecure));
+    const introspection = await oauth.processIntrospectionResponse(
+      as,
+      client,
+      await oauth.introspectionRequest(as, client, auth, granted.access_token, insecure),
+    );
     expect(introspection.active).toBe(true);
 
     // The same assertion twice: the second is a replay (RFC 7523 §3 item 7).
@@ -77,10 +98,16 @@ describe('one client-authentication policy', () => {
         return fetch(url, init);
       },
     });
-    const replayed = await fetch(`${server.url}/oauth/introspect`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: captured });
+    const replayed = await fetch(`${server.url}/oauth/introspect`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: captured,
+    });
     expect(replayed.status).toBe(401);
     // A secret is no way in for a private_key_jwt client.
-    expect((await postForm(`${server.url}/oauth/token`, { grant_type: 'client_credentials', client_id: registered.clientId, client_secret: 'guess' })).status).toBe(401);
+    expect(
+      (await postForm(`${server.url}/oauth/token`, { grant_type: 'client_credentials', client_id: registered.clientId, client_secret: 'guess' })).status,
+    ).toBe(401);
   });
 
   it('lists in discovery only the methods and algorithms a client can use', async () => {
@@ -105,7 +132,10 @@ describe('introspection and revocation policy (RFC 7662 §4, RFC 7009 §2.1)', (
 
   it('lets a registered resource server introspect access tokens for its audience, never refresh tokens', async () => {
     const tokens = await userTokens();
-    expect((await postForm(`${server.url}/oauth/introspect`, { token: tokens.access_token }, basic(resourceServer))).body).toMatchObject({ active: true, sub: user.id });
+    expect((await postForm(`${server.url}/oauth/introspect`, { token: tokens.access_token }, basic(resourceServer))).body).toMatchObject({
+      active: true,
+      sub: user.id,
+    });
     expect((await postForm(`${server.url}/oauth/introspect`, { token: tokens.refresh_token }, basic(resourceServer))).body).toEqual({ active: false });
   });
 
@@ -126,7 +156,12 @@ describe('URLs pinned to ISSUER', () => {
     const address = new URL(server.gatehouse.url);
     const body: string = await new Promise((resolve, reject) => {
       const outgoing = request(
-        { host: address.hostname, port: address.port, path: '/.well-known/openid-configuration', headers: { host: 'evil.example', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' } },
+        {
+          host: address.hostname,
+          port: address.port,
+          path: '/.well-known/openid-configuration',
+          headers: { host: 'evil.example', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' },
+        },
         (response) => {
           let text = '';
           response.on('data', (chunk) => (text += chunk));
@@ -139,7 +174,8 @@ describe('URLs pinned to ISSUER', () => {
     expect(body).not.toContain('evil.example');
     const discovery = JSON.parse(body);
     expect(discovery.issuer).toBe(server.url);
-    for (const key of ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'userinfo_endpoint', 'introspection_endpoint']) expect(discovery[key].startsWith(`${server.url}/`), key).toBe(true);
+    for (const key of ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'userinfo_endpoint', 'introspection_endpoint'])
+      expect(discovery[key].startsWith(`${server.url}/`), key).toBe(true);
   });
 });
 
@@ -147,14 +183,29 @@ describe('nothing usable in a database dump', () => {
   it('stores sessions, interactions, grants, codes and refresh tokens under hashes: no cookie, code or token appears', async () => {
     const jar = new CookieJar();
     const pkce = pkcePair();
-    const callback = await obtainAuthorizationCallback(server.url, { clientId: basicApp.clientId, redirectUri: REDIRECT_URI, scope: 'openid offline_access', challenge: pkce.challenge, state: 'dump-state', user }, jar);
+    const callback = await obtainAuthorizationCallback(
+      server.url,
+      { clientId: basicApp.clientId, redirectUri: REDIRECT_URI, scope: 'openid offline_access', challenge: pkce.challenge, state: 'dump-state', user },
+      jar,
+    );
     const code = callback.searchParams.get('code')!;
-    const tokens = await postForm(`${server.url}/oauth/token`, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: pkce.verifier }, basic(basicApp));
+    const tokens = await postForm(
+      `${server.url}/oauth/token`,
+      { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: pkce.verifier },
+      basic(basicApp),
+    );
     expect(tokens.status).toBe(200);
     const rows: Array<Record<string, unknown>> = await server.em().getConnection().execute('select * from oidc_model');
     const dump = JSON.stringify(rows);
     expect(rows.some((row) => row.model === 'Session')).toBe(true);
-    const secrets = [code, tokens.body.refresh_token, ...jar.values().map((value) => value.split('.')[0]!).filter((value) => value.length >= 16)];
+    const secrets = [
+      code,
+      tokens.body.refresh_token,
+      ...jar
+        .values()
+        .map((value) => value.split('.')[0]!)
+        .filter((value) => value.length >= 16),
+    ];
     expect(secrets.length).toBeGreaterThan(2);
     for (const secret of secrets) expect(dump).not.toContain(secret);
   });
@@ -165,7 +216,11 @@ describe('small RFC gaps', () => {
     const cc = await postForm(`${server.url}/oauth/token`, { grant_type: 'client_credentials', scope: 'users:read no-such-scope' }, basic(backOffice));
     expect(cc.status).toBe(400);
     expect(cc.body.error).toBe('invalid_scope');
-    const password = await postForm(`${server.url}/oauth/token`, { grant_type: 'password', username: user.email, password: user.password, scope: 'openid bogus' }, basic(basicApp));
+    const password = await postForm(
+      `${server.url}/oauth/token`,
+      { grant_type: 'password', username: user.email, password: user.password, scope: 'openid bogus' },
+      basic(basicApp),
+    );
     expect(password.body.error).toBe('invalid_scope');
   });
 

@@ -60,7 +60,9 @@ describe('single use under concurrency, across two instances', () => {
     for (let round = 0; round < REPETITIONS; round += 1) {
       const issued = await tokenAt(round, { grant_type: 'password', username: user.email, password: user.password, scope: 'openid offline_access users:read' });
       expect(issued.status).toBe(200);
-      const results = await Promise.all(Array.from({ length: CONCURRENT }, (_, index) => tokenAt(index, { grant_type: 'refresh_token', refresh_token: issued.body.refresh_token })));
+      const results = await Promise.all(
+        Array.from({ length: CONCURRENT }, (_, index) => tokenAt(index, { grant_type: 'refresh_token', refresh_token: issued.body.refresh_token })),
+      );
       expect(successes(results.map((result) => result.status))).toBe(1);
       for (const lost of results.filter((result) => result.status !== 200)) expect(lost.body.error).toBe('invalid_grant');
       // The loser was a replay: the grant is gone, the winner's new refresh token with it, and
@@ -76,7 +78,13 @@ describe('single use under concurrency, across two instances', () => {
   it('lets one of 20 concurrent redemptions of an authorization code win, every time', async () => {
     for (let round = 0; round < REPETITIONS; round += 1) {
       const pkce = pkcePair();
-      const code = await obtainAuthorizationCode(instance(round), { clientId: app.clientId, redirectUri: REDIRECT_URI, scope: 'openid offline_access', challenge: pkce.challenge, user });
+      const code = await obtainAuthorizationCode(instance(round), {
+        clientId: app.clientId,
+        redirectUri: REDIRECT_URI,
+        scope: 'openid offline_access',
+        challenge: pkce.challenge,
+        user,
+      });
       const statuses = await race((index) =>
         tokenAt(index, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: pkce.verifier }),
       );
@@ -88,7 +96,11 @@ describe('single use under concurrency, across two instances', () => {
     for (let round = 0; round < REPETITIONS; round += 1) {
       const email = newEmail('race');
       await world.server.createUser({ email });
-      const requested = await fetch(`${instance(round)}/api/v1/otp/request`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email }) });
+      const requested = await fetch(`${instance(round)}/api/v1/otp/request`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email }),
+      });
       expect(requested.status).toBeLessThan(300);
       const code = codeIn((await world.providers.smtp.waitForMail(email)).text);
       const statuses = await race((index) => tokenAt(index, { grant_type: OTP_GRANT, email, code }));
@@ -110,7 +122,11 @@ describe('single use under concurrency, across two instances', () => {
   it('lets one of 20 concurrent CRM.COM validate-otp calls with the right code win, every time', async () => {
     for (let round = 0; round < REPETITIONS; round += 1) {
       const phone = newPhone();
-      const registered = await world.selfService('/self-service/v1/contacts/register', { first_name: 'Race', last_name: 'Condition', identity: { provider: 'PHONE', phone_number: phone.e164 } });
+      const registered = await world.selfService('/self-service/v1/contacts/register', {
+        first_name: 'Race',
+        last_name: 'Condition',
+        identity: { provider: 'PHONE', phone_number: phone.e164 },
+      });
       expect(registered.status).toBe(201);
       const code = codeIn((await nextSms(phone.e164)).body);
       const statuses = await race((index) =>
@@ -126,10 +142,19 @@ describe('single use under concurrency, across two instances', () => {
 
   it('lets one of 20 concurrent CRM.COM contact refreshes with one refresh token win, every time', async () => {
     const email = newEmail('crm-race');
-    const registered = await world.selfService('/self-service/v1/contacts/register', { first_name: 'Re', last_name: 'Fresh', identity: { provider: 'EMAIL', email, password: 'a long enough password' } });
+    const registered = await world.selfService('/self-service/v1/contacts/register', {
+      first_name: 'Re',
+      last_name: 'Fresh',
+      identity: { provider: 'EMAIL', email, password: 'a long enough password' },
+    });
     expect(registered.status).toBe(201);
     for (let round = 0; round < REPETITIONS; round += 1) {
-      const signedIn = await world.selfService('/self-service/v1/contacts/authenticate', { credentials: [{ name: 'EMAIL', value: email }, { name: 'PASSWORD', value: 'a long enough password' }] });
+      const signedIn = await world.selfService('/self-service/v1/contacts/authenticate', {
+        credentials: [
+          { name: 'EMAIL', value: email },
+          { name: 'PASSWORD', value: 'a long enough password' },
+        ],
+      });
       expect(signedIn.status).toBe(200);
       const statuses = await race((index) =>
         fetch(`${instance(index)}/self-service/v1/contacts/refresh`, {

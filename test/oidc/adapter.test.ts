@@ -12,7 +12,12 @@ let Adapter: ReturnType<typeof createAdapterClass>;
 beforeAll(async () => {
   orm = await connectDatabase(await createTestDatabase(), 3);
   await applyMigrations(orm);
-  Adapter = createAdapterClass({ orm, clients: createClientMetadataCache(orm, 1), accessTokenTtlSeconds: 60, secret: 'adapter-test-secret-0123456789abcdefghij' });
+  Adapter = createAdapterClass({
+    orm,
+    clients: createClientMetadataCache(orm, 1),
+    accessTokenTtlSeconds: 60,
+    secret: 'adapter-test-secret-0123456789abcdefghij',
+  });
 });
 afterAll(() => orm?.close(true));
 
@@ -71,7 +76,10 @@ describe('PostgreSQL adapter', () => {
     expect(await interactions.find('i1')).toBeUndefined();
     const purged = await purgeExpired(orm);
     expect(purged.models).toBeGreaterThanOrEqual(1);
-    const left: any[] = await orm.em.fork().getConnection().execute(`select 1 from oidc_model where model = 'Interaction' and id = ?`, [storedModelId('Interaction', 'i1')]);
+    const left: any[] = await orm.em
+      .fork()
+      .getConnection()
+      .execute(`select 1 from oidc_model where model = 'Interaction' and id = ?`, [storedModelId('Interaction', 'i1')]);
     expect(left).toHaveLength(0);
   });
 
@@ -79,7 +87,10 @@ describe('PostgreSQL adapter', () => {
     const refreshTokens = new Adapter('RefreshToken');
     const value = 'r-secret-value-0123456789abcdefghijklmnop';
     await refreshTokens.upsert(value, { jti: value, grantId: 'g-h', kind: 'RefreshToken' } as never, 60);
-    const rows: any[] = await orm.em.fork().getConnection().execute(`select id, payload::text as payload from oidc_model where model = 'RefreshToken' and grant_id = 'g-h'`);
+    const rows: any[] = await orm.em
+      .fork()
+      .getConnection()
+      .execute(`select id, payload::text as payload from oidc_model where model = 'RefreshToken' and grant_id = 'g-h'`);
     expect(rows).toHaveLength(1);
     expect(rows[0].id).not.toBe(value);
     expect(rows[0].payload).not.toContain(value);
@@ -108,7 +119,11 @@ describe('PostgreSQL adapter', () => {
   it('stores every model under a hash of its id, uid and user code, and finds it by each', async () => {
     const sessions = new Adapter('Session');
     await sessions.upsert('session-secret-id', { jti: 'session-secret-id', uid: 'session-uid', accountId: 'a' } as never, 60);
-    await new Adapter('Interaction').upsert('interaction-id', { jti: 'interaction-id', session: { uid: 'session-uid', cookie: 'session-secret-id' } } as never, 60);
+    await new Adapter('Interaction').upsert(
+      'interaction-id',
+      { jti: 'interaction-id', session: { uid: 'session-uid', cookie: 'session-secret-id' } } as never,
+      60,
+    );
     await new Adapter('DeviceCode').upsert('device-secret', { jti: 'device-secret', userCode: 'WXYZ-1234' } as never, 60);
     const dump: any[] = await orm.em.fork().getConnection().execute(`select id, uid, user_code, sealed_id, payload::text as payload from oidc_model`);
     const text = JSON.stringify(dump);

@@ -98,12 +98,20 @@ describe('authorization code + PKCE with a real relying party and browser', () =
     const refreshed = await oidc.refreshTokenGrant(rp, tokens.refresh_token!);
     expect(refreshed.refresh_token).toBeTruthy();
     expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
-    const reuse = await postForm(`${server.url}/oauth/token`, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token! }, { basic: [client.clientId, client.clientSecret!] });
+    const reuse = await postForm(
+      `${server.url}/oauth/token`,
+      { grant_type: 'refresh_token', refresh_token: tokens.refresh_token! },
+      { basic: [client.clientId, client.clientSecret!] },
+    );
     expect(reuse.status).toBe(400);
     expect(reuse.body.error).toBe('invalid_grant');
 
     // Reuse detection revoked the whole grant: the rotated refresh token and its access token die too.
-    const afterReuse = await postForm(`${server.url}/oauth/token`, { grant_type: 'refresh_token', refresh_token: refreshed.refresh_token! }, { basic: [client.clientId, client.clientSecret!] });
+    const afterReuse = await postForm(
+      `${server.url}/oauth/token`,
+      { grant_type: 'refresh_token', refresh_token: refreshed.refresh_token! },
+      { basic: [client.clientId, client.clientSecret!] },
+    );
     expect(afterReuse.status).toBe(400);
     expect(afterReuse.body.error).toBe('invalid_grant');
     expect((await oidc.tokenIntrospection(rp, refreshed.access_token)).active).toBe(false);

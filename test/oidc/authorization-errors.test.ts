@@ -24,7 +24,14 @@ afterAll(async () => {
 
 function authorize(params: Record<string, string>) {
   const url = new URL(`${server.url}/oauth/authorize`);
-  for (const [key, value] of Object.entries({ client_id: client.clientId, response_type: 'code', scope: 'openid', redirect_uri: `${callback.url}/cb`, ...params })) url.searchParams.set(key, value);
+  for (const [key, value] of Object.entries({
+    client_id: client.clientId,
+    response_type: 'code',
+    scope: 'openid',
+    redirect_uri: `${callback.url}/cb`,
+    ...params,
+  }))
+    url.searchParams.set(key, value);
   return fetch(url, { redirect: 'manual' });
 }
 
@@ -53,7 +60,11 @@ async function obtainCode(verifier: string): Promise<string> {
 }
 
 const exchange = (code: string, verifier: string) =>
-  postForm(`${server.url}/oauth/token`, { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: `${callback.url}/cb` }, { basic: [client.clientId, client.clientSecret!] });
+  postForm(
+    `${server.url}/oauth/token`,
+    { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: `${callback.url}/cb` },
+    { basic: [client.clientId, client.clientSecret!] },
+  );
 
 describe('authorization endpoint refuses bad requests', () => {
   it('does not redirect to an unregistered redirect_uri', async () => {

@@ -21,7 +21,11 @@ describe('client_credentials', () => {
   });
 
   it('refuses a scope the client is not allowed', async () => {
-    const response = await postForm(tokenUrl(), { grant_type: 'client_credentials', scope: 'users:read users:admin' }, { basic: [client.clientId, client.clientSecret!] });
+    const response = await postForm(
+      tokenUrl(),
+      { grant_type: 'client_credentials', scope: 'users:read users:admin' },
+      { basic: [client.clientId, client.clientSecret!] },
+    );
     expect(response.status).toBe(400);
     expect(response.body.error).toBe('invalid_scope');
   });
@@ -39,7 +43,10 @@ describe('client_credentials', () => {
   });
 
   it('stores only a hash of the client secret', async () => {
-    const rows: any[] = await server.em().getConnection().execute('select secret_hash, metadata::text as metadata from oauth_client where client_id = ?', [client.clientId]);
+    const rows: any[] = await server
+      .em()
+      .getConnection()
+      .execute('select secret_hash, metadata::text as metadata from oauth_client where client_id = ?', [client.clientId]);
     expect(rows[0].secret_hash).not.toContain(client.clientSecret);
     expect(rows[0].secret_hash).toHaveLength(43);
     expect(rows[0].metadata).not.toContain(client.clientSecret);
@@ -68,7 +75,11 @@ describe('client_credentials', () => {
   });
 
   it('refuses a body over 100 kB', async () => {
-    const response = await postForm(tokenUrl(), { grant_type: 'client_credentials', padding: 'x'.repeat(101 * 1024) }, { basic: [client.clientId, client.clientSecret!] });
+    const response = await postForm(
+      tokenUrl(),
+      { grant_type: 'client_credentials', padding: 'x'.repeat(101 * 1024) },
+      { basic: [client.clientId, client.clientSecret!] },
+    );
     expect(response.status).toBe(413);
     expect(response.body.error).toBe('invalid_request');
   });

@@ -18,7 +18,7 @@ const issue = async () => {
   return response.body.access_token as string;
 };
 const introspect = (token: string) => postForm(`${server.url}/oauth/introspect`, { token }, { basic: [client.clientId, client.clientSecret!] });
-const jwksKids = async () => ((await (await fetch(`${server.url}/oauth/jwks`)).json()).keys as Array<{ kid: string; alg: string; d?: string }>);
+const jwksKids = async () => (await (await fetch(`${server.url}/oauth/jwks`)).json()).keys as Array<{ kid: string; alg: string; d?: string }>;
 
 describe('signing keys', () => {
   it('publishes RS256 and ES256 public keys only', async () => {

@@ -41,7 +41,9 @@ async function npmStart(): Promise<StartedByNpm> {
   // Up to a minute: the two cores are shared with other test files booting their own servers.
   for (let attempt = 0; attempt < 240; attempt += 1) {
     if (npm.exitCode !== null) break;
-    const ready = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok).catch(() => false);
+    const ready = await fetch(`http://127.0.0.1:${port}/healthz`)
+      .then((r) => r.ok)
+      .catch(() => false);
     if (ready) break;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
@@ -102,7 +104,9 @@ const portAccepts = portAcceptsConnections;
 function openStalledRequest(port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host: '127.0.0.1', port }, () => {
-      socket.write('POST /oauth/token HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ngrant_type=');
+      socket.write(
+        'POST /oauth/token HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ngrant_type=',
+      );
       resolve(socket);
     });
     socket.on('error', () => undefined);
@@ -126,27 +130,31 @@ describe('npm start stops cleanly', () => {
     { target: 'the process group', signal: 'SIGINT' },
   ];
 
-  it.each(cases)('stops within SHUTDOWN_GRACE + 5 s, with a request still in flight, on $signal to $target', async ({ target, signal }) => {
-    const started = await npmStart();
-    const stalled = await openStalledRequest(started.port);
-    try {
-      const sentAt = Date.now();
-      if (target === 'the npm process') process.kill(started.npm.pid!, signal);
-      else if (target === 'the node process') process.kill(started.server, signal);
-      else process.kill(-started.npm.pid!, signal);
-      await waitUntilStopped(started, sentAt + stopBoundMs + 1000);
-      const elapsed = Date.now() - sentAt;
+  it.each(cases)(
+    'stops within SHUTDOWN_GRACE + 5 s, with a request still in flight, on $signal to $target',
+    async ({ target, signal }) => {
+      const started = await npmStart();
+      const stalled = await openStalledRequest(started.port);
+      try {
+        const sentAt = Date.now();
+        if (target === 'the npm process') process.kill(started.npm.pid!, signal);
+        else if (target === 'the node process') process.kill(started.server, signal);
+        else process.kill(-started.npm.pid!, signal);
+        await waitUntilStopped(started, sentAt + stopBoundMs + 1000);
+        const elapsed = Date.now() - sentAt;
 
-      expect(isRunning(started.server), started.output()).toBe(false);
-      expect(isRunning(started.npm.pid!), started.output()).toBe(false);
-      expect(await portAccepts(started.port)).toBe(false);
-      expect(elapsed).toBeLessThanOrEqual(stopBoundMs);
-      expect(started.output()).toContain('Gatehouse stopped');
-    } finally {
-      stalled.destroy();
-      killGroup(started.npm.pid!);
-    }
-  }, 90_000);
+        expect(isRunning(started.server), started.output()).toBe(false);
+        expect(isRunning(started.npm.pid!), started.output()).toBe(false);
+        expect(await portAccepts(started.port)).toBe(false);
+        expect(elapsed).toBeLessThanOrEqual(stopBoundMs);
+        expect(started.output()).toContain('Gatehouse stopped');
+      } finally {
+        stalled.destroy();
+        killGroup(started.npm.pid!);
+      }
+    },
+    90_000,
+  );
 
   it('stops on its own when npm is killed outright and cannot forward anything', async () => {
     const started = await npmStart();

@@ -84,7 +84,11 @@ describe('a database outage under write load', () => {
     expect(Number(rest.retryAfter)).toBeGreaterThan(0);
     expect(rest.body).toMatchObject({ status: 'error', code: 'temporarily_unavailable' });
 
-    const tenant = await fetch(`${server.url}/api/v2/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@example.com', password: 'whatever password' }) });
+    const tenant = await fetch(`${server.url}/api/v2/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'admin@example.com', password: 'whatever password' }),
+    });
     expect(tenant.status).toBe(503);
     expect(tenant.headers.get('retry-after')).not.toBeNull();
     expect(await tenant.json()).toMatchObject({ status: 'Failed' });
@@ -92,7 +96,10 @@ describe('a database outage under write load', () => {
     // Inside the provider: the client look-up fails (an unknown id is never cached).
     const token = await fetch(`${server.url}/oauth/token`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`unknown-${randomBytes(4).toString('hex')}:secret`).toString('base64')}` },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`unknown-${randomBytes(4).toString('hex')}:secret`).toString('base64')}`,
+      },
       body: 'grant_type=client_credentials',
     });
     expect(token.status).toBe(503);

@@ -24,8 +24,16 @@ describe('migrations when several instances start at once', () => {
     const databaseUrl = await createTestDatabase();
     const boot = async () => {
       const port = await freePort();
-      const env = { NODE_ENV: 'test', HOST: '127.0.0.1', PORT: String(port), ISSUER: `http://localhost:${port}`, DATABASE_URL: databaseUrl,
-        GATEHOUSE_SECRET: TEST_SECRET, LOG_LEVEL: 'silent', DATABASE_POOL_MAX: '3' };
+      const env = {
+        NODE_ENV: 'test',
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        ISSUER: `http://localhost:${port}`,
+        DATABASE_URL: databaseUrl,
+        GATEHOUSE_SECRET: TEST_SECRET,
+        LOG_LEVEL: 'silent',
+        DATABASE_POOL_MAX: '3',
+      };
       return startGatehouse(loadConfig(env), createLogger('silent'));
     };
     const results = await Promise.allSettled([boot(), boot(), boot()]);
@@ -34,7 +42,10 @@ describe('migrations when several instances start at once', () => {
       expect(results.filter((result) => result.status === 'rejected')).toEqual([]);
       for (const instance of started) expect((await fetch(`${instance.url}/healthz`)).status).toBe(200);
 
-      const applied = await query<{ name: string; times: number }>(databaseUrl, 'select name, count(*)::int as times from mikro_orm_migrations group by name order by name');
+      const applied = await query<{ name: string; times: number }>(
+        databaseUrl,
+        'select name, count(*)::int as times from mikro_orm_migrations group by name order by name',
+      );
       expect(applied).toEqual(migrations.map((migration) => ({ name: migration.name, times: 1 })).sort((a, b) => a.name.localeCompare(b.name)));
     } finally {
       await Promise.all(started.map((instance) => instance.stop()));
@@ -59,7 +70,12 @@ describe('migrations when several instances start at once', () => {
       await applying;
       expect(await query(databaseUrl, 'select name from mikro_orm_migrations')).toHaveLength(migrations.length);
       // The lock is released afterwards: the next start-up does not wait.
-      expect(await query(databaseUrl, "select 1 from pg_locks where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())")).toHaveLength(0);
+      expect(
+        await query(
+          databaseUrl,
+          "select 1 from pg_locks where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())",
+        ),
+      ).toHaveLength(0);
     } finally {
       await holder.end();
       await orm.close(true);

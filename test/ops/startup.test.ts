@@ -33,7 +33,16 @@ describe('npm start on a fresh machine', () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-start-'));
     chmodSync(dataDir, 0o755);
     const port = await freePort();
-    const env = { ...process.env, DATABASE_URL: '', GATEHOUSE_SECRET: '', ISSUER: '', DATA_DIR: dataDir, PORT: String(port), EMBEDDED_PG_PORT: String(await freePort()), LOG_LEVEL: 'info' };
+    const env = {
+      ...process.env,
+      DATABASE_URL: '',
+      GATEHOUSE_SECRET: '',
+      ISSUER: '',
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      EMBEDDED_PG_PORT: String(await freePort()),
+      LOG_LEVEL: 'info',
+    };
     const child = spawn(path.join(root, 'node_modules/.bin/tsx'), ['src/main.ts'], { cwd: root, env });
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
@@ -42,7 +51,9 @@ describe('npm start on a fresh machine', () => {
       let discovery: Record<string, unknown> | undefined;
       for (let attempt = 0; attempt < 120 && !discovery; attempt += 1) {
         await new Promise((resolve) => setTimeout(resolve, 500));
-        discovery = await fetch(`http://localhost:${port}/.well-known/openid-configuration`).then((r) => r.json()).catch(() => undefined);
+        discovery = await fetch(`http://localhost:${port}/.well-known/openid-configuration`)
+          .then((r) => r.json())
+          .catch(() => undefined);
       }
       expect(discovery, output).toMatchObject({ issuer: `http://localhost:${port}`, token_endpoint: `http://localhost:${port}/oauth/token` });
       expect(output).toContain('embedded PostgreSQL started');

@@ -16,7 +16,9 @@ describe('development outbox (no SMS or SMTP provider configured)', () => {
   const outbox = async (to?: string) => {
     const response = await fetch(`${server.url}/dev/outbox${to ? `?to=${encodeURIComponent(to)}` : ''}`);
     expect(response.status).toBe(200);
-    return (await response.json()) as { messages: Array<{ channel: string; to: string; subject: string | null; text: string; html: string | null; created_at: string }> };
+    return (await response.json()) as {
+      messages: Array<{ channel: string; to: string; subject: string | null; text: string; html: string | null; created_at: string }>;
+    };
   };
   const waitForOutbox = async (to: string) => {
     for (let tries = 0; tries < 100; tries += 1) {

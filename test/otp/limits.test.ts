@@ -40,11 +40,17 @@ describe('OTP lifetime and request caps', () => {
     const unknown = newPhone();
     for (let round = 0; round < 3; round += 1) {
       if (round > 0) await sleep(1100); // OTP_RESEND_SECONDS=1
-      const [knownAnswer, unknownAnswer] = await Promise.all([requestCode(server, { phone_number: known.e164 }), requestCode(server, { phone_number: unknown.e164 })]);
+      const [knownAnswer, unknownAnswer] = await Promise.all([
+        requestCode(server, { phone_number: known.e164 }),
+        requestCode(server, { phone_number: unknown.e164 }),
+      ]);
       expect([knownAnswer.status, unknownAnswer.status]).toEqual([202, 202]);
     }
     await sleep(1100);
-    const [knownCapped, unknownCapped] = await Promise.all([requestCode(server, { phone_number: known.e164 }), requestCode(server, { phone_number: unknown.e164 })]);
+    const [knownCapped, unknownCapped] = await Promise.all([
+      requestCode(server, { phone_number: known.e164 }),
+      requestCode(server, { phone_number: unknown.e164 }),
+    ]);
     expect(knownCapped.status).toBe(429);
     expect(unknownCapped.status).toBe(429);
     expect(unknownCapped.body).toEqual(knownCapped.body);

@@ -24,7 +24,10 @@ const deps = () => ({ em: server.em(), keys: createOtpKeys(server.gatehouse.conf
 
 async function lastOutboxText(recipient: string): Promise<string> {
   await notifier.settle();
-  const [row]: any[] = await server.em().getConnection().execute('select text from dev_outbox_message where recipient = ? order by created_at desc limit 1', [recipient]);
+  const [row]: any[] = await server
+    .em()
+    .getConnection()
+    .execute('select text from dev_outbox_message where recipient = ? order by created_at desc limit 1', [recipient]);
   return row.text;
 }
 
@@ -44,14 +47,16 @@ describe('OTP service', () => {
     expect(await verifyOtp(deps(), { identifier, code: codeIn(text) })).toBeNull();
   });
 
-  it('throws Locked (the HTTP route\'s 429) when asked again within the resend interval', async () => {
+  it("throws Locked (the HTTP route's 429) when asked again within the resend interval", async () => {
     const identifier = parseOtpIdentifier({ email: newEmail('again') });
     await requestOtp(deps(), { identifier });
     await expect(requestOtp(deps(), { identifier })).rejects.toMatchObject({ kind: 'locked', code: 'too_many_requests' });
   });
 
-  it('rejects malformed contacts with a domain error (the HTTP route\'s 400)', () => {
-    expect(() => parseOtpIdentifier({ phone_number: '12345', country_code: 'CY' })).toThrow(expect.objectContaining({ kind: 'invalid', code: 'invalid_phone_number' }));
+  it("rejects malformed contacts with a domain error (the HTTP route's 400)", () => {
+    expect(() => parseOtpIdentifier({ phone_number: '12345', country_code: 'CY' })).toThrow(
+      expect.objectContaining({ kind: 'invalid', code: 'invalid_phone_number' }),
+    );
     expect(parseOtpIdentifier({ phone_number: '99 123 456', country_code: 'CY' })).toEqual({ channel: 'sms', value: '+35799123456' });
     expect(parseOtpIdentifier({ email: 'Ada@Example.COM' })).toEqual({ channel: 'email', value: 'ada@example.com' });
   });

@@ -55,7 +55,11 @@ export async function createCustomer(server: TestServer, fields: { email?: strin
 
 export async function requestCode(server: TestServer, body: Record<string, string>, as: 'json' | 'form' = 'json') {
   if (as === 'form') return postForm(`${server.url}/api/v1/otp/request`, body);
-  const response = await fetch(`${server.url}/api/v1/otp/request`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(`${server.url}/api/v1/otp/request`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: response.status, headers: response.headers, body: await response.json() };
 }
 
@@ -78,6 +82,9 @@ export async function customerRow(server: TestServer, id: string) {
 
 /** oidc-provider Grant rows for the customer: one per successful token issuance. */
 export async function grantCount(server: TestServer, customerId: string): Promise<number> {
-  const [row] = await server.em().getConnection().execute(`select count(*)::int as n from oidc_model where model = 'Grant' and payload->>'accountId' = ?`, [customerId]);
+  const [row] = await server
+    .em()
+    .getConnection()
+    .execute(`select count(*)::int as n from oidc_model where model = 'Grant' and payload->>'accountId' = ?`, [customerId]);
   return (row as { n: number }).n;
 }

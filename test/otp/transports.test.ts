@@ -17,9 +17,18 @@ const base = { NODE_ENV: 'test', GATEHOUSE_SECRET: TEST_SECRET, DATABASE_URL: 'p
 
 describe('message transports', () => {
   it('sends through a Twilio Messaging Service when one is configured instead of a From number', async () => {
-    const sms = createTwilioSms({ ...TWILIO_ACCOUNT, messagingServiceSid: 'MG0123456789abcdef0123456789abcdef', from: undefined, apiBaseUrl: providers.twilio.url });
+    const sms = createTwilioSms({
+      ...TWILIO_ACCOUNT,
+      messagingServiceSid: 'MG0123456789abcdef0123456789abcdef',
+      from: undefined,
+      apiBaseUrl: providers.twilio.url,
+    });
     await sms.send('+35799000001', 'hello');
-    expect(await providers.twilio.waitForMessage('+35799000001')).toMatchObject({ from: null, messagingServiceSid: 'MG0123456789abcdef0123456789abcdef', body: 'hello' });
+    expect(await providers.twilio.waitForMessage('+35799000001')).toMatchObject({
+      from: null,
+      messagingServiceSid: 'MG0123456789abcdef0123456789abcdef',
+      body: 'hello',
+    });
   });
 
   it("reports Twilio's refusal with its status and code, without the message", async () => {
@@ -34,7 +43,13 @@ describe('message transports', () => {
   it('sends multipart e-mail through SMTP with the configured sender', async () => {
     const email = createSmtpEmail({ url: providers.smtp.url.replace('smtp://', 'smtp://mailer:pw@'), from: 'Gatehouse <auth@gatehouse.test>' });
     await email.send({ to: 'ada@example.com', subject: 'Hi', text: 'plain\n', html: '<p>rich</p>' });
-    expect(await providers.smtp.waitForMail('ada@example.com')).toMatchObject({ from: 'auth@gatehouse.test', subject: 'Hi', text: 'plain\n', html: '<p>rich</p>', authenticatedUser: 'mailer' });
+    expect(await providers.smtp.waitForMail('ada@example.com')).toMatchObject({
+      from: 'auth@gatehouse.test',
+      subject: 'Hi',
+      text: 'plain\n',
+      html: '<p>rich</p>',
+      authenticatedUser: 'mailer',
+    });
   });
 });
 

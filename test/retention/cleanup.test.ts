@@ -17,7 +17,11 @@ const ago = (days: number) => new Date(Date.now() - days * 86_400_000);
 const fromNow = (hours: number) => new Date(Date.now() + hours * 3_600_000);
 
 async function loginAttempt(label: string, createdAt: Date) {
-  await sql(`insert into login_attempt (customer_id, method, result, source, created_at) values (?, 'password', 'failure', ?, ?)`, [customerId, label, createdAt]);
+  await sql(`insert into login_attempt (customer_id, method, result, source, created_at) values (?, 'password', 'failure', ?, ?)`, [
+    customerId,
+    label,
+    createdAt,
+  ]);
 }
 
 const RECEIVER = 'https://receiver.example/hook';
@@ -53,10 +57,10 @@ describe('npm run cli -- cleanup', () => {
     await loginAttempt('40 days', ago(40));
     await loginAttempt('yesterday', ago(1));
 
-    await sql(`insert into oidc_model (model, id, payload, expires_at) values ('Session', 'expired', '{}', ?), ('Session', 'valid', '{}', ?), ('Client', 'forever', '{}', null)`, [
-      fromNow(-1),
-      fromNow(1),
-    ]);
+    await sql(
+      `insert into oidc_model (model, id, payload, expires_at) values ('Session', 'expired', '{}', ?), ('Session', 'valid', '{}', ?), ('Client', 'forever', '{}', null)`,
+      [fromNow(-1), fromNow(1)],
+    );
     await sql(`insert into revoked_token (kind, value, expires_at) values ('jti', 'expired', ?), ('jti', 'valid', ?)`, [fromNow(-1), fromNow(1)]);
     await sql(
       `insert into autologin_token (id, token_hash, customer_id, valid_from, valid_to, max_uses, created_at)
@@ -71,7 +75,10 @@ describe('npm run cli -- cleanup', () => {
     await outboxEvent('old, pending for a receiver no longer configured', ago(45), 'pending', 'https://retired.example/hook');
     await outboxEvent('recent, delivered', ago(2), 'delivered');
 
-    await sql(`insert into passcode_lookup_audit (tenant_id, result, ip, created_at) values ('t1', 'found', '127.0.0.1', ?), ('t1', 'found', '127.0.0.1', ?)`, [ago(400), ago(10)]);
+    await sql(`insert into passcode_lookup_audit (tenant_id, result, ip, created_at) values ('t1', 'found', '127.0.0.1', ?), ('t1', 'found', '127.0.0.1', ?)`, [
+      ago(400),
+      ago(10),
+    ]);
   });
 
   it('deletes what is past its retention, keeps the rest, and prints the counts as JSON', async () => {
@@ -89,7 +96,9 @@ describe('npm run cli -- cleanup', () => {
     expect((await sql('select id from oidc_model order by id')).map((row) => row.id)).toEqual(['forever', 'valid']);
     expect((await sql('select value from revoked_token')).map((row) => row.value)).toEqual(['valid']);
     expect((await sql('select token_hash from autologin_token')).map((row) => row.token_hash)).toEqual(['valid-hash']);
-    const events = await sql(`select e.payload->>'label' as label, count(d.id)::int as deliveries from outbox_event e left join webhook_delivery d on d.event_id = e.id group by 1 order by 1`);
+    const events = await sql(
+      `select e.payload->>'label' as label, count(d.id)::int as deliveries from outbox_event e left join webhook_delivery d on d.event_id = e.id group by 1 order by 1`,
+    );
     expect(events).toEqual([
       { label: 'old, still pending', deliveries: 1 },
       { label: 'recent, delivered', deliveries: 1 },

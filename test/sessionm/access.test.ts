@@ -22,7 +22,11 @@ const read = (apiKey: string, headers: { token?: string; basic?: [string, string
 
 /** A customer's own token from the password grant, as the spec's Step 3 obtains it. */
 async function customerToken(email: string, scope: string): Promise<string> {
-  const login = await postForm(`${server.url}/oauth/token`, { grant_type: 'password', email, password: 'Aaaaaaaa1', scope }, { basic: [app.clientId, app.clientSecret] });
+  const login = await postForm(
+    `${server.url}/oauth/token`,
+    { grant_type: 'password', email, password: 'Aaaaaaaa1', scope },
+    { basic: [app.clientId, app.clientSecret] },
+  );
   expect(login.status).toBe(200);
   return login.body.access_token;
 }
@@ -77,7 +81,10 @@ describe('the Authorization header', () => {
     const created = await sessionm(server, 'POST', usersPath(app.apiKey), { token: reader.accessToken, json: signupExample() });
     expect(created.status).toBe(403);
     expect(created.body.errors).toMatchObject({ code: 'insufficient_scope', scope: 'users:write' });
-    const basicReader = await sessionm(server, 'PUT', usersPath(app.apiKey, `/${profile.id}`), { basic: [reader.clientId, reader.clientSecret], json: { user: { first_name: 'X' } } });
+    const basicReader = await sessionm(server, 'PUT', usersPath(app.apiKey, `/${profile.id}`), {
+      basic: [reader.clientId, reader.clientSecret],
+      json: { user: { first_name: 'X' } },
+    });
     expect(basicReader.status).toBe(403);
     expect((await read(app.apiKey, { token: reader.accessToken })).status).toBe(200);
   });

@@ -106,9 +106,13 @@ describe('SessionM signup (spec Step 2)', () => {
 
   it("stores the spec's own example number (1234123123, valid nowhere) as given, unverified, and not as the SMS number", async () => {
     const email = `as-given-${Date.now()}@example.com`;
-    const created = await create(signupExample({ email, country: undefined, phone_numbers: [{ phone_number: '1234123123', phone_type: 'home', preference_flags: ['primary'] }] }));
+    const created = await create(
+      signupExample({ email, country: undefined, phone_numbers: [{ phone_number: '1234123123', phone_type: 'home', preference_flags: ['primary'] }] }),
+    );
     expect(created.status).toBe(200);
-    expect(created.body.user.phone_numbers).toEqual([{ phone_number: '1234123123', phone_type: 'home', preference_flags: ['primary'], verified_ownership: false }]);
+    expect(created.body.user.phone_numbers).toEqual([
+      { phone_number: '1234123123', phone_type: 'home', preference_flags: ['primary'], verified_ownership: false },
+    ]);
     const [customer] = await rows('select phone_number from customer where email = ?', [email]);
     expect(customer.phone_number).toBeNull();
   });
@@ -216,11 +220,20 @@ describe('SessionM retrieve and update (spec Steps 5 and 6)', () => {
   it('replaces the phone list, moves the primary phone, clears a field with null and updates by external id', async () => {
     const updated = await sessionm(server, 'PUT', usersPath(app.apiKey, `/${signup.user.external_id}`), {
       token: app.serverToken,
-      json: { user: { state: 'NY', zip: null, opted_in: false, phone_numbers: [{ phone_number: '+44 7911 123456', phone_type: 'mobile', preference_flags: ['primary'] }] } },
+      json: {
+        user: {
+          state: 'NY',
+          zip: null,
+          opted_in: false,
+          phone_numbers: [{ phone_number: '+44 7911 123456', phone_type: 'mobile', preference_flags: ['primary'] }],
+        },
+      },
     });
     expect(updated.status).toBe(200);
     expect(updated.body.user).toMatchObject({ state: 'NY', zip: null, opted_in: false });
-    expect(updated.body.user.phone_numbers).toEqual([{ phone_number: '+447911123456', phone_type: 'mobile', preference_flags: ['primary'], verified_ownership: false }]);
+    expect(updated.body.user.phone_numbers).toEqual([
+      { phone_number: '+447911123456', phone_type: 'mobile', preference_flags: ['primary'], verified_ownership: false },
+    ]);
     const [customer] = await rows('select phone_number, email_opt_out, address_zip from customer where id = ?', [id]);
     expect(customer).toEqual({ phone_number: '+447911123456', email_opt_out: true, address_zip: null });
     expect(await rows('select count(*)::int as n from customer_phone where customer_id = ?', [id])).toEqual([{ n: 1 }]);

@@ -35,7 +35,11 @@ export async function setUpIntegration(server: TestServer): Promise<SessionmInte
     grantTypes: ['client_credentials', 'password', 'refresh_token'],
     scope: 'openid profile email offline_access users:read users:write',
   });
-  const issued = await postForm(`${server.url}/oauth/token`, { grant_type: 'client_credentials', scope: 'users:read users:write' }, { basic: [client.clientId, client.clientSecret!] });
+  const issued = await postForm(
+    `${server.url}/oauth/token`,
+    { grant_type: 'client_credentials', scope: 'users:read users:write' },
+    { basic: [client.clientId, client.clientSecret!] },
+  );
   if (issued.status !== 200) throw new Error(`client_credentials failed: ${JSON.stringify(issued.body)}`);
   return { apiKey: key, clientId: client.clientId, clientSecret: client.clientSecret!, serverToken: issued.body.access_token };
 }

@@ -17,7 +17,12 @@ describe('without social configuration', () => {
     const before = await count(server, 'customer');
     const response = await postForm(
       `${server.url}/oauth/token`,
-      { grant_type: TOKEN_EXCHANGE, subject_token: 'eyJhbGciOiJSUzI1NiJ9.e30.sig', subject_token_type: ID_TOKEN_TYPE, subject_issuer: 'https://accounts.google.com' },
+      {
+        grant_type: TOKEN_EXCHANGE,
+        subject_token: 'eyJhbGciOiJSUzI1NiJ9.e30.sig',
+        subject_token_type: ID_TOKEN_TYPE,
+        subject_issuer: 'https://accounts.google.com',
+      },
       { basic: [app.clientId, app.clientSecret!] },
     );
     expect(response.status).toBe(400);
@@ -59,7 +64,12 @@ describe('when the identity provider cannot be reached', () => {
   it('answers 503 temporarily_unavailable at the grant, without counting it against the caller', async () => {
     const response = await postForm(
       `${server.url}/oauth/token`,
-      { grant_type: TOKEN_EXCHANGE, subject_token: 'EAAsome-token', subject_token_type: 'urn:ietf:params:oauth:token-type:access_token', subject_issuer: 'facebook' },
+      {
+        grant_type: TOKEN_EXCHANGE,
+        subject_token: 'EAAsome-token',
+        subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+        subject_issuer: 'facebook',
+      },
       { basic: [app.clientId, app.clientSecret!] },
     );
     expect(response.status).toBe(503);
@@ -80,7 +90,12 @@ describe('social sign-in configuration', () => {
   const load = (env: Record<string, string>) => loadConfig({ ...base, ...env });
 
   it('enables a provider by its client id, with the documented defaults', () => {
-    const config = load({ GOOGLE_CLIENT_IDS: 'web.apps.googleusercontent.com, ios.apps.googleusercontent.com', APPLE_CLIENT_ID: 'com.example.web', FACEBOOK_APP_ID: '42', FACEBOOK_APP_SECRET: 's' });
+    const config = load({
+      GOOGLE_CLIENT_IDS: 'web.apps.googleusercontent.com, ios.apps.googleusercontent.com',
+      APPLE_CLIENT_ID: 'com.example.web',
+      FACEBOOK_APP_ID: '42',
+      FACEBOOK_APP_SECRET: 's',
+    });
     expect(config.social.google).toMatchObject({
       webClientId: 'web.apps.googleusercontent.com',
       clientIds: ['web.apps.googleusercontent.com', 'ios.apps.googleusercontent.com'],

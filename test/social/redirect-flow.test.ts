@@ -37,7 +37,13 @@ describe('Google redirect sign-in', () => {
     const started = await get(`${world.server.url}/users/google/sign?url=${encodeURIComponent(url)}`);
     expect(started.status).toBe(302);
     const authorize = new URL(started.location!);
-    return { started, authorize, state: authorize.searchParams.get('state')!, nonce: authorize.searchParams.get('nonce')!, cookies: cookiePairs(started.setCookies) };
+    return {
+      started,
+      authorize,
+      state: authorize.searchParams.get('state')!,
+      nonce: authorize.searchParams.get('nonce')!,
+      cookies: cookiePairs(started.setCookies),
+    };
   }
 
   it('sends the browser to Google with state, nonce and PKCE, then returns to url with the n_token cookie', async () => {
@@ -71,7 +77,11 @@ describe('Google redirect sign-in', () => {
 
     // Google received the verifier whose S256 challenge went out in the authorization URL.
     const exchange = world.google.tokenRequests.at(-1)!;
-    expect(exchange).toMatchObject({ code: '4/0redirect-code', clientSecret: 'google-client-secret', redirectUri: `${world.server.url}/users/google/callback` });
+    expect(exchange).toMatchObject({
+      code: '4/0redirect-code',
+      clientSecret: 'google-client-secret',
+      redirectUri: `${world.server.url}/users/google/callback`,
+    });
     expect(createHash('sha256').update(exchange.codeVerifier!).digest('base64url')).toBe(authorize.searchParams.get('code_challenge'));
     // The binding cookie is spent.
     expect(cookieNamed(callback.setCookies, 'gatehouse_google_sign_in')).toMatch(/^gatehouse_google_sign_in=;/);
@@ -81,7 +91,10 @@ describe('Google redirect sign-in', () => {
     const started = await get(`${world.server.url}/users/google/sign`);
     const authorize = new URL(started.location!);
     world.google.registerAuthCode('4/0home', { email: uniqueEmail('home'), email_verified: true, nonce: authorize.searchParams.get('nonce')! });
-    const callback = await get(`${world.server.url}/users/google/callback?code=4/0home&state=${authorize.searchParams.get('state')}`, cookiePairs(started.setCookies));
+    const callback = await get(
+      `${world.server.url}/users/google/callback?code=4/0home&state=${authorize.searchParams.get('state')}`,
+      cookiePairs(started.setCookies),
+    );
     expect(callback.location).toBe(`${world.server.url}/`);
   });
 
@@ -123,7 +136,13 @@ describe('Google redirect sign-in', () => {
   });
 
   it('refuses url on a foreign domain with 400 and no redirect', async () => {
-    for (const url of ['https://evil.example/steal', '//evil.example/x', 'javascript:alert(1)', `http://user:pw@evil.example/`, 'https://localhost.evil.example/']) {
+    for (const url of [
+      'https://evil.example/steal',
+      '//evil.example/x',
+      'javascript:alert(1)',
+      `http://user:pw@evil.example/`,
+      'https://localhost.evil.example/',
+    ]) {
       const response = await get(`${world.server.url}/users/google/sign?url=${encodeURIComponent(url)}`);
       expect(response.status, url).toBe(400);
       expect(response.location, url).toBeNull();
@@ -158,7 +177,11 @@ describe('Apple redirect sign-in (form_post)', () => {
     const email = uniqueEmail('apple-web');
     world.apple.registerAuthCode('c.apple-code', { email, email_verified: 'true', nonce });
     const user = JSON.stringify({ name: { firstName: 'Grace', lastName: 'Hopper' }, email });
-    const callback = await postForm(`${world.server.url}/users/apple/callback`, { code: 'c.apple-code', state: authorize.searchParams.get('state')!, user }, cookiePairs(started.setCookies));
+    const callback = await postForm(
+      `${world.server.url}/users/apple/callback`,
+      { code: 'c.apple-code', state: authorize.searchParams.get('state')!, user },
+      cookiePairs(started.setCookies),
+    );
 
     expect(callback.status).toBe(302);
     expect(callback.location).toBe(returnTo);

@@ -1,7 +1,18 @@
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postForm } from '../support/server.js';
-import { count, customerRow, GOOGLE_SECRET, GOOGLE_WEB_CLIENT, googleSubject, identityRow, startSocialWorld, uniqueEmail, userinfo, type SocialWorld } from './support.js';
+import {
+  count,
+  customerRow,
+  GOOGLE_SECRET,
+  GOOGLE_WEB_CLIENT,
+  googleSubject,
+  identityRow,
+  startSocialWorld,
+  uniqueEmail,
+  userinfo,
+  type SocialWorld,
+} from './support.js';
 
 let world: SocialWorld;
 
@@ -11,7 +22,11 @@ beforeAll(async () => {
 afterAll(() => world?.stop());
 
 const postJson = async (path: string, json: unknown) => {
-  const response = await fetch(`${world.server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(json) });
+  const response = await fetch(`${world.server.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify(json),
+  });
   return { status: response.status, body: (await response.json()) as any };
 };
 const googleSignIn = (form: Record<string, string>) => postForm(`${world.server.url}/api/v1/users/google-token-sign-in`, form);
@@ -51,7 +66,10 @@ describe('POST /api/v1/users/google-token-sign-in', () => {
     expect(first.status).toBe(200);
     expect(first.body.access).toBeUndefined();
     const before = await count(world.server, 'customer');
-    const again = await postJson('/api/v1/users/google-token-sign-in', { id_token: await world.google.mintIdToken({ sub, email, email_verified: true }), create_access_token: true });
+    const again = await postJson('/api/v1/users/google-token-sign-in', {
+      id_token: await world.google.mintIdToken({ sub, email, email_verified: true }),
+      create_access_token: true,
+    });
     expect(again.body.user.uuid).toBe(first.body.user.uuid);
     expect(again.body.access.token).toEqual(expect.any(String));
     expect(await count(world.server, 'customer')).toBe(before);
@@ -59,10 +77,13 @@ describe('POST /api/v1/users/google-token-sign-in', () => {
 
   it('returns public user meta of an existing user it links', async () => {
     const existing = await world.server.createUser();
-    await world.server.em().getConnection().execute(
-      `insert into user_meta (customer_id, key, value, is_public, created_at, updated_at) values (?, 'newsletter', 'weekly', true, now(), now()), (?, 'internal', 'x', false, now(), now())`,
-      [existing.id, existing.id],
-    );
+    await world.server
+      .em()
+      .getConnection()
+      .execute(
+        `insert into user_meta (customer_id, key, value, is_public, created_at, updated_at) values (?, 'newsletter', 'weekly', true, now(), now()), (?, 'internal', 'x', false, now(), now())`,
+        [existing.id, existing.id],
+      );
     const response = await googleSignIn({ id_token: await world.google.mintIdToken({ email: existing.email, email_verified: true }) });
     expect(response.body).toMatchObject({ status: 'ok', user: { uuid: existing.id }, user_meta: { newsletter: 'weekly' } });
     expect(response.body.user_meta.internal).toBeUndefined();
@@ -75,7 +96,12 @@ describe('POST /api/v1/users/google-token-sign-in', () => {
     const response = await googleSignIn({ gsi_auth_code: '4/0web-code', is_web: 'true', create_access_token: '1' });
     expect(response.status).toBe(200);
     expect(response.body.user.email).toBe(email);
-    expect(world.google.tokenRequests.at(-1)).toMatchObject({ code: '4/0web-code', clientId: GOOGLE_WEB_CLIENT, clientSecret: GOOGLE_SECRET, redirectUri: 'postmessage' });
+    expect(world.google.tokenRequests.at(-1)).toMatchObject({
+      code: '4/0web-code',
+      clientId: GOOGLE_WEB_CLIENT,
+      clientSecret: GOOGLE_SECRET,
+      redirectUri: 'postmessage',
+    });
     expect(await identityRow(world.server, 'google', sub)).toMatchObject({ customer_id: response.body.user.uuid });
   });
 
@@ -98,7 +124,9 @@ describe('POST /api/v1/users/google-token-sign-in', () => {
 
   it('refuses bad ID tokens and unverified e-mails in REMP error shape', async () => {
     const before = await count(world.server, 'customer');
-    const foreign = await googleSignIn({ id_token: await world.google.mintIdToken({ email: uniqueEmail('x'), email_verified: true }, { signWithForeignKey: true }) });
+    const foreign = await googleSignIn({
+      id_token: await world.google.mintIdToken({ email: uniqueEmail('x'), email_verified: true }, { signWithForeignKey: true }),
+    });
     expect(foreign.status).toBe(400);
     expect(foreign.body).toMatchObject({ status: 'error', code: 'invalid_id_token', message: expect.stringMatching(/signature/) });
     const unverified = await googleSignIn({ id_token: await world.google.mintIdToken({ email: uniqueEmail('x'), email_verified: false }) });
@@ -112,12 +140,20 @@ describe('POST /api/v1/users/google-token-sign-in', () => {
 
   it('pairs the user token with a device token', async () => {
     const device = await postForm(`${world.server.url}/api/v1/users/get-device-token`, { device_id: 'pixel-9' });
-    const response = await googleSignIn({ id_token: await world.google.mintIdToken({ email: uniqueEmail('paired'), email_verified: true }), create_access_token: 'true', device_token: device.body.device_token });
+    const response = await googleSignIn({
+      id_token: await world.google.mintIdToken({ email: uniqueEmail('paired'), email_verified: true }),
+      create_access_token: 'true',
+      device_token: device.body.device_token,
+    });
     expect(response.status).toBe(200);
     const [row] = await world.server.em().getConnection().execute('select customer_id from device_token where device_id = ?', ['pixel-9']);
     expect(row!.customer_id).toBe(response.body.user.uuid);
 
-    const revoked = await googleSignIn({ id_token: await world.google.mintIdToken({ email: uniqueEmail('x'), email_verified: true }), create_access_token: 'true', device_token: 'not-a-device-token' });
+    const revoked = await googleSignIn({
+      id_token: await world.google.mintIdToken({ email: uniqueEmail('x'), email_verified: true }),
+      create_access_token: 'true',
+      device_token: 'not-a-device-token',
+    });
     expect(revoked.body).toMatchObject({ status: 'error', code: 'invalid_device_token' });
   });
 });
@@ -125,11 +161,23 @@ describe('POST /api/v1/users/google-token-sign-in', () => {
 describe('POST /api/v1/users/apple-token-sign-in', () => {
   it('creates the user and answers in REMP shape', async () => {
     const email = uniqueEmail('apple');
-    const response = await appleSignIn({ id_token: await world.apple.mintIdToken({ email, email_verified: 'true' }), create_access_token: 'true', locale: 'en-GB' });
+    const response = await appleSignIn({
+      id_token: await world.apple.mintIdToken({ email, email_verified: 'true' }),
+      create_access_token: 'true',
+      locale: 'en-GB',
+    });
     expect(response.status).toBe(200);
     expect(response.body).toEqual({
       status: 'ok',
-      user: { id: expect.any(Number), uuid: expect.any(String), email, first_name: null, last_name: null, created_at: expect.any(String), confirmed_at: expect.any(String) },
+      user: {
+        id: expect.any(Number),
+        uuid: expect.any(String),
+        email,
+        first_name: null,
+        last_name: null,
+        created_at: expect.any(String),
+        confirmed_at: expect.any(String),
+      },
       user_meta: {},
       access: { token: expect.any(String) },
     });
@@ -139,7 +187,9 @@ describe('POST /api/v1/users/apple-token-sign-in', () => {
 
   it('refuses an expired Apple ID token in REMP error shape', async () => {
     const now = Math.floor(Date.now() / 1000);
-    const response = await appleSignIn({ id_token: await world.apple.mintIdToken({ email: uniqueEmail('late'), email_verified: true, iat: now - 7200, exp: now - 3600 }) });
+    const response = await appleSignIn({
+      id_token: await world.apple.mintIdToken({ email: uniqueEmail('late'), email_verified: true, iat: now - 7200, exp: now - 3600 }),
+    });
     expect(response.status).toBe(400);
     expect(response.body).toMatchObject({ status: 'error', code: 'invalid_id_token', message: expect.stringMatching(/expired/) });
   });

@@ -16,7 +16,18 @@ describe('the url a redirect sign-in may return to', () => {
   });
 
   it('refuses other domains, look-alikes, credentials and non-http schemes', () => {
-    for (const url of ['https://evil.com/', 'https://example.com.evil.com/', 'https://evilexample.com/', '//evil.com/', '/\\evil.com/', 'https://example.com@evil.com/', 'https://u:p@www.example.com/', 'javascript:alert(1)', 'data:text/html,x', 'ftp://www.example.com/']) {
+    for (const url of [
+      'https://evil.com/',
+      'https://example.com.evil.com/',
+      'https://evilexample.com/',
+      '//evil.com/',
+      '/\\evil.com/',
+      'https://example.com@evil.com/',
+      'https://u:p@www.example.com/',
+      'javascript:alert(1)',
+      'data:text/html,x',
+      'ftp://www.example.com/',
+    ]) {
       expect(allowed(url), url).toBeUndefined();
     }
   });

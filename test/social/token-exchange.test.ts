@@ -22,12 +22,20 @@ let app: { clientId: string; clientSecret?: string };
 
 beforeAll(async () => {
   world = await startSocialWorld({ LOGIN_FAILURES_PER_IP: '40' });
-  app = await world.server.createClient({ name: 'Mobile app backend', grantTypes: [TOKEN_EXCHANGE, 'refresh_token'], scope: 'openid profile email offline_access users:read' });
+  app = await world.server.createClient({
+    name: 'Mobile app backend',
+    grantTypes: [TOKEN_EXCHANGE, 'refresh_token'],
+    scope: 'openid profile email offline_access users:read',
+  });
 });
 afterAll(() => world?.stop());
 
 const exchange = (form: Record<string, string>, client = app) =>
-  postForm(`${world.server.url}/oauth/token`, { grant_type: TOKEN_EXCHANGE, scope: 'openid email profile offline_access users:read', ...form }, { basic: [client.clientId, client.clientSecret!] });
+  postForm(
+    `${world.server.url}/oauth/token`,
+    { grant_type: TOKEN_EXCHANGE, scope: 'openid email profile offline_access users:read', ...form },
+    { basic: [client.clientId, client.clientSecret!] },
+  );
 
 const withGoogle = (idToken: string, extra: Record<string, string> = {}) =>
   exchange({ subject_token: idToken, subject_token_type: ID_TOKEN_TYPE, subject_issuer: 'https://accounts.google.com', ...extra });
@@ -53,11 +61,22 @@ describe('token exchange with a Google ID token', () => {
 
   it('creates and links a customer, answering the standard token response plus issued_token_type', async () => {
     const before = await count(world.server, 'customer');
-    const idToken = await world.google.mintIdToken({ sub: subject, email: firstEmail, email_verified: true, given_name: 'Ada', family_name: 'Lovelace', nonce: 'n-0S6_WzA2Mj' });
+    const idToken = await world.google.mintIdToken({
+      sub: subject,
+      email: firstEmail,
+      email_verified: true,
+      given_name: 'Ada',
+      family_name: 'Lovelace',
+      nonce: 'n-0S6_WzA2Mj',
+    });
     const response = await withGoogle(idToken, { nonce: 'n-0S6_WzA2Mj' });
 
     expect(response.status).toBe(200);
-    expect(response.body).toMatchObject({ token_type: 'Bearer', issued_token_type: ACCESS_TOKEN_TYPE, scope: 'openid email profile offline_access users:read' });
+    expect(response.body).toMatchObject({
+      token_type: 'Bearer',
+      issued_token_type: ACCESS_TOKEN_TYPE,
+      scope: 'openid email profile offline_access users:read',
+    });
     expect(response.body.refresh_token).toEqual(expect.any(String));
     customerId = decodeJwt(response.body.access_token).sub!;
     expect(decodeJwt(response.body.id_token)).toMatchObject({ sub: customerId, aud: app.clientId, email: firstEmail, email_verified: true, given_name: 'Ada' });
@@ -70,7 +89,12 @@ describe('token exchange with a Google ID token', () => {
 
     expect(await count(world.server, 'customer')).toBe(before + 1);
     expect(await identityRow(world.server, 'google', subject)).toMatchObject({ customer_id: customerId, email: firstEmail });
-    expect(await customerRow(world.server, customerId)).toMatchObject({ email: firstEmail, source: 'google', email_verified_at: expect.anything(), password_hash: null });
+    expect(await customerRow(world.server, customerId)).toMatchObject({
+      email: firstEmail,
+      source: 'google',
+      email_verified_at: expect.anything(),
+      password_hash: null,
+    });
   });
 
   it('signs the same customer in when the Google account later reports another e-mail', async () => {
@@ -90,7 +114,12 @@ describe('token exchange with a Google ID token', () => {
     const before = await count(world.server, 'customer');
     const otherSubject = googleSubject();
     // Matched case-insensitively, and through the iOS client id, which is one of the configured audiences.
-    const idToken = await world.google.mintIdToken({ sub: otherSubject, aud: 'gatehouse-ios.apps.googleusercontent.com', email: existing.email.toUpperCase(), email_verified: true });
+    const idToken = await world.google.mintIdToken({
+      sub: otherSubject,
+      aud: 'gatehouse-ios.apps.googleusercontent.com',
+      email: existing.email.toUpperCase(),
+      email_verified: true,
+    });
     const response = await withGoogle(idToken);
     expect(response.status).toBe(200);
     expect(decodeJwt(response.body.access_token).sub).toBe(existing.id);
@@ -108,7 +137,11 @@ describe('token exchange with a Google ID token', () => {
     expect(response.status).toBe(200);
     expect(decodeJwt(response.body.access_token).sub).toBe(squatter.id);
     expect(await customerRow(world.server, squatter.id)).toMatchObject({ password_hash: null, email_verified_at: expect.anything() });
-    const password = await postForm(`${world.server.url}/oauth/token`, { grant_type: 'password', username: email, password: squatter.password }, { basic: [app.clientId, app.clientSecret!] });
+    const password = await postForm(
+      `${world.server.url}/oauth/token`,
+      { grant_type: 'password', username: email, password: squatter.password },
+      { basic: [app.clientId, app.clientSecret!] },
+    );
     expect(password.status).toBe(400);
   });
 });
@@ -117,7 +150,14 @@ describe('token exchange with Apple and Facebook credentials', () => {
   it('accepts an Apple ID token for a trusted app client id, with Apple’s string booleans', async () => {
     const email = uniqueEmail('relay');
     const subject = '001234.0123456789abcdef0123456789abcdef.0123';
-    const idToken = await world.apple.mintIdToken({ sub: subject, aud: APPLE_APP_CLIENT, email, email_verified: 'true', is_private_email: 'true', nonce: 'apple-nonce' });
+    const idToken = await world.apple.mintIdToken({
+      sub: subject,
+      aud: APPLE_APP_CLIENT,
+      email,
+      email_verified: 'true',
+      is_private_email: 'true',
+      nonce: 'apple-nonce',
+    });
     const response = await withApple(idToken, { nonce: 'apple-nonce' });
     expect(response.status).toBe(200);
     expect(response.body.issued_token_type).toBe(ACCESS_TOKEN_TYPE);
@@ -150,7 +190,9 @@ describe('token exchange with Apple and Facebook credentials', () => {
   it('pairs the issued tokens with a device token', async () => {
     const device = await postForm(`${world.server.url}/api/v1/users/get-device-token`, { device_id: 'iphone-15' });
     expect(device.status).toBe(200);
-    const response = await withGoogle(await world.google.mintIdToken({ email: uniqueEmail('device'), email_verified: true }), { device_token: device.body.device_token });
+    const response = await withGoogle(await world.google.mintIdToken({ email: uniqueEmail('device'), email_verified: true }), {
+      device_token: device.body.device_token,
+    });
     expect(response.status).toBe(200);
     const [row] = await world.server.em().getConnection().execute('select customer_id from device_token where device_id = ?', ['iphone-15']);
     expect(row!.customer_id).toBe(decodeJwt(response.body.access_token).sub);
@@ -161,7 +203,10 @@ describe('refused token exchanges change nothing', () => {
   const fresh = () => ({ email: uniqueEmail('refused'), email_verified: true as const });
 
   it('refuses a Google ID token for another audience', async () => {
-    const body = await expectRefusedWithoutChange(async () => withGoogle(await world.google.mintIdToken({ ...fresh(), aud: 'someone-else.apps.googleusercontent.com' })), 'invalid_grant');
+    const body = await expectRefusedWithoutChange(
+      async () => withGoogle(await world.google.mintIdToken({ ...fresh(), aud: 'someone-else.apps.googleusercontent.com' })),
+      'invalid_grant',
+    );
     expect(body.error_description).toMatch(/another client/);
   });
 
@@ -171,7 +216,10 @@ describe('refused token exchanges change nothing', () => {
 
   it('refuses an expired Google ID token', async () => {
     const now = Math.floor(Date.now() / 1000);
-    const body = await expectRefusedWithoutChange(async () => withGoogle(await world.google.mintIdToken({ ...fresh(), iat: now - 7200, exp: now - 3600 })), 'invalid_grant');
+    const body = await expectRefusedWithoutChange(
+      async () => withGoogle(await world.google.mintIdToken({ ...fresh(), iat: now - 7200, exp: now - 3600 })),
+      'invalid_grant',
+    );
     expect(body.error_description).toMatch(/expired/);
   });
 
@@ -188,7 +236,10 @@ describe('refused token exchanges change nothing', () => {
   });
 
   it('refuses an e-mail Google has not verified', async () => {
-    const body = await expectRefusedWithoutChange(async () => withGoogle(await world.google.mintIdToken({ email: uniqueEmail('unverified'), email_verified: false })), 'invalid_grant');
+    const body = await expectRefusedWithoutChange(
+      async () => withGoogle(await world.google.mintIdToken({ email: uniqueEmail('unverified'), email_verified: false })),
+      'invalid_grant',
+    );
     expect(body.error_description).toMatch(/not verified/);
   });
 
@@ -201,29 +252,59 @@ describe('refused token exchanges change nothing', () => {
     await expectRefusedWithoutChange(async () => withApple(await world.apple.mintIdToken({ ...fresh(), aud: 'other.app' })), 'invalid_grant');
     await expectRefusedWithoutChange(async () => withApple(await world.apple.mintIdToken(fresh(), { signWithForeignKey: true })), 'invalid_grant');
     await expectRefusedWithoutChange(async () => withApple(await world.apple.mintIdToken({ ...fresh(), nonce: 'a' }), { nonce: 'b' }), 'invalid_grant');
-    await expectRefusedWithoutChange(async () => withApple(await world.apple.mintIdToken({ email: uniqueEmail('apple'), email_verified: 'false' })), 'invalid_grant');
+    await expectRefusedWithoutChange(
+      async () => withApple(await world.apple.mintIdToken({ email: uniqueEmail('apple'), email_verified: 'false' })),
+      'invalid_grant',
+    );
   });
 
   it('refuses unknown, expired and other-app Facebook tokens', async () => {
     await expectRefusedWithoutChange(() => withFacebook('EAAnot-a-real-token'), 'invalid_grant');
-    const expired = await expectRefusedWithoutChange(() => withFacebook(world.facebook.issueUserToken({ id: '2001', email: uniqueEmail('fb'), expiresInSeconds: -60 })), 'invalid_grant');
+    const expired = await expectRefusedWithoutChange(
+      () => withFacebook(world.facebook.issueUserToken({ id: '2001', email: uniqueEmail('fb'), expiresInSeconds: -60 })),
+      'invalid_grant',
+    );
     expect(expired.error_description).toMatch(/expired/);
-    const foreign = await expectRefusedWithoutChange(() => withFacebook(world.facebook.issueUserToken({ id: '2002', email: uniqueEmail('fb'), appId: '999' })), 'invalid_grant');
+    const foreign = await expectRefusedWithoutChange(
+      () => withFacebook(world.facebook.issueUserToken({ id: '2002', email: uniqueEmail('fb'), appId: '999' })),
+      'invalid_grant',
+    );
     expect(foreign.error_description).toMatch(/another client/);
   });
 
   it('answers invalid_request for unsupported token types and issuers, and for missing parameters', async () => {
     const idToken = await world.google.mintIdToken(fresh());
-    await expectRefusedWithoutChange(() => exchange({ subject_token: idToken, subject_token_type: ACCESS_TOKEN_TYPE, subject_issuer: 'https://accounts.google.com' }), 'invalid_request');
-    await expectRefusedWithoutChange(() => exchange({ subject_token: idToken, subject_token_type: ID_TOKEN_TYPE, subject_issuer: 'https://login.microsoftonline.com' }), 'invalid_request');
-    await expectRefusedWithoutChange(() => exchange({ subject_token: idToken, subject_token_type: 'urn:ietf:params:oauth:token-type:saml2', subject_issuer: 'https://accounts.google.com' }), 'invalid_request');
+    await expectRefusedWithoutChange(
+      () => exchange({ subject_token: idToken, subject_token_type: ACCESS_TOKEN_TYPE, subject_issuer: 'https://accounts.google.com' }),
+      'invalid_request',
+    );
+    await expectRefusedWithoutChange(
+      () => exchange({ subject_token: idToken, subject_token_type: ID_TOKEN_TYPE, subject_issuer: 'https://login.microsoftonline.com' }),
+      'invalid_request',
+    );
+    await expectRefusedWithoutChange(
+      () => exchange({ subject_token: idToken, subject_token_type: 'urn:ietf:params:oauth:token-type:saml2', subject_issuer: 'https://accounts.google.com' }),
+      'invalid_request',
+    );
     await expectRefusedWithoutChange(() => exchange({ subject_token_type: ID_TOKEN_TYPE, subject_issuer: 'https://accounts.google.com' }), 'invalid_request');
     await expectRefusedWithoutChange(() => withGoogle(idToken, { requested_token_type: 'urn:ietf:params:oauth:token-type:refresh_token' }), 'invalid_request');
   });
 
   it('answers unauthorized_client to a client not allowed the token-exchange grant', async () => {
     const other = await world.server.createClient({ name: 'password only', grantTypes: ['password'], scope: 'openid email' });
-    await expectRefusedWithoutChange(async () => exchange({ subject_token: await world.google.mintIdToken(fresh()), subject_token_type: ID_TOKEN_TYPE, subject_issuer: 'https://accounts.google.com', scope: 'openid' }, other), 'unauthorized_client');
+    await expectRefusedWithoutChange(
+      async () =>
+        exchange(
+          {
+            subject_token: await world.google.mintIdToken(fresh()),
+            subject_token_type: ID_TOKEN_TYPE,
+            subject_issuer: 'https://accounts.google.com',
+            scope: 'openid',
+          },
+          other,
+        ),
+      'unauthorized_client',
+    );
   });
 
   it('records successes and failures as login attempts by provider', async () => {

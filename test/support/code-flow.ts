@@ -51,7 +51,15 @@ export async function obtainAuthorizationCode(
 /** The same flow, answering the whole callback URL (code, state, iss) for a client library to validate. */
 export async function obtainAuthorizationCallback(
   baseUrl: string,
-  request: { clientId: string; redirectUri: string; scope: string; challenge: string; state: string; user: { email: string; password: string }; extra?: Record<string, string> },
+  request: {
+    clientId: string;
+    redirectUri: string;
+    scope: string;
+    challenge: string;
+    state: string;
+    user: { email: string; password: string };
+    extra?: Record<string, string>;
+  },
   jar = new CookieJar(),
 ): Promise<URL> {
   const query = new URLSearchParams({

@@ -109,7 +109,8 @@ export async function startSecondInstance(first: TestServer): Promise<{ url: str
 /** POST application/x-www-form-urlencoded, the OAuth way. */
 export async function postForm(url: string, form: Record<string, string>, init: { basic?: [string, string]; headers?: Record<string, string> } = {}) {
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', ...init.headers };
-  if (init.basic) headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(init.basic[0])}:${encodeURIComponent(init.basic[1])}`).toString('base64')}`;
+  if (init.basic)
+    headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(init.basic[0])}:${encodeURIComponent(init.basic[1])}`).toString('base64')}`;
   const response = await fetch(url, { method: 'POST', headers, body: new URLSearchParams(form).toString() });
   const text = await response.text();
   let body: any;

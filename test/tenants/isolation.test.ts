@@ -46,7 +46,10 @@ describe('tenant isolation', () => {
     const fromB = await getPasscode(server, tenantB.tenantId, PHONE, tenantB.apiKey);
     expect(fromA.status).toBe(200);
     expect(fromB.status).toBe(200);
-    const stored: any[] = await server.em().getConnection().execute('select tenant_id, key_hash from passcode where tenant_id in (?, ?)', [tenantA.tenantId, tenantB.tenantId]);
+    const stored: any[] = await server
+      .em()
+      .getConnection()
+      .execute('select tenant_id, key_hash from passcode where tenant_id in (?, ?)', [tenantA.tenantId, tenantB.tenantId]);
     expect(stored).toHaveLength(2);
     // The key hash is bound to the tenant: rows cannot be linked across tenants by phone number.
     expect(stored[0].key_hash).not.toBe(stored[1].key_hash);

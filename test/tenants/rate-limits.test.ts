@@ -34,13 +34,17 @@ describe('passcode rate limits', () => {
     // A one-time passcode is heard once; the look-ups after it still count towards the limit.
     expect(statuses.slice(0, 3)).toEqual([200, 404, 404]);
     expect(statuses[3]).toBe(429);
-    const audit: any[] = await server.em().getConnection().execute("select count(*)::int as n from passcode_lookup_audit where tenant_id = ? and result = 'rate_limited'", [tenant.tenantId]);
+    const audit: any[] = await server
+      .em()
+      .getConnection()
+      .execute("select count(*)::int as n from passcode_lookup_audit where tenant_id = ? and result = 'rate_limited'", [tenant.tenantId]);
     expect(audit[0].n).toBe(1);
   });
 
   it('limits submissions per address across keys and tenants', async () => {
     const statuses: number[] = [];
-    for (let index = 0; index < 12; index += 1) statuses.push((await postPasscode(server, tenant.tenantId, { pass_key: `55510${String(index).padStart(2, '0')}` })).status);
+    for (let index = 0; index < 12; index += 1)
+      statuses.push((await postPasscode(server, tenant.tenantId, { pass_key: `55510${String(index).padStart(2, '0')}` })).status);
     expect(statuses).toContain(429);
     const limited = await postPasscode(server, '00000000-0000-4000-8000-000000000000', { pass_key: '5551099' });
     expect(limited.status).toBe(429);

@@ -51,7 +51,11 @@ export async function signUpAndLogIn(server: TestServer, name = 'Tenant Admin'):
 /** A registered client allowed client_credentials with tenants:admin: the service operator. */
 export async function serviceAdminToken(server: TestServer): Promise<string> {
   const client = await server.createClient({ name: 'Service operator', grantTypes: ['client_credentials'], scope: 'tenants:admin' });
-  const response = await postForm(`${server.url}/oauth/token`, { grant_type: 'client_credentials', scope: 'tenants:admin' }, { basic: [client.clientId, client.clientSecret!] });
+  const response = await postForm(
+    `${server.url}/oauth/token`,
+    { grant_type: 'client_credentials', scope: 'tenants:admin' },
+    { basic: [client.clientId, client.clientSecret!] },
+  );
   if (response.status !== 200) throw new Error(`client_credentials failed: ${response.status} ${JSON.stringify(response.body)}`);
   return response.body.access_token as string;
 }
@@ -73,7 +77,10 @@ export async function readyTenant(server: TestServer, operatorToken: string, con
   const refreshed = await call(server, 'POST', `/api/v2/tenant/${tenantId}/api_key/refresh`, { token: admin.token });
   if (refreshed.status !== 200) throw new Error(`api key refresh failed: ${refreshed.status} ${JSON.stringify(refreshed.body)}`);
   if (config) {
-    const configured = await call(server, 'POST', `/api/v2/${tenantId}/identity/passcode/config`, { token: admin.token, json: { tenant_config_details: config } });
+    const configured = await call(server, 'POST', `/api/v2/${tenantId}/identity/passcode/config`, {
+      token: admin.token,
+      json: { tenant_config_details: config },
+    });
     if (configured.status !== 200) throw new Error(`configuration failed: ${configured.status} ${JSON.stringify(configured.body)}`);
   }
   return { admin, tenantId, apiKey: refreshed.body.api_key as string };

@@ -24,7 +24,9 @@ describe('tenant admin sign-up', () => {
   });
 
   it('refuses a name that is not a name, and missing fields', async () => {
-    const badName = await call(server, 'POST', '/api/v2/tenant/user', { json: { name: '<script>', email: `a-${uniqueSuffix()}@example.com`, password: 'long enough' } });
+    const badName = await call(server, 'POST', '/api/v2/tenant/user', {
+      json: { name: '<script>', email: `a-${uniqueSuffix()}@example.com`, password: 'long enough' },
+    });
     expect(badName.body).toEqual({ errors: { name: ['The name format is invalid.'] } });
     const empty = await call(server, 'POST', '/api/v2/tenant/user', { json: {} });
     expect(empty.status).toBe(400);
@@ -37,7 +39,9 @@ describe('tenant admin sign-up', () => {
 
   it('refuses an e-mail already taken, whatever its case', async () => {
     const admin = await signUpAndLogIn(server);
-    const again = await call(server, 'POST', '/api/v2/tenant/user', { json: { name: 'Someone Else', email: admin.email.toUpperCase(), password: 'another password' } });
+    const again = await call(server, 'POST', '/api/v2/tenant/user', {
+      json: { name: 'Someone Else', email: admin.email.toUpperCase(), password: 'another password' },
+    });
     expect(again.status).toBe(400);
     expect(again.body).toEqual({ errors: { email: ['The email has already been taken.'] } });
   });
@@ -76,7 +80,10 @@ describe('tenant administration endpoints', () => {
     const client = await server.createClient({ name: 'Customer app', grantTypes: ['client_credentials'], scope: 'users:read' });
     const otherToken = await fetch(`${server.url}/oauth/token`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}` },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`,
+      },
       body: 'grant_type=client_credentials&scope=users:read',
     }).then((response) => response.json() as Promise<{ access_token: string }>);
 
@@ -96,7 +103,8 @@ describe('tenant administration endpoints', () => {
   it('refuses a service operator token on tenant admin endpoints, and a tenant admin token on activation', async () => {
     const asOperator = await call(server, 'POST', '/api/v2/tenant', { token: operator, json: { tenant_name: `Op ${uniqueSuffix()}` } });
     expect(asOperator.status).toBe(403);
-    const tenantId = (await call(server, 'POST', '/api/v2/tenant', { token: admin.token, json: { tenant_name: `Self ${uniqueSuffix()}` } })).body.data.tenant_id;
+    const tenantId = (await call(server, 'POST', '/api/v2/tenant', { token: admin.token, json: { tenant_name: `Self ${uniqueSuffix()}` } })).body.data
+      .tenant_id;
     const selfActivation = await call(server, 'POST', `/api/v2/tenant/${tenantId}/activate`, { token: admin.token });
     expect(selfActivation.status).toBe(403);
     expect(selfActivation.body).toEqual({ status: 'Failed', message: 'Forbidden' });
@@ -179,7 +187,11 @@ describe('passcode configuration', () => {
         'tenant_config_details.pass_phrase_length': ['The tenant config details.pass phrase length must be between 4 and 32.'],
       },
     });
-    for (const details of [{ pass_key_expires: 86_401, pass_phrase: 'system' }, { pass_key_expires: 60, pass_phrase: 'system', pass_phrase_length: 3 }, { pass_key_expires: 60.5, pass_phrase: 'system' }]) {
+    for (const details of [
+      { pass_key_expires: 86_401, pass_phrase: 'system' },
+      { pass_key_expires: 60, pass_phrase: 'system', pass_phrase_length: 3 },
+      { pass_key_expires: 60.5, pass_phrase: 'system' },
+    ]) {
       expect((await call(server, 'POST', configPath(), { token: tenant.admin.token, json: { tenant_config_details: details } })).status).toBe(400);
     }
     const missing = await call(server, 'POST', configPath(), { token: tenant.admin.token, json: {} });
@@ -194,7 +206,9 @@ describe('passcode configuration', () => {
     expect(first.status).toBe(200);
     const second = await call(server, 'POST', configPath(), {
       token: tenant.admin.token,
-      json: { tenant_config_details: { pass_key_expires: '86400', pass_phrase: 'system', pass_pharse_allowed_characters: 'alphanumeric', pass_phrase_length: 32 } },
+      json: {
+        tenant_config_details: { pass_key_expires: '86400', pass_phrase: 'system', pass_pharse_allowed_characters: 'alphanumeric', pass_phrase_length: 32 },
+      },
     });
     expect(second.status).toBe(200);
     expect(second.body.data.message).toBe('Tenant Configuration updated successfully');
@@ -211,14 +225,22 @@ describe('passcode configuration', () => {
       created_at: expect.any(String),
     });
     // The spec's `created_by` is an integer: the numeric id of the admin who created the configuration.
-    const [admin] = await server.em().getConnection().execute(`select numeric_id from tenant_admin where email_normalized = ?`, [tenant.admin.email.toLowerCase()]);
+    const [admin] = await server
+      .em()
+      .getConnection()
+      .execute(`select numeric_id from tenant_admin where email_normalized = ?`, [tenant.admin.email.toLowerCase()]);
     expect(read.body.created_by).toBe((admin as { numeric_id: number }).numeric_id);
     const created = await postPasscode(server, tenant.tenantId, { pass_key: '5550101', pass_phrase: 'ignored in system mode' });
     expect(created.body.data.pass_phrase).toMatch(/^[A-HJ-NP-Z2-9]{32}$/);
   });
 
   it('uses the customer phrase in manual mode, held to the configured characters and minimum length', async () => {
-    const manual = await readyTenant(server, operator, { pass_key_expires: 600, pass_phrase: 'manual', pass_pharse_allowed_characters: 'alphabets', pass_phrase_length: 5 });
+    const manual = await readyTenant(server, operator, {
+      pass_key_expires: 600,
+      pass_phrase: 'manual',
+      pass_pharse_allowed_characters: 'alphabets',
+      pass_phrase_length: 5,
+    });
     const missing = await postPasscode(server, manual.tenantId, { pass_key: 'birth place' });
     expect(missing.status).toBe(400);
     expect(missing.body).toEqual({ errors: { pass_phrase: ['The pass phrase field is required.'] } });
@@ -282,9 +304,15 @@ describe('customer passcode errors', () => {
     await postPasscode(server, tenant.tenantId, { pass_key: '5557001' });
     await postPasscode(server, tenant.tenantId, { pass_key: '5557002' });
     const connection = server.em().getConnection();
-    const rows: any[] = await connection.execute('select key_hash, phrase_encrypted from passcode where tenant_id = ? order by created_at desc limit 2', [tenant.tenantId]);
+    const rows: any[] = await connection.execute('select key_hash, phrase_encrypted from passcode where tenant_id = ? order by created_at desc limit 2', [
+      tenant.tenantId,
+    ]);
     // Swap the two encrypted phrases: AES-GCM's associated data (tenant + key hash) must refuse both.
-    await connection.execute('update passcode set phrase_encrypted = ? where tenant_id = ? and key_hash = ?', [rows[1].phrase_encrypted, tenant.tenantId, rows[0].key_hash]);
+    await connection.execute('update passcode set phrase_encrypted = ? where tenant_id = ? and key_hash = ?', [
+      rows[1].phrase_encrypted,
+      tenant.tenantId,
+      rows[0].key_hash,
+    ]);
     const response = await getPasscode(server, tenant.tenantId, '5557002', tenant.apiKey);
     const other = await getPasscode(server, tenant.tenantId, '5557001', tenant.apiKey);
     expect([response.status, other.status]).toContain(500);

@@ -20,7 +20,13 @@ describe('the spec trust flow, end to end', () => {
     expect(signUp.body).toEqual({
       status: 'SUCCESS',
       message: 'User created successfully',
-      data: { first_name: 'Tenant Admin', username: email, email, updated_at: expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/), created_at: expect.any(String) },
+      data: {
+        first_name: 'Tenant Admin',
+        username: email,
+        email,
+        updated_at: expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/),
+        created_at: expect.any(String),
+      },
     });
 
     const login = await call(server, 'POST', '/api/v2/login', { json: { email, password: 'yourpassword' } });
@@ -35,7 +41,11 @@ describe('the spec trust flow, end to end', () => {
     // Step 2: create the tenant; it starts inactive and is refused until activated.
     const created = await call(server, 'POST', '/api/v2/tenant', { token, json: { tenant_name: `FPS ${uniqueSuffix()}` } });
     expect(created.status).toBe(200);
-    expect(created.body).toMatchObject({ status: 'Success', message: 'Tenant created successfully', data: { tenant_id: expect.any(String), tenant_status: 'INACTIVE' } });
+    expect(created.body).toMatchObject({
+      status: 'Success',
+      message: 'Tenant created successfully',
+      data: { tenant_id: expect.any(String), tenant_status: 'INACTIVE' },
+    });
     const tenantId = created.body.data.tenant_id as string;
 
     const refusedKey = await call(server, 'POST', `/api/v2/tenant/${tenantId}/api_key/refresh`, { token });
@@ -106,7 +116,8 @@ describe('the spec trust flow, end to end', () => {
 
   it('keeps phone numbers and passcodes unreadable in a database dump, and audits every look-up', async () => {
     const admin = await signUpAndLogIn(server);
-    const tenantId = (await call(server, 'POST', '/api/v2/tenant', { token: admin.token, json: { tenant_name: `Dump ${uniqueSuffix()}` } })).body.data.tenant_id;
+    const tenantId = (await call(server, 'POST', '/api/v2/tenant', { token: admin.token, json: { tenant_name: `Dump ${uniqueSuffix()}` } })).body.data
+      .tenant_id;
     await call(server, 'POST', `/api/v2/tenant/${tenantId}/activate`, { token: await serviceAdminToken(server) });
     const apiKey = (await call(server, 'POST', `/api/v2/tenant/${tenantId}/api_key/refresh`, { token: admin.token })).body.api_key;
     await call(server, 'POST', `/api/v2/${tenantId}/identity/passcode/config`, {
@@ -126,7 +137,9 @@ describe('the spec trust flow, end to end', () => {
     ]);
     for (const secret of ['chennai', '2025550143', apiKey]) expect(dump).not.toContain(secret);
 
-    const audit: any[] = await connection.execute('select tenant_id, key_hash, result, ip from passcode_lookup_audit where tenant_id = ? order by id', [tenantId]);
+    const audit: any[] = await connection.execute('select tenant_id, key_hash, result, ip from passcode_lookup_audit where tenant_id = ? order by id', [
+      tenantId,
+    ]);
     expect(audit.map((row) => row.result)).toEqual(['found', 'not_found', 'unauthorized']);
     expect(audit[0].key_hash).toBe(audit[2].key_hash);
     expect(audit[0].ip).toMatch(/127\.0\.0\.1/);

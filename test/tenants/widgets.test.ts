@@ -30,7 +30,8 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const demoQuery = (extra: Record<string, string> = {}) => new URLSearchParams({ apiUrl: server.url, apiVer: 'v2', tenantID: tenant.tenantId, ...extra }).toString();
+const demoQuery = (extra: Record<string, string> = {}) =>
+  new URLSearchParams({ apiUrl: server.url, apiVer: 'v2', tenantID: tenant.tenantId, ...extra }).toString();
 
 /** Types the number, submits, and waits for the widget to settle in a state other than submitting. */
 async function submitNumber(page: Page, phone: string): Promise<string> {

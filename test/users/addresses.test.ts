@@ -68,7 +68,9 @@ describe('POST /api/v1/users/address and GET /api/v1/users/addresses', () => {
       ],
     });
     const recorded = await events(server, user.id);
-    expect(recorded.map((event) => [event.type, event.payload.data.action, event.payload.data.address_id])).toEqual([['AddressChangedEvent', 'created', created.body.address.id]]);
+    expect(recorded.map((event) => [event.type, event.payload.data.action, event.payload.data.address_id])).toEqual([
+      ['AddressChangedEvent', 'created', created.body.address.id],
+    ]);
   });
 
   it('uses the default country when none is given, and filters the list by type', async () => {
@@ -111,7 +113,10 @@ describe('POST /api/v1/users/address and GET /api/v1/users/addresses', () => {
   it('refuses callers without the scope or whitelist', async () => {
     const user = await server.createUser();
     expect((await api(server, 'GET', '/api/v1/users/addresses', { query: { email: user.email } })).status).toBe(403);
-    expect((await api(server, 'GET', '/api/v1/users/addresses', { auth: (await clientToken(server, 'users:write')).accessToken, query: { email: user.email } })).status).toBe(403);
+    expect(
+      (await api(server, 'GET', '/api/v1/users/addresses', { auth: (await clientToken(server, 'users:write')).accessToken, query: { email: user.email } }))
+        .status,
+    ).toBe(403);
     expect((await createAddress({ email: user.email, type: 'print' }, (await clientToken(server, 'users:read')).accessToken)).status).toBe(403);
     expect((await createAddress({ email: user.email, type: 'print' }, approver)).status).toBe(403);
     expect(await addressRows(user.id)).toEqual([]);
@@ -127,7 +132,10 @@ describe('POST /api/v1/users/address and GET /api/v1/users/addresses', () => {
     expectFieldError(await createAddress({ email: user.email, type: 'print', city: 'x'.repeat(101) }), 'city');
     expectFieldError(await createAddress({ email: user.email, type: 'print', street: 'Main' }), 'street');
     expectFieldError(await api(server, 'POST', '/api/v1/users/address', { auth: key, json: { email: user.email, type: 'print', zip: 81105 } }), 'zip');
-    expectFieldError(await api(server, 'POST', '/api/v1/users/address', { auth: key, raw: { type: 'application/x-www-form-urlencoded', body: 'email=%E0%A4%A&type=print' } }), 'email');
+    expectFieldError(
+      await api(server, 'POST', '/api/v1/users/address', { auth: key, raw: { type: 'application/x-www-form-urlencoded', body: 'email=%E0%A4%A&type=print' } }),
+      'email',
+    );
     expectFieldError(await api(server, 'GET', '/api/v1/users/addresses', { auth: key, query: { email: user.email, limit: '1' } }), 'limit');
     expect(await addressRows(user.id)).toEqual([]);
   });
@@ -145,7 +153,15 @@ describe('address change requests', () => {
   it('records a request without changing the address; approving applies the fields it carried', async () => {
     const user = await server.createUser();
     const created = await createAddress({ email: user.email, type: 'print', first_name: 'Old', city: 'Bratislava', zip: '81105' });
-    const requested = await requestChange({ email: user.email, type: 'print', city: 'Praha', zip: '11000', country_iso: 'CZ', company_tax_id: 'CZ-T', company_vat_id: 'CZ-V' });
+    const requested = await requestChange({
+      email: user.email,
+      type: 'print',
+      city: 'Praha',
+      zip: '11000',
+      country_iso: 'CZ',
+      company_tax_id: 'CZ-T',
+      company_vat_id: 'CZ-V',
+    });
     expect(requested.status).toBe(200);
     expect(requested.body).toEqual({
       status: 'ok',
@@ -156,10 +172,25 @@ describe('address change requests', () => {
 
     const approved = await api(server, 'POST', `/api/v1/users/change-address-request/${requested.body.change_request.id}/approve`, { auth: approver });
     expect(approved.status).toBe(200);
-    expect(approved.body).toEqual({ status: 'ok', change_request: { id: requested.body.change_request.id, address_id: created.body.address.id, type: 'print', status: 'accepted' } });
-    expect((await addressRows(user.id))[0]).toMatchObject({ first_name: 'Old', city: 'Praha', zip: '11000', country_iso: 'CZ', tax_id: 'CZ-T', vat_id: 'CZ-V' });
+    expect(approved.body).toEqual({
+      status: 'ok',
+      change_request: { id: requested.body.change_request.id, address_id: created.body.address.id, type: 'print', status: 'accepted' },
+    });
+    expect((await addressRows(user.id))[0]).toMatchObject({
+      first_name: 'Old',
+      city: 'Praha',
+      zip: '11000',
+      country_iso: 'CZ',
+      tax_id: 'CZ-T',
+      vat_id: 'CZ-V',
+    });
     const recorded = (await events(server, user.id)).map((event) => `${event.type}:${event.payload.data.action}`);
-    expect(recorded.sort()).toEqual(['AddressChangeRequestEvent:accepted', 'AddressChangeRequestEvent:requested', 'AddressChangedEvent:created', 'AddressChangedEvent:updated']);
+    expect(recorded.sort()).toEqual([
+      'AddressChangeRequestEvent:accepted',
+      'AddressChangeRequestEvent:requested',
+      'AddressChangedEvent:created',
+      'AddressChangedEvent:updated',
+    ]);
 
     const again = await api(server, 'POST', `/api/v1/users/change-address-request/${requested.body.change_request.id}/reject`, { auth: approver });
     expect(again.status).toBe(409);
@@ -174,7 +205,9 @@ describe('address change requests', () => {
     const rejected = await api(server, 'POST', `/api/v1/users/change-address-request/${requested.body.change_request.id}/reject`, { auth: admin });
     expect(rejected.body.change_request.status).toBe('rejected');
     expect((await addressRows(user.id))[0]).toMatchObject({ city: 'Bratislava', country_iso: 'SK' });
-    expect((await sql(server, 'select status, resolved_at from address_change_request where id = ?', [requested.body.change_request.id]))[0].resolved_at).not.toBeNull();
+    expect(
+      (await sql(server, 'select status, resolved_at from address_change_request where id = ?', [requested.body.change_request.id]))[0].resolved_at,
+    ).not.toBeNull();
   });
 
   it('approving needs users:admin or the users.address-change-approve key', async () => {
@@ -211,7 +244,9 @@ describe('address change requests', () => {
     expect(requested.status).toBe(200);
     const [row] = await sql(server, 'select country_iso from address_change_request where id = ?', [requested.body.change_request.id]);
     expect(row.country_iso).toBe('SK');
-    expect((await api(server, 'POST', `/api/v1/users/change-address-request/${requested.body.change_request.id}/approve`, { auth: approver })).status).toBe(200);
+    expect((await api(server, 'POST', `/api/v1/users/change-address-request/${requested.body.change_request.id}/approve`, { auth: approver })).status).toBe(
+      200,
+    );
     const listed = await api(server, 'GET', '/api/v1/users/addresses', { auth: key, query: { email: user.email, type: 'print' } });
     expect(listed.body.addresses[0]).toMatchObject({ country_iso: 'SK', country: 'Slovakia' });
   });

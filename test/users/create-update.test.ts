@@ -34,11 +34,27 @@ describe('POST /api/v1/users/create', () => {
     expect(reply.status, JSON.stringify(reply.body)).toBe(200);
     expect(reply.body).toEqual({
       status: 'ok',
-      user: { id: expect.any(Number), uuid: expect.any(String), email: 'new.reader@example.com', confirmed_at: null, first_name: 'New', last_name: 'Reader', roles: [] },
+      user: {
+        id: expect.any(Number),
+        uuid: expect.any(String),
+        email: 'new.reader@example.com',
+        confirmed_at: null,
+        first_name: 'New',
+        last_name: 'Reader',
+        roles: [],
+      },
       access: { token: expect.any(String) },
     });
     const row = await customerRow(server, reply.body.user.uuid);
-    expect(row).toMatchObject({ external_id: '4711', source: 'ios_app', referer: 'https://news.example.com/article/1', note: 'met at the fair', locale: 'sk_SK', newsletters_subscribed: true, unclaimed: false });
+    expect(row).toMatchObject({
+      external_id: '4711',
+      source: 'ios_app',
+      referer: 'https://news.example.com/article/1',
+      note: 'met at the fair',
+      locale: 'sk_SK',
+      newsletters_subscribed: true,
+      unclaimed: false,
+    });
     expect(row.password_hash).toMatch(/^\$argon2id\$/);
     expect(row.registered_at).not.toBeNull();
 
@@ -48,7 +64,10 @@ describe('POST /api/v1/users/create', () => {
   });
 
   it('sets the given password (JSON and multipart bodies are accepted too)', async () => {
-    const json = await api(server, 'POST', '/api/v1/users/create', { auth: createKey, json: { email: 'json.user@example.com', password: 'a long enough password' } });
+    const json = await api(server, 'POST', '/api/v1/users/create', {
+      auth: createKey,
+      json: { email: 'json.user@example.com', password: 'a long enough password' },
+    });
     expect(json.status).toBe(200);
     await rempLogin(server, { email: 'json.user@example.com', password: 'a long enough password' });
 
@@ -138,8 +157,14 @@ describe('POST /api/v1/users/create', () => {
     expectFieldError(await create({ email: 'v@example.com', locale: 'not a locale' }), 'locale');
     expectFieldError(await create({ email: 'v@example.com', is_admin: '1' }), 'is_admin');
     expectFieldError(await create({}), 'email');
-    expectFieldError(await api(server, 'POST', '/api/v1/users/create', { auth: createKey, json: { email: 'v@example.com', newsletters_subscribe: { yes: true } } }), 'newsletters_subscribe');
-    expectFieldError(await api(server, 'POST', '/api/v1/users/create', { auth: createKey, raw: { type: 'application/json', body: '{"email": "v@example.com"' } }), 'body');
+    expectFieldError(
+      await api(server, 'POST', '/api/v1/users/create', { auth: createKey, json: { email: 'v@example.com', newsletters_subscribe: { yes: true } } }),
+      'newsletters_subscribe',
+    );
+    expectFieldError(
+      await api(server, 'POST', '/api/v1/users/create', { auth: createKey, raw: { type: 'application/json', body: '{"email": "v@example.com"' } }),
+      'body',
+    );
     expect((await sql(server, `select 1 from customer where email = 'v@example.com'`)).length).toBe(0);
   });
 });
@@ -151,7 +176,10 @@ describe('POST /api/v1/users/update', () => {
     const user = await server.createUser();
     const reply = await update({ user_id: user.id, email: 'renamed@example.com', locale: 'cs_CZ' });
     expect(reply.status).toBe(200);
-    expect(reply.body).toEqual({ status: 'ok', user: { id: await numericIdOf(server, user.id), uuid: user.id, email: 'renamed@example.com', confirmed_at: null } });
+    expect(reply.body).toEqual({
+      status: 'ok',
+      user: { id: await numericIdOf(server, user.id), uuid: user.id, email: 'renamed@example.com', confirmed_at: null },
+    });
     const row = await customerRow(server, user.id);
     expect(row).toMatchObject({ email: 'renamed@example.com', email_normalized: 'renamed@example.com', locale: 'cs_CZ', email_verified_at: null });
     const recorded = await events(server, user.id);

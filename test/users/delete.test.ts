@@ -12,16 +12,39 @@ afterAll(() => server?.stop());
 /** A user with something in every table that holds personal data. */
 async function userWithPersonalData() {
   const user = await server.createUser({ firstName: 'Erika', lastName: 'Musterfrau' });
-  await sql(server, `update customer set phone_number = '+421900000001', external_id = ?, note = 'vip', address_city = 'Bratislava' where id = ?`, [`ext-${user.id.slice(0, 8)}`, user.id]);
-  await sql(server, `insert into customer_phone (id, customer_id, phone_number, phone_type, created_at) values (gen_random_uuid(), ?, '+421900000001', 'mobile', now())`, [user.id]);
-  await sql(server, `insert into customer_identity (provider, subject, customer_id, email, created_at) values ('google', ?, ?, ?, now())`, [`g-${user.id}`, user.id, user.email]);
-  await sql(server, `insert into user_meta (customer_id, key, value, is_public, created_at, updated_at) values (?, 'gdpr', '1', true, now(), now())`, [user.id]);
-  const [address] = await sql(server, `insert into address (customer_id, type, first_name, city, created_at, updated_at) values (?, 'print', 'Erika', 'Bratislava', now(), now()) returning id`, [user.id]);
-  await sql(server, `insert into address_change_request (address_id, customer_id, type, status, city, created_at) values (?, ?, 'print', 'new', 'Praha', now())`, [address.id, user.id]);
+  await sql(server, `update customer set phone_number = '+421900000001', external_id = ?, note = 'vip', address_city = 'Bratislava' where id = ?`, [
+    `ext-${user.id.slice(0, 8)}`,
+    user.id,
+  ]);
+  await sql(
+    server,
+    `insert into customer_phone (id, customer_id, phone_number, phone_type, created_at) values (gen_random_uuid(), ?, '+421900000001', 'mobile', now())`,
+    [user.id],
+  );
+  await sql(server, `insert into customer_identity (provider, subject, customer_id, email, created_at) values ('google', ?, ?, ?, now())`, [
+    `g-${user.id}`,
+    user.id,
+    user.email,
+  ]);
+  await sql(server, `insert into user_meta (customer_id, key, value, is_public, created_at, updated_at) values (?, 'gdpr', '1', true, now(), now())`, [
+    user.id,
+  ]);
+  const [address] = await sql(
+    server,
+    `insert into address (customer_id, type, first_name, city, created_at, updated_at) values (?, 'print', 'Erika', 'Bratislava', now(), now()) returning id`,
+    [user.id],
+  );
+  await sql(
+    server,
+    `insert into address_change_request (address_id, customer_id, type, status, city, created_at) values (?, ?, 'print', 'new', 'Praha', now())`,
+    [address.id, user.id],
+  );
   const [group] = await sql(server, `insert into user_group (name, created_at) values (?, now()) returning id`, [`group-${user.id}`]);
   await sql(server, `insert into user_group_member (group_id, customer_id, created_at) values (?, ?, now())`, [group.id, user.id]);
   const device = await api(server, 'POST', '/api/v1/users/get-device-token', { form: { device_id: `phone-${user.id}` } });
-  const login = await api(server, 'POST', '/api/v1/users/login', { form: { email: user.email, password: user.password, device_token: device.body.device_token } });
+  const login = await api(server, 'POST', '/api/v1/users/login', {
+    form: { email: user.email, password: user.password, device_token: device.body.device_token },
+  });
   expect(login.status).toBe(200);
   return { ...user, deviceToken: device.body.device_token as string, deviceLoginToken: login.body.access.token as string };
 }
@@ -46,7 +69,15 @@ describe('POST /api/v1/user/delete', () => {
 
     const row = await customerRow(server, user.id);
     expect(row.email).toMatch(/^deleted-[0-9a-f-]{36}@anonymized\.invalid$/);
-    expect(row).toMatchObject({ first_name: null, last_name: null, password_hash: null, phone_number: null, external_id: null, note: null, address_city: null });
+    expect(row).toMatchObject({
+      first_name: null,
+      last_name: null,
+      password_hash: null,
+      phone_number: null,
+      external_id: null,
+      note: null,
+      address_city: null,
+    });
     expect(row.anonymized_at).not.toBeNull();
     expect(Object.values(await personalRows(user.id)).every((count) => count === 0)).toBe(true);
     expect((await sql(server, `select revoked_at from device_token where device_id = ?`, [`phone-${user.id}`]))[0].revoked_at).not.toBeNull();
@@ -60,7 +91,10 @@ describe('POST /api/v1/user/delete', () => {
     expect((await api(server, 'POST', '/api/v1/users/login', { form: { email: user.email, password: user.password } })).status).toBe(401);
     // The e-mail is free again; the anonymised account is never listed.
     expect((await api(server, 'POST', '/api/v2/users/email', { form: { email: user.email } })).body.status).toBe('available');
-    const list = await api(server, 'POST', '/api/v1/users/list', { auth: await apiKey(server, ['users.list']), form: { user_ids: JSON.stringify([user.id]), page: '1' } });
+    const list = await api(server, 'POST', '/api/v1/users/list', {
+      auth: await apiKey(server, ['users.list']),
+      form: { user_ids: JSON.stringify([user.id]), page: '1' },
+    });
     expect(list.body.totalCount).toBe(0);
   });
 

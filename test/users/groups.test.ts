@@ -18,7 +18,8 @@ beforeAll(async () => {
 });
 afterAll(() => server?.stop());
 
-const members = async (customerId: string) => (await sql(server, 'select group_id from user_group_member where customer_id = ?', [customerId])).map((row) => row.group_id);
+const members = async (customerId: string) =>
+  (await sql(server, 'select group_id from user_group_member where customer_id = ?', [customerId])).map((row) => row.group_id);
 
 describe('user groups', () => {
   it('are created with the CLI and POST /api/v1/groups (users:admin), names unique regardless of case', async () => {
@@ -34,7 +35,9 @@ describe('user groups', () => {
     expect(duplicate.body.code).toBe('group_exists');
     expectFieldError(await api(server, 'POST', '/api/v1/groups', { auth: adminToken, form: { name: 'x'.repeat(101) } }), 'name');
     expect((await api(server, 'POST', '/api/v1/groups', { auth: key, form: { name: 'By key' } })).status).toBe(401);
-    expect((await api(server, 'POST', '/api/v1/groups', { auth: (await clientToken(server, 'groups:write')).accessToken, form: { name: 'By writer' } })).status).toBe(403);
+    expect(
+      (await api(server, 'POST', '/api/v1/groups', { auth: (await clientToken(server, 'groups:write')).accessToken, form: { name: 'By writer' } })).status,
+    ).toBe(403);
     expect((await api(server, 'GET', '/api/v1/groups', { auth: (await clientToken(server, 'groups:write')).accessToken })).status).toBe(403);
   });
 });
@@ -76,14 +79,20 @@ describe.each(['POST', 'GET'])('%s /api/v1/users/add-to-group and /remove-from-g
 
   it('accepts groups:write clients and administrators, refuses plain user tokens and other keys', async () => {
     const user = await server.createUser();
-    expect((await call('add-to-group', { email: user.email, group_id: String(groupId) }, (await clientToken(server, 'groups:write')).accessToken)).status).toBe(200);
-    expect((await call('remove-from-group', { email: user.email, group_id: String(groupId) }, await userToken(server, user.id, 'groups:write users:admin'))).status).toBe(200);
+    expect((await call('add-to-group', { email: user.email, group_id: String(groupId) }, (await clientToken(server, 'groups:write')).accessToken)).status).toBe(
+      200,
+    );
+    expect(
+      (await call('remove-from-group', { email: user.email, group_id: String(groupId) }, await userToken(server, user.id, 'groups:write users:admin'))).status,
+    ).toBe(200);
 
     const self = await call('add-to-group', { email: user.email, group_id: String(groupId) }, await userToken(server, user.id, 'groups:write'));
     expect(self.status).toBe(403);
     expect((await call('add-to-group', { email: user.email, group_id: String(groupId) }, await rempLogin(server, user))).status).toBe(403);
     expect((await call('add-to-group', { email: user.email, group_id: String(groupId) }, await apiKey(server, ['users.remove-from-group']))).status).toBe(403);
-    expect((await call('add-to-group', { email: user.email, group_id: String(groupId) }, (await clientToken(server, 'users:write')).accessToken)).status).toBe(403);
+    expect((await call('add-to-group', { email: user.email, group_id: String(groupId) }, (await clientToken(server, 'users:write')).accessToken)).status).toBe(
+      403,
+    );
     expect(await members(user.id)).toEqual([]);
   });
 

@@ -10,7 +10,11 @@ beforeAll(async () => {
   server = await startTestServer();
   alice = await server.createUser({ firstName: 'Alice', lastName: 'Novak' });
   aliceToken = await rempLogin(server, alice);
-  await sql(server, `insert into user_meta (customer_id, key, value, is_public, created_at, updated_at) values (?, 'newsletter_subscribed', '1', true, now(), now()), (?, 'secret_note', 'x', false, now(), now())`, [alice.id, alice.id]);
+  await sql(
+    server,
+    `insert into user_meta (customer_id, key, value, is_public, created_at, updated_at) values (?, 'newsletter_subscribed', '1', true, now(), now()), (?, 'secret_note', 'x', false, now(), now())`,
+    [alice.id, alice.id],
+  );
 });
 afterAll(() => server?.stop());
 

@@ -24,7 +24,13 @@ describe('POST /api/v1/users/list', () => {
     const reply = await list({ user_ids: ids, page: '1' });
     expect(reply.status).toBe(200);
     // Keyed by REMP's integer id ("9": {"id": 9, …}); the UUID comes beside it.
-    expect(reply.body).toEqual({ status: 'ok', page: 1, totalPages: 1, totalCount: 1, users: { [String(activeId)]: { id: activeId, uuid: active.id, email: active.email } } });
+    expect(reply.body).toEqual({
+      status: 'ok',
+      page: 1,
+      totalPages: 1,
+      totalCount: 1,
+      users: { [String(activeId)]: { id: activeId, uuid: active.id, email: active.email } },
+    });
 
     const withDeactivated = await api(server, 'POST', '/api/v1/users/list', { auth: key, json: { user_ids: ids, page: 1, include_deactivated: true } });
     expect(withDeactivated.body.totalCount).toBe(2);

@@ -63,7 +63,10 @@ export async function rempLogin(server: TestServer, user: { email: string; passw
 }
 
 export async function sql<T = any>(server: TestServer, query: string, params: unknown[] = []): Promise<T[]> {
-  return (await server.em().getConnection().execute(query, params as never[])) as T[];
+  return (await server
+    .em()
+    .getConnection()
+    .execute(query, params as never[])) as T[];
 }
 
 /** Outbox events of a customer, oldest first. */

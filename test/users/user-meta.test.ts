@@ -85,7 +85,10 @@ describe('/api/v1/user-meta/list', () => {
     const byKey = await api(server, 'GET', '/api/v1/user-meta/list', { auth: key, query: { user_id: user.id, key: 'fooz' } });
     expect(byKey.body).toEqual([{ user_id: await numericIdOf(server, user.id), key: 'fooz', value: '1' }]);
     // REMP's example names the user by its integer id (user_id=12345).
-    const byNumber = await api(server, 'GET', '/api/v1/user-meta/list', { auth: key, query: { user_id: String(await numericIdOf(server, user.id)), key: 'fooz' } });
+    const byNumber = await api(server, 'GET', '/api/v1/user-meta/list', {
+      auth: key,
+      query: { user_id: String(await numericIdOf(server, user.id)), key: 'fooz' },
+    });
     expect(byNumber.body).toEqual(byKey.body);
     expect(JSON.stringify((await api(server, 'POST', '/api/v1/user-meta/list', { auth: key, form: { user_id: user.id } })).body)).not.toContain('secret');
   });
@@ -98,7 +101,10 @@ describe('/api/v1/user-meta/list', () => {
     expect(foreign.status).toBe(403);
     expect(JSON.stringify(foreign.body)).not.toContain('theirs');
     expect((await api(server, 'POST', '/api/v1/user-meta/list', { auth: key, form: { user_id: '00000000-0000-4000-8000-000000000000' } })).status).toBe(404);
-    expect((await api(server, 'POST', '/api/v1/user-meta/list', { auth: (await clientToken(server, 'meta:write')).accessToken, form: { user_id: other.id } })).status).toBe(403);
+    expect(
+      (await api(server, 'POST', '/api/v1/user-meta/list', { auth: (await clientToken(server, 'meta:write')).accessToken, form: { user_id: other.id } }))
+        .status,
+    ).toBe(403);
     expectFieldError(await api(server, 'GET', '/api/v1/user-meta/list', { auth: key, query: { user_id: other.id, is_public: '0' } }), 'is_public');
   });
 });
@@ -125,7 +131,10 @@ describe('POST /api/v1/user-meta/key-users', () => {
   it('refuses user tokens without users:admin and invalid input', async () => {
     const user = await server.createUser();
     expect((await api(server, 'POST', '/api/v1/user-meta/key-users', { auth: await rempLogin(server, user), form: { key: 'segment' } })).status).toBe(403);
-    expect((await api(server, 'POST', '/api/v1/user-meta/key-users', { auth: await userToken(server, user.id, 'meta:read users:admin'), form: { key: 'segment' } })).status).toBe(200);
+    expect(
+      (await api(server, 'POST', '/api/v1/user-meta/key-users', { auth: await userToken(server, user.id, 'meta:read users:admin'), form: { key: 'segment' } }))
+        .status,
+    ).toBe(200);
     expectFieldError(await api(server, 'POST', '/api/v1/user-meta/key-users', { auth: key, form: {} }), 'key');
     expectFieldError(await api(server, 'POST', '/api/v1/user-meta/key-users', { auth: key, form: { key: 'a', user_id: user.id } }), 'user_id');
   });
@@ -157,7 +166,9 @@ describe('POST /api/v1/user-meta/delete', () => {
     const token = await rempLogin(server, me);
     expect((await api(server, 'POST', '/api/v1/user-meta/delete', { auth: token, form: { user_id: other.id, key: 'gdpr' } })).status).toBe(403);
     expect(await metaRows(other.id)).toHaveLength(1);
-    expect((await api(server, 'POST', '/api/v1/user-meta/delete', { auth: key, form: { user_id: '00000000-0000-4000-8000-000000000000', key: 'gdpr' } })).body.code).toBe('user_not_found');
+    expect(
+      (await api(server, 'POST', '/api/v1/user-meta/delete', { auth: key, form: { user_id: '00000000-0000-4000-8000-000000000000', key: 'gdpr' } })).body.code,
+    ).toBe('user_not_found');
     expectFieldError(await api(server, 'POST', '/api/v1/user-meta/delete', { auth: key, form: { user_id: other.id } }), 'key');
   });
 });

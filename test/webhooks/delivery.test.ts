@@ -47,10 +47,9 @@ const deliveryRows = async (customerId: string) =>
   (await server
     .em()
     .getConnection()
-    .execute(
-      `select d.*, e.type from webhook_delivery d join outbox_event e on e.id = d.event_id where e.customer_id = ? order by e.type`,
-      [customerId],
-    )) as any[];
+    .execute(`select d.*, e.type from webhook_delivery d join outbox_event e on e.id = d.event_id where e.customer_id = ? order by e.type`, [
+      customerId,
+    ])) as any[];
 
 /** The receiver's side of X-Gatehouse-Signature, written out as an integrator would. */
 function receiverAccepts(webhook: ReceivedWebhook, secret: string): boolean {
@@ -130,7 +129,14 @@ describe('webhook delivery', () => {
     const ours = deliveries.filter((each) => rows.some((row) => row.id === each.id));
     expect(ours.map((each) => each.event_type).sort()).toEqual(['NewUserEvent', 'UserRegisteredEvent']);
     for (const each of ours) {
-      expect(each).toMatchObject({ status: 'failed', attempts: MAX_ATTEMPTS, last_status: 503, last_error: 'HTTP 503', url: receiver.url, next_attempt_at: null });
+      expect(each).toMatchObject({
+        status: 'failed',
+        attempts: MAX_ATTEMPTS,
+        last_status: 503,
+        last_error: 'HTTP 503',
+        url: receiver.url,
+        next_attempt_at: null,
+      });
     }
 
     const reader = await clientToken(server, 'users:read');

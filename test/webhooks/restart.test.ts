@@ -43,7 +43,10 @@ async function signUp(before?: (email: string) => void) {
 }
 
 const deliveries = async (customerId: string) =>
-  (await server.em().getConnection().execute('select d.* from webhook_delivery d join outbox_event e on e.id = d.event_id where e.customer_id = ?', [customerId])) as any[];
+  (await server
+    .em()
+    .getConnection()
+    .execute('select d.* from webhook_delivery d join outbox_event e on e.id = d.event_id where e.customer_id = ?', [customerId])) as any[];
 
 describe('webhook delivery across restarts and instances', () => {
   it('delivers an event that was still undelivered when the server restarted', async () => {
@@ -77,10 +80,7 @@ describe('webhook delivery across restarts and instances', () => {
   });
 
   it('never sends an event twice when two instances share the database', async () => {
-    const second: RunningGatehouse = await startGatehouse(
-      loadConfig({ ...server.env, PORT: String(await freePort()) }),
-      createLogger('silent'),
-    );
+    const second: RunningGatehouse = await startGatehouse(loadConfig({ ...server.env, PORT: String(await freePort()) }), createLogger('silent'));
     try {
       const customers = [];
       for (let index = 0; index < 12; index += 1) customers.push(await signUp());

@@ -51,8 +51,20 @@ describe('retries', () => {
   });
 
   it('send the same body on every attempt', () => {
-    const event = { id: 'e1', type: 'UserUpdatedEvent', customerId: 'c1', payload: { occurred_at: '2026-11-26T10:00:00.000Z', data: { changed: ['email'] } }, createdAt: new Date() };
+    const event = {
+      id: 'e1',
+      type: 'UserUpdatedEvent',
+      customerId: 'c1',
+      payload: { occurred_at: '2026-11-26T10:00:00.000Z', data: { changed: ['email'] } },
+      createdAt: new Date(),
+    };
     expect(webhookBody(event)).toBe(webhookBody(event));
-    expect(JSON.parse(webhookBody(event))).toEqual({ id: 'e1', type: 'UserUpdatedEvent', occurred_at: '2026-11-26T10:00:00.000Z', customer_id: 'c1', data: { changed: ['email'] } });
+    expect(JSON.parse(webhookBody(event))).toEqual({
+      id: 'e1',
+      type: 'UserUpdatedEvent',
+      occurred_at: '2026-11-26T10:00:00.000Z',
+      customer_id: 'c1',
+      data: { changed: ['email'] },
+    });
   });
 });

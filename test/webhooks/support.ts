@@ -42,7 +42,10 @@ export async function startReceiver(): Promise<WebhookReceiver> {
   receiver.waitFor = async (predicate, timeoutMs = 20_000) => {
     const deadline = Date.now() + timeoutMs;
     while (!predicate(received)) {
-      if (Date.now() > deadline) throw new Error(`webhook receiver: condition not met in ${timeoutMs} ms; received ${JSON.stringify(received.map((each) => [each.body.type, each.body.data]))}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `webhook receiver: condition not met in ${timeoutMs} ms; received ${JSON.stringify(received.map((each) => [each.body.type, each.body.data]))}`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
     return received;

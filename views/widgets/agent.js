@@ -24,9 +24,7 @@
 
   const TEXT = {
     title: 'Prove you are genuine',
-    intro:
-      'Ask the customer to get a passcode on our website, then look it up here ' +
-      'with the same phone number and read it to them.',
+    intro: 'Ask the customer to get a passcode on our website, then look it up here ' + 'with the same phone number and read it to them.',
     phoneLabel: 'Customer phone number',
     phoneHint: 'The number the customer entered on the website, for example +44 7700 900123.',
     submit: 'Look up passcode',
@@ -34,13 +32,11 @@
     clear: 'Clear',
     resultLabel: 'Passcode',
     resultFor: 'for',
-    resultInstructions:
-      'Read this passcode aloud to the customer. They should confirm it matches the one on their screen.',
+    resultInstructions: 'Read this passcode aloud to the customer. They should confirm it matches the one on their screen.',
     success: 'Passcode found.',
     missingPhone: "Please enter the customer's phone number.",
     expired: 'This passcode has expired. Ask the customer to generate a new one.',
-    notFound:
-      'No passcode was found for this number. Check the number, or ask the customer to generate a passcode first.',
+    notFound: 'No passcode was found for this number. Check the number, or ask the customer to generate a passcode first.',
     unauthorized: 'The API key was refused.',
     tooMany: 'Too many look-ups. Please wait a moment and try again.',
     network: "Couldn't reach the passcode service. Check your connection and try again.",
@@ -122,10 +118,7 @@
 
   const endpoint = (cfg, suffix) => {
     const base = cfg.apiUrl.replace(/\/+$/, '');
-    return (
-      `${base}/api/${encodeURIComponent(cfg.apiVer)}/${encodeURIComponent(cfg.tenantID)}` +
-      `/identity/passcode${suffix || ''}`
-    );
+    return `${base}/api/${encodeURIComponent(cfg.apiVer)}/${encodeURIComponent(cfg.tenantID)}` + `/identity/passcode${suffix || ''}`;
   };
 
   /** fetch() wrapper: never throws; resolves to { status, body, failure }. */
@@ -166,8 +159,7 @@
     return '';
   };
 
-  const asPhrase = (value) =>
-    typeof value === 'string' || typeof value === 'number' ? String(value) : '';
+  const asPhrase = (value) => (typeof value === 'string' || typeof value === 'number' ? String(value) : '');
 
   /** "12345" -> "1 2 3 4 5" so screen readers spell the code out. */
   const spelled = (phrase) => (phrase.length <= 12 && !/\s/.test(phrase) ? [...phrase].join(' ') : phrase);
@@ -249,18 +241,11 @@
         h('p', { class: 'gh-widget__result-label' }, [
           TEXT.resultLabel,
           ' ',
-          h('span', { class: 'gh-widget__result-key-wrap', hidden: true }, [
-            `${TEXT.resultFor} `,
-            h('span', { class: 'gh-widget__result-key' }),
-          ]),
+          h('span', { class: 'gh-widget__result-key-wrap', hidden: true }, [`${TEXT.resultFor} `, h('span', { class: 'gh-widget__result-key' })]),
         ]),
         h('p', { class: 'gh-widget__passcode' }),
         h('p', { class: 'gh-widget__result-text' }, [TEXT.resultInstructions]),
-        h('div', { class: 'gh-widget__actions' }, [
-          h('button', { class: 'gh-widget__clear', type: 'button' }, [
-            TEXT.clear,
-          ]),
-        ]),
+        h('div', { class: 'gh-widget__actions' }, [h('button', { class: 'gh-widget__clear', type: 'button' }, [TEXT.clear])]),
       ]);
       root.append(result);
     }

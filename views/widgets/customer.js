@@ -23,9 +23,7 @@
 
   const TEXT = {
     title: 'Check that a caller is genuine',
-    intro:
-      "If someone calls saying they're from us, get a one-time passcode here. " +
-      'A genuine agent will be able to read it back to you.',
+    intro: "If someone calls saying they're from us, get a one-time passcode here. " + 'A genuine agent will be able to read it back to you.',
     phoneLabel: 'Your phone number',
     phoneHint: 'Use the number the agent is calling you on, for example +44 7700 900123.',
     phraseLabel: 'Choose a secret passphrase',
@@ -39,8 +37,7 @@
     success: 'Your passcode is ready.',
     missingPhone: 'Please enter your phone number.',
     missingPhrase: 'Please choose a passphrase.',
-    conflict:
-      'A passcode is already active for this number. Please wait until it expires and try again.',
+    conflict: 'A passcode is already active for this number. Please wait until it expires and try again.',
     tooMany: 'Too many attempts. Please wait a few minutes and try again.',
     network: "We couldn't reach the verification service. Check your connection and try again.",
     timeout: 'The verification service took too long to respond. Please try again.',
@@ -128,10 +125,7 @@
 
   const endpoint = (cfg, suffix) => {
     const base = cfg.apiUrl.replace(/\/+$/, '');
-    return (
-      `${base}/api/${encodeURIComponent(cfg.apiVer)}/${encodeURIComponent(cfg.tenantID)}` +
-      `/identity/passcode${suffix || ''}`
-    );
+    return `${base}/api/${encodeURIComponent(cfg.apiVer)}/${encodeURIComponent(cfg.tenantID)}` + `/identity/passcode${suffix || ''}`;
   };
 
   /** fetch() wrapper: never throws; resolves to { status, body, failure }. */
@@ -172,8 +166,7 @@
     return '';
   };
 
-  const asPhrase = (value) =>
-    typeof value === 'string' || typeof value === 'number' ? String(value) : '';
+  const asPhrase = (value) => (typeof value === 'string' || typeof value === 'number' ? String(value) : '');
 
   /** "12345" -> "1 2 3 4 5" so screen readers spell the code out. */
   const spelled = (phrase) => (phrase.length <= 12 && !/\s/.test(phrase) ? [...phrase].join(' ') : phrase);
@@ -282,10 +275,7 @@
         h('p', { class: 'gh-widget__result-label' }, [
           TEXT.resultLabel,
           ' ',
-          h('span', { class: 'gh-widget__result-key-wrap', hidden: true }, [
-            `${TEXT.resultFor} `,
-            h('span', { class: 'gh-widget__result-key' }),
-          ]),
+          h('span', { class: 'gh-widget__result-key-wrap', hidden: true }, [`${TEXT.resultFor} `, h('span', { class: 'gh-widget__result-key' })]),
         ]),
         h('p', { class: 'gh-widget__passcode' }),
         h('p', { class: 'gh-widget__result-text' }, [TEXT.resultInstructions]),

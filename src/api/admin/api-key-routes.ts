@@ -21,7 +21,11 @@ const ADMIN_PATH = '/api/v1/admin/api-keys';
 const em = (orm: Orm) => requestEntityManager(orm);
 
 const callerForAudit = (caller: Caller) =>
-  caller.kind === 'user' ? { customerId: caller.customerId, clientId: caller.clientId } : caller.kind === 'client' ? { clientId: caller.clientId } : { keyId: caller.keyId };
+  caller.kind === 'user'
+    ? { customerId: caller.customerId, clientId: caller.clientId }
+    : caller.kind === 'client'
+      ? { clientId: caller.clientId }
+      : { keyId: caller.keyId };
 
 const tags: ['API keys'] = ['API keys'];
 const adminOnly = 'Needs a user or client-credentials token with the users:admin scope; API keys cannot manage API keys.';
@@ -78,7 +82,11 @@ export function createApiKeyRoutes(deps: ApiKeyRouteDependencies) {
       description: adminOnly,
       security,
       middleware: [admin],
-      responses: { 200: { description: 'Every key, revoked ones included', schema: apiKeyListView, example: { api_keys: [keyExample] } }, 400: rempErrors.malformed, ...refused },
+      responses: {
+        200: { description: 'Every key, revoked ones included', schema: apiKeyListView, example: { api_keys: [keyExample] } },
+        400: rempErrors.malformed,
+        ...refused,
+      },
       async handler(ctx) {
         const rows = await listApiKeys(em(deps.orm));
         ctx.set('Cache-Control', 'no-store');

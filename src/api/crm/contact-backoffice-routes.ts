@@ -77,7 +77,15 @@ export function createBackofficeContactRoutes(deps: BackofficeContactRouteDepend
       request: {
         body: createContactInput,
         bodyTypes: crmBodyTypes,
-        example: { id: exampleContactId, first_name: 'Jane', last_name: 'Doe', email: 'jane@example.com', phone_number: '+35799123456', country_code: 'CYP', cross_reference_code: 'CRM-1001' },
+        example: {
+          id: exampleContactId,
+          first_name: 'Jane',
+          last_name: 'Doe',
+          email: 'jane@example.com',
+          phone_number: '+35799123456',
+          country_code: 'CYP',
+          cross_reference_code: 'CRM-1001',
+        },
       },
       responses: {
         201: { description: 'Created', schema: contactView, example: { ...exampleContact, organisations: [], is_verified: false } },
@@ -105,7 +113,10 @@ export function createBackofficeContactRoutes(deps: BackofficeContactRouteDepend
       async handler(ctx, { query }) {
         const fork = em();
         const { records, total } = await listContacts(fork, query);
-        const organisations = await organisationsOf(fork, records.flatMap((record) => (record.type === 'PERSON' ? [record.customer.id] : [])));
+        const organisations = await organisationsOf(
+          fork,
+          records.flatMap((record) => (record.type === 'PERSON' ? [record.customer.id] : [])),
+        );
         ctx.body = {
           content: records.map((record) => contactViewOf(record, record.type === 'PERSON' ? (organisations.get(record.customer.id) ?? []) : [])),
           paging: { page: query.page, size: query.size, total },
@@ -131,7 +142,12 @@ export function createBackofficeContactRoutes(deps: BackofficeContactRouteDepend
       tags,
       summary: 'Update a contact (fields given; null clears)',
       ...write(),
-      request: { params: contactIdParams, body: updateContactInput, bodyTypes: crmBodyTypes, example: { email: 'jane.doe@example.com', cross_reference_code: null } },
+      request: {
+        params: contactIdParams,
+        body: updateContactInput,
+        bodyTypes: crmBodyTypes,
+        example: { email: 'jane.doe@example.com', cross_reference_code: null },
+      },
       responses: {
         200: { description: 'Updated', schema: contactView, example: { ...exampleContact, email: 'jane.doe@example.com', cross_reference_code: null } },
         ...crmRefusals,
@@ -149,7 +165,12 @@ export function createBackofficeContactRoutes(deps: BackofficeContactRouteDepend
       tags,
       summary: 'Join a person to an organisation (JOINED) or share it with one (SHARED)',
       ...write(),
-      request: { params: contactIdParams, body: membershipInput, bodyTypes: crmBodyTypes, example: { organisation_id: exampleOrganisation.id, relation: 'JOINED' } },
+      request: {
+        params: contactIdParams,
+        body: membershipInput,
+        bodyTypes: crmBodyTypes,
+        example: { organisation_id: exampleOrganisation.id, relation: 'JOINED' },
+      },
       responses: {
         200: { description: 'The person with its organisations', schema: contactView, example: exampleContact },
         ...crmRefusals,
@@ -174,7 +195,10 @@ export function createBackofficeContactRoutes(deps: BackofficeContactRouteDepend
       responses: {
         200: { description: 'The person with its organisations', schema: contactView, example: { ...exampleContact, organisations: [] } },
         ...crmRefusals,
-        404: rempFailure('contact_not_found or membership_not_found', { code: 'membership_not_found', message: 'The contact is not joined to or shared with that organisation' }),
+        404: rempFailure('contact_not_found or membership_not_found', {
+          code: 'membership_not_found',
+          message: 'The contact is not joined to or shared with that organisation',
+        }),
       },
       async handler(ctx, { params: { id, organisation_id } }) {
         const fork = em();

@@ -55,7 +55,6 @@ const invalidRefreshToken = () => new ApiError(401, 'invalid_refresh_token', 'Th
 
 const attempt = (ctx: Context) => ({ ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined, source: SOURCE });
 
-
 const tags: ['CRM.COM self-service contacts'] = ['CRM.COM self-service contacts'];
 const noProvider = rempFailure('No SMS or e-mail provider for the channel', { code: 'channel_unavailable', message: 'SMS delivery is not configured' });
 const emailCredentials = [
@@ -98,13 +97,28 @@ export function createSelfServiceContactRoutes(deps: SelfServiceRouteDependencie
       request: {
         body: registerInput,
         bodyTypes: crmBodyTypes,
-        example: { first_name: 'Jane', last_name: 'Doe', identity: { provider: 'PHONE', phone_number: '99123456', country_code: 'CYP' }, service_acceptance: 'true' },
+        example: {
+          first_name: 'Jane',
+          last_name: 'Doe',
+          identity: { provider: 'PHONE', phone_number: '99123456', country_code: 'CYP' },
+          service_acceptance: 'true',
+        },
       },
       responses: {
-        201: { description: 'Registered: signed in, or the next step', schema: registrationResponse, example: { id: exampleContactId, next_step: 'VALIDATE_OTP' } },
+        201: {
+          description: 'Registered: signed in, or the next step',
+          schema: registrationResponse,
+          example: { id: exampleContactId, next_step: 'VALIDATE_OTP' },
+        },
         ...crmRefusals,
-        409: rempFailure('identity_exists (e-mail, phone or Facebook account), or identifier_taken (access token)', { code: 'identity_exists', message: 'A contact with this phone number already exists' }),
-        503: rempFailure('No SMS or e-mail provider for the OTP, or Facebook unreachable', { code: 'channel_unavailable', message: 'SMS delivery is not configured' }),
+        409: rempFailure('identity_exists (e-mail, phone or Facebook account), or identifier_taken (access token)', {
+          code: 'identity_exists',
+          message: 'A contact with this phone number already exists',
+        }),
+        503: rempFailure('No SMS or e-mail provider for the OTP, or Facebook unreachable', {
+          code: 'channel_unavailable',
+          message: 'SMS delivery is not configured',
+        }),
       },
       async handler(ctx, { body: input }) {
         // The spec's 409 for an existing identity tells whether an e-mail or phone is registered:
@@ -202,7 +216,11 @@ export function createSelfServiceContactRoutes(deps: SelfServiceRouteDependencie
       path: '/self-service/v1/contacts/authenticate',
       tags,
       summary: "Sign in with EMAIL + PASSWORD (or an access token's IDENTIFIER + PASS_CODE)",
-      ...selfService(deps.auth, 'contacts.authenticate', 'Only Effective access tokens sign in. Failures are limited per identifier and per IP (429 with Retry-After).'),
+      ...selfService(
+        deps.auth,
+        'contacts.authenticate',
+        'Only Effective access tokens sign in. Failures are limited per identifier and per IP (429 with Retry-After).',
+      ),
       request: { body: authenticateInput, bodyTypes: crmBodyTypes, example: { credentials: emailCredentials } },
       responses: {
         200: { description: 'Signed in', schema: authenticationResponse, example: exampleAuthentication },
@@ -241,7 +259,10 @@ export function createSelfServiceContactRoutes(deps: SelfServiceRouteDependencie
       responses: {
         200: { description: 'Refreshed', schema: authenticationResponse, example: exampleAuthentication },
         ...crmRefusals,
-        401: rempFailure('invalid_refresh_token, or an invalid api_key', { code: 'invalid_refresh_token', message: 'The refresh token is invalid, expired or already used' }),
+        401: rempFailure('invalid_refresh_token, or an invalid api_key', {
+          code: 'invalid_refresh_token',
+          message: 'The refresh token is invalid, expired or already used',
+        }),
       },
       async handler(ctx, { body: { refresh_token } }) {
         const limiterKey = `refresh:${ctx.ip}`;

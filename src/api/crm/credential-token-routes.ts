@@ -15,7 +15,13 @@ import type { Notifier } from '../../platform/notify/notifier.js';
 import type { GrantDependencies } from '../../oauth/grants/context.js';
 import { verificationCodeKey } from '../../identity/credentials/credential-tokens/codes.js';
 import { deliver } from '../../identity/credentials/credential-tokens/communication.js';
-import { createDefinition, definitionViewOf, findDefinition, listDefinitions, updateDefinition } from '../../identity/credentials/credential-tokens/definitions.js';
+import {
+  createDefinition,
+  definitionViewOf,
+  findDefinition,
+  listDefinitions,
+  updateDefinition,
+} from '../../identity/credentials/credential-tokens/definitions.js';
 import {
   createDefinitionInput,
   createdTokenView,
@@ -35,7 +41,13 @@ import {
   verifiedView,
   verifyInput,
 } from '../../identity/credentials/credential-tokens/schemas.js';
-import { credentialTokenViews, findCredentialToken, findCredentialTokenForSelfService, listCredentialTokens, listStateChanges } from '../../identity/credentials/credential-tokens/queries.js';
+import {
+  credentialTokenViews,
+  findCredentialToken,
+  findCredentialTokenForSelfService,
+  listCredentialTokens,
+  listStateChanges,
+} from '../../identity/credentials/credential-tokens/queries.js';
 import {
   createCredentialToken,
   linkCredentialToken,
@@ -119,7 +131,8 @@ export function createAccessTokenRoutes(deps: AccessTokenRouteDependencies) {
   const read = (endpoint: string, note?: string) => backoffice(deps.auth, `backoffice.${endpoint}.read`, 'contacts:read', note);
   const write = (endpoint: string, note?: string) => backoffice(deps.auth, `backoffice.${endpoint}.write`, 'contacts:write', note);
 
-  const oneTokenView = async (fork: EntityManager, token: Parameters<typeof credentialTokenViews>[1][number]) => (await credentialTokenViews(fork, [token]))[0]!;
+  const oneTokenView = async (fork: EntityManager, token: Parameters<typeof credentialTokenViews>[1][number]) =>
+    (await credentialTokenViews(fork, [token]))[0]!;
 
   return routerFor([
     route({
@@ -164,7 +177,11 @@ export function createAccessTokenRoutes(deps: AccessTokenRouteDependencies) {
       summary: 'Read an access token definition',
       ...read('access-token-definitions'),
       request: { params: idParams },
-      responses: { 200: { description: 'The definition', schema: definitionView, example: definitionExample }, ...crmRefusals, ...notFoundResponse('Access token definition') },
+      responses: {
+        200: { description: 'The definition', schema: definitionView, example: definitionExample },
+        ...crmRefusals,
+        ...notFoundResponse('Access token definition'),
+      },
       async handler(ctx, { params }) {
         const definition = await findDefinition(em(), params.id);
         if (!definition) throw notFound('Access token definition not found');
@@ -178,7 +195,11 @@ export function createAccessTokenRoutes(deps: AccessTokenRouteDependencies) {
       summary: 'Update an access token definition (fields given)',
       ...write('access-token-definitions'),
       request: { params: idParams, body: updateDefinitionInput, bodyTypes: crmBodyTypes, example: { active: false } },
-      responses: { 200: { description: 'Updated', schema: definitionView, example: { ...definitionExample, active: false } }, ...crmRefusals, ...notFoundResponse('Access token definition') },
+      responses: {
+        200: { description: 'Updated', schema: definitionView, example: { ...definitionExample, active: false } },
+        ...crmRefusals,
+        ...notFoundResponse('Access token definition'),
+      },
       async handler(ctx, { params, body }) {
         ctx.body = definitionViewOf(await updateDefinition(em(), params.id, body));
       },
@@ -189,12 +210,19 @@ export function createAccessTokenRoutes(deps: AccessTokenRouteDependencies) {
       tags,
       summary: 'Create an access token, optionally linked to a contact',
       ...write('access-tokens', TOKENS_EXPLAINED),
-      request: { body: createTokenInput, bodyTypes: crmBodyTypes, example: { identifier: 'jane@example.com', pass_code: 'correct horse 7', contact_id: exampleContactId } },
+      request: {
+        body: createTokenInput,
+        bodyTypes: crmBodyTypes,
+        example: { identifier: 'jane@example.com', pass_code: 'correct horse 7', contact_id: exampleContactId },
+      },
       responses: {
         201: { description: 'Created; a generated authentication code is shown once', schema: createdTokenView, example: tokenExample },
         ...crmRefusals,
         404: rempFailure('contact_not_found', { code: 'contact_not_found', message: 'Contact not found' }),
-        409: rempFailure('identifier_taken, no_active_definition or no_recipient', { code: 'identifier_taken', message: 'An access token with this identifier already exists' }),
+        409: rempFailure('identifier_taken, no_active_definition or no_recipient', {
+          code: 'identifier_taken',
+          message: 'An access token with this identifier already exists',
+        }),
       },
       async handler(ctx, { body: input }) {
         const actor = actorOf(currentCaller(ctx));
@@ -302,11 +330,19 @@ export function createAccessTokenRoutes(deps: AccessTokenRouteDependencies) {
       path: '/backoffice/v1/access-tokens/{id}/verify',
       tags,
       summary: 'Verify a Pending Verification token with its code (→ EFFECTIVE)',
-      ...write('access-tokens', 'Wrong, expired or used-up codes are the same 400; each token accepts CREDENTIAL_TOKEN_VERIFICATION_MAX_ATTEMPTS tries per code.'),
+      ...write(
+        'access-tokens',
+        'Wrong, expired or used-up codes are the same 400; each token accepts CREDENTIAL_TOKEN_VERIFICATION_MAX_ATTEMPTS tries per code.',
+      ),
       request: { params: idParams, body: verifyInput, bodyTypes: crmBodyTypes, example: { verification_code: '482913' } },
       responses: { 200: { description: 'Verified', schema: verifiedView, example: verifiedExample }, ...crmRefusals, 400: invalidCode },
       async handler(ctx, { params, body }) {
-        const token = await verifyCredentialToken({ em: em(), settings: deps.config.credentialTokens, keys }, params.id, body.verification_code, actorOf(currentCaller(ctx)));
+        const token = await verifyCredentialToken(
+          { em: em(), settings: deps.config.credentialTokens, keys },
+          params.id,
+          body.verification_code,
+          actorOf(currentCaller(ctx)),
+        );
         ctx.body = { id: token.id, number: token.number, state: token.state };
       },
     }),
@@ -321,7 +357,10 @@ export function createAccessTokenRoutes(deps: AccessTokenRouteDependencies) {
         200: { description: 'Sent', schema: tokenView, example: tokenExample },
         ...crmRefusals,
         ...notFoundResponse('Access token'),
-        409: rempFailure('not_pending_verification or not_linked', { code: 'not_pending_verification', message: 'The access token is not pending verification' }),
+        409: rempFailure('not_pending_verification or not_linked', {
+          code: 'not_pending_verification',
+          message: 'The access token is not pending verification',
+        }),
       },
       async handler(ctx, { params: { id } }) {
         const fork = em();
@@ -344,7 +383,10 @@ export function createAccessTokenRoutes(deps: AccessTokenRouteDependencies) {
         200: { description: 'The new pass code', schema: resetPassCodeView, example: { id: exampleTokenId, pass_code: 'Kx7mP2qW9z' } },
         ...crmRefusals,
         ...notFoundResponse('Access token'),
-        409: rempFailure('no_pass_code: the token has no pass code to reset', { code: 'no_pass_code', message: 'The access token has no pass code: it authenticates with an authentication code' }),
+        409: rempFailure('no_pass_code: the token has no pass code to reset', {
+          code: 'no_pass_code',
+          message: 'The access token has no pass code: it authenticates with an authentication code',
+        }),
       },
       async handler(ctx, { params: { id } }) {
         const passCode = await em().transactional(async (tx) => resetPassCode(tx, await lockCredentialToken(tx, id)));
@@ -366,7 +408,10 @@ export function createAccessTokenRoutes(deps: AccessTokenRouteDependencies) {
         200: { description: 'Linked', schema: tokenView, example: tokenExample },
         ...crmRefusals,
         ...notFoundResponse('Access token'),
-        409: rempFailure('linked_to_another_contact or no_recipient', { code: 'linked_to_another_contact', message: 'The access token already identifies another contact' }),
+        409: rempFailure('linked_to_another_contact or no_recipient', {
+          code: 'linked_to_another_contact',
+          message: 'The access token already identifies another contact',
+        }),
       },
       async handler(ctx, { params: { id }, body: input }) {
         const actor = actorOf(currentCaller(ctx));
@@ -388,7 +433,11 @@ export function createAccessTokenRoutes(deps: AccessTokenRouteDependencies) {
       summary: 'Unlink an entity; the token becomes NOT_EFFECTIVE when none is left',
       ...write('access-tokens'),
       request: { params: unlinkParams },
-      responses: { 200: { description: 'Unlinked', schema: tokenView, example: { ...tokenExample, state: 'NOT_EFFECTIVE', entities: [] } }, ...crmRefusals, ...notFoundResponse('Access token') },
+      responses: {
+        200: { description: 'Unlinked', schema: tokenView, example: { ...tokenExample, state: 'NOT_EFFECTIVE', entities: [] } },
+        ...crmRefusals,
+        ...notFoundResponse('Access token'),
+      },
       async handler(ctx, { params: { id, entity_type } }) {
         const actor = actorOf(currentCaller(ctx));
         const fork = em();
@@ -419,7 +468,12 @@ export function createAccessTokenRoutes(deps: AccessTokenRouteDependencies) {
           const token = await findCredentialTokenForSelfService(fork, input);
           // The same answer, and the same count against the limiter, as a wrong code.
           if (!token) throw new Invalid('invalid_verification_code', 'The verification code is invalid or expired');
-          const verified = await verifyCredentialToken({ em: fork, settings: deps.config.credentialTokens, keys }, token.id, input.verification_code, 'self-service');
+          const verified = await verifyCredentialToken(
+            { em: fork, settings: deps.config.credentialTokens, keys },
+            token.id,
+            input.verification_code,
+            'self-service',
+          );
           await attempt.succeed();
           ctx.body = { id: verified.id, number: verified.number, state: verified.state };
         } catch (error) {

@@ -17,7 +17,16 @@ import { route, routerFor } from '../../platform/openapi/route.js';
 import { retryAfter, tenantFailureResponse, tenantInvalid } from '../../platform/openapi/shapes.js';
 import { exampleTenantId, tenantIdPath, tenantRefused } from './declarations.js';
 import type { TenantRow } from '../../identity/tenants/entities.js';
-import { configCreatorNumber, derivePasscodeKeys, getPasscodeConfig, invalidTenant, lookUpPasscode, savePasscodeConfig, submitPasscode, type EffectivePasscodeConfig } from '../../identity/passcodes/service.js';
+import {
+  configCreatorNumber,
+  derivePasscodeKeys,
+  getPasscodeConfig,
+  invalidTenant,
+  lookUpPasscode,
+  savePasscodeConfig,
+  submitPasscode,
+  type EffectivePasscodeConfig,
+} from '../../identity/passcodes/service.js';
 
 export interface PasscodeRouteDependencies {
   config: Config;
@@ -37,7 +46,12 @@ const timestamp = (date: Date | undefined) => (date ? specTimestamp(date) : null
 
 const tags: ['Passcodes'] = ['Passcodes'];
 
-const configDetailsView = z.object({ pass_key_expires: z.number().int(), pass_phrase: z.string(), pass_phrase_method: z.string(), pass_phrase_length: z.number().int() });
+const configDetailsView = z.object({
+  pass_key_expires: z.number().int(),
+  pass_phrase: z.string(),
+  pass_phrase_method: z.string(),
+  pass_phrase_length: z.number().int(),
+});
 const configView = z
   .object({
     id: z.number().int().nullable(),
@@ -88,7 +102,7 @@ const tooManyRequests = tenantFailureResponse('Too many requests; see Retry-Afte
 export function createPasscodeRoutes(deps: PasscodeRouteDependencies) {
   const tenantAdmin = requireTenantAdmin(deps);
   const keys = derivePasscodeKeys(deps.config.secret);
-  const knex = (requestEntityManager(deps.orm)).getKnex();
+  const knex = requestEntityManager(deps.orm).getKnex();
   const limits = createPasscodeRateLimits(knex, deps.config.passcodes);
   const apiKeyLimiter = createCredentialLimiter(knex, {
     name: 'passcode-api-key',
@@ -231,7 +245,11 @@ export function createPasscodeRoutes(deps: PasscodeRouteDependencies) {
       middleware: [widgetCors],
       request: { params: tenantIdPath, body: passcodeSubmissionInput, bodyTypes: ['json'], example: { pass_key: '23456', pass_phrase: '481516' } },
       responses: {
-        200: { description: 'Passcode', schema: submittedPasscode, example: { status: 'Success', data: { pass_key: '23456', pass_phrase: '481516', expires_in: 300 } } },
+        200: {
+          description: 'Passcode',
+          schema: submittedPasscode,
+          example: { status: 'Success', data: { pass_key: '23456', pass_phrase: '481516', expires_in: 300 } },
+        },
         400: tenantInvalid({ field: 'pass_key', message: 'The pass key field is required.' }),
         409: tenantFailureResponse('Key already taken by another user', 'Key already taken by another user'),
         429: tooManyRequests,

@@ -16,7 +16,15 @@ import { createTenantInput, specTimestamp, tenantAdminLoginInput, tenantAdminSig
 import { route, routerFor, type DeclaredRoute } from '../../platform/openapi/route.js';
 import { retryAfter, tenantFailureResponse, tenantInvalid } from '../../platform/openapi/shapes.js';
 import { tenantIdPath, tenantRefused, exampleTenantId } from './declarations.js';
-import { authenticateTenantAdmin, createTenant, fieldError, refreshApiKey, requireOwnedActiveTenant, setTenantStatus, signUpTenantAdmin } from '../../identity/tenants/service.js';
+import {
+  authenticateTenantAdmin,
+  createTenant,
+  fieldError,
+  refreshApiKey,
+  requireOwnedActiveTenant,
+  setTenantStatus,
+  signUpTenantAdmin,
+} from '../../identity/tenants/service.js';
 
 export interface TenantRouteDependencies {
   config: Config;
@@ -37,7 +45,9 @@ const signUpResponse = z
     data: z.object({ first_name: z.string(), username: z.string(), email: z.string(), updated_at: z.string(), created_at: z.string() }),
   })
   .meta({ id: 'TenantAdminSignUp' });
-const loginResponse = z.object({ success: z.literal(true), token: z.string(), token_type: z.literal('Bearer'), expires_in: z.number().int() }).meta({ id: 'TenantAdminToken' });
+const loginResponse = z
+  .object({ success: z.literal(true), token: z.string(), token_type: z.literal('Bearer'), expires_in: z.number().int() })
+  .meta({ id: 'TenantAdminToken' });
 const tenantView = z.object({ tenant_id: z.uuid(), tenant_name: z.string(), tenant_status: z.enum(['ACTIVE', 'INACTIVE']) }).meta({ id: 'Tenant' });
 const tenantChange = z.object({ status: z.literal('Success'), message: z.string(), data: tenantView }).meta({ id: 'TenantChange' });
 const apiKeyResponse = z.object({ status: z.literal('Success'), api_key: z.string() }).meta({ id: 'TenantApiKey' });
@@ -82,7 +92,11 @@ export function createTenantRoutes(deps: TenantRouteDependencies) {
         200: {
           description: 'Status changed',
           schema: tenantChange,
-          example: { status: 'Success', message: status === 'ACTIVE' ? 'Tenant activated successfully' : 'Tenant deactivated successfully', data: { ...tenantExample, tenant_status: status } },
+          example: {
+            status: 'Success',
+            message: status === 'ACTIVE' ? 'Tenant activated successfully' : 'Tenant deactivated successfully',
+            data: { ...tenantExample, tenant_status: status },
+          },
         },
         400: tenantInvalid({ field: 'tenant_id', message: 'The selected tenant id is invalid.' }),
         ...tenantRefused,
@@ -91,7 +105,11 @@ export function createTenantRoutes(deps: TenantRouteDependencies) {
         const tenant = await setTenantStatus(em(deps.orm), params.tenantId, status);
         // The service operator may know which tenants exist; tenant isolation concerns tenant admins and API keys.
         if (!tenant) throw fieldError('tenant_id', 'The selected tenant id is invalid.');
-        ctx.body = { status: 'Success', message: status === 'ACTIVE' ? 'Tenant activated successfully' : 'Tenant deactivated successfully', data: tenantFields(tenant) };
+        ctx.body = {
+          status: 'Success',
+          message: status === 'ACTIVE' ? 'Tenant activated successfully' : 'Tenant deactivated successfully',
+          data: tenantFields(tenant),
+        };
       },
     });
 
@@ -104,7 +122,11 @@ export function createTenantRoutes(deps: TenantRouteDependencies) {
       description: 'Public; limited per IP (TENANT_SIGNUPS_PER_IP).',
       security: [],
       middleware: [signUpLimit],
-      request: { body: tenantAdminSignUpInput, bodyTypes: ['json'], example: { name: "Mary-Jane O'Neil", email: 'mary@acme.example', password: 'correct horse battery staple' } },
+      request: {
+        body: tenantAdminSignUpInput,
+        bodyTypes: ['json'],
+        example: { name: "Mary-Jane O'Neil", email: 'mary@acme.example', password: 'correct horse battery staple' },
+      },
       responses: {
         200: {
           description: 'User created successfully',
@@ -112,7 +134,13 @@ export function createTenantRoutes(deps: TenantRouteDependencies) {
           example: {
             status: 'SUCCESS',
             message: 'User created successfully',
-            data: { first_name: "Mary-Jane O'Neil", username: 'mary@acme.example', email: 'mary@acme.example', updated_at: '2026-11-26 10:21:14', created_at: '2026-11-26 10:21:14' },
+            data: {
+              first_name: "Mary-Jane O'Neil",
+              username: 'mary@acme.example',
+              email: 'mary@acme.example',
+              updated_at: '2026-11-26 10:21:14',
+              created_at: '2026-11-26 10:21:14',
+            },
           },
         },
         400: tenantInvalid({ field: 'email', message: 'The email has already been taken.' }),
@@ -145,7 +173,12 @@ export function createTenantRoutes(deps: TenantRouteDependencies) {
         200: {
           description: 'Token',
           schema: loginResponse,
-          example: { success: true, token: 'eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJzdWIiOiJ0ZW5hbnQtYWRtaW46In0.c2ln', token_type: 'Bearer', expires_in: 2592000 },
+          example: {
+            success: true,
+            token: 'eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJzdWIiOiJ0ZW5hbnQtYWRtaW46In0.c2ln',
+            token_type: 'Bearer',
+            expires_in: 2592000,
+          },
         },
         400: tenantInvalid({ field: 'email', message: 'The email field is required.' }),
         401: tenantFailureResponse('Invalid credentials', 'Invalid credentials'),
@@ -185,7 +218,11 @@ export function createTenantRoutes(deps: TenantRouteDependencies) {
       middleware: [tenantAdmin],
       request: { body: createTenantInput, bodyTypes: ['json'], example: { tenant_name: 'Acme Telecom' } },
       responses: {
-        200: { description: 'Tenant created successfully', schema: tenantChange, example: { status: 'Success', message: 'Tenant created successfully', data: tenantExample } },
+        200: {
+          description: 'Tenant created successfully',
+          schema: tenantChange,
+          example: { status: 'Success', message: 'Tenant created successfully', data: tenantExample },
+        },
         400: tenantInvalid({ field: 'tenant_name', message: 'The tenant name field is required.' }),
         ...tenantRefused,
       },
@@ -209,7 +246,11 @@ export function createTenantRoutes(deps: TenantRouteDependencies) {
       },
       async handler(ctx, { params }) {
         const manager = em(deps.orm);
-        const tenant = await requireOwnedActiveTenant(manager, { tenantId: params.tenantId, ownerId: currentTenantAdmin(ctx).id, invalidMessage: 'The tenant id is invalid.' });
+        const tenant = await requireOwnedActiveTenant(manager, {
+          tenantId: params.tenantId,
+          ownerId: currentTenantAdmin(ctx).id,
+          invalidMessage: 'The tenant id is invalid.',
+        });
         const apiKey = await refreshApiKey(manager, tenant);
         ctx.set('Cache-Control', 'no-store');
         ctx.body = { status: 'Success', api_key: apiKey };

@@ -32,7 +32,18 @@ export interface AddressRouteDependencies {
   auth: Authenticator;
 }
 
-type RempAddressFields = { first_name?: string; last_name?: string; company_name?: string; address?: string; number?: string; zip?: string; city?: string; country_iso?: string; phone_number?: string; company_id?: string };
+type RempAddressFields = {
+  first_name?: string;
+  last_name?: string;
+  company_name?: string;
+  address?: string;
+  number?: string;
+  zip?: string;
+  city?: string;
+  country_iso?: string;
+  phone_number?: string;
+  company_id?: string;
+};
 
 const addressFields = (body: RempAddressFields, taxIds: { taxId?: string; vatId?: string }): AddressFields => ({
   firstName: body.first_name ?? null,
@@ -107,7 +118,8 @@ export function createAddressRoutes(deps: AddressRouteDependencies) {
       path: `/api/v1/users/change-address-request/{id}/${action}`,
       tags,
       summary: approve ? 'Approve an address change request: the address takes its fields' : 'Reject an address change request',
-      description: 'An API key whitelisted for `users.address-change-approve`, or a user or client-credentials token with users:admin. Takes no parameters besides the id.',
+      description:
+        'An API key whitelisted for `users.address-change-approve`, or a user or client-credentials token with users:admin. Takes no parameters besides the id.',
       security: [{ bearer: [ADMIN_SCOPE] }, { apiKeyHeader: [] }, { xApiKey: [] }],
       middleware: [resolver],
       request: { params: changeRequestPath, body: noParameters, bodyTypes: rempBodyTypes, mergeQueryAndBody: true },
@@ -120,7 +132,10 @@ export function createAddressRoutes(deps: AddressRouteDependencies) {
         400: rempErrors.invalid,
         ...rempRefused,
         404: rempFailure('change_request_not_found', { code: 'change_request_not_found', message: 'Address change request not found' }),
-        409: rempFailure('change_request_resolved: already approved or rejected', { code: 'change_request_resolved', message: 'The address change request was already accepted' }),
+        409: rempFailure('change_request_resolved: already approved or rejected', {
+          code: 'change_request_resolved',
+          message: 'The address change request was already accepted',
+        }),
       },
       async handler(ctx, { params }) {
         const request = await resolveAddressChange(em(), params.id, approve);
@@ -154,12 +169,24 @@ export function createAddressRoutes(deps: AddressRouteDependencies) {
       path: '/api/v1/users/address',
       tags,
       summary: 'Create an address for a user',
-      ...apiToken(deps.auth, 'users.address', 'users:write', { note: 'country_iso is an ISO 3166-1 alpha-2 code; without it ADDRESS_DEFAULT_COUNTRY is used.' }),
+      ...apiToken(deps.auth, 'users.address', 'users:write', {
+        note: 'country_iso is an ISO 3166-1 alpha-2 code; without it ADDRESS_DEFAULT_COUNTRY is used.',
+      }),
       request: {
         body: createAddressInput,
         bodyTypes: rempBodyTypes,
         mergeQueryAndBody: true,
-        example: { email: exampleUser.email, type: 'invoice', first_name: 'Jane', last_name: 'Doe', address: 'Makariou Avenue', number: '12', zip: '1065', city: 'Nicosia', country_iso: 'CY' },
+        example: {
+          email: exampleUser.email,
+          type: 'invoice',
+          first_name: 'Jane',
+          last_name: 'Doe',
+          address: 'Makariou Avenue',
+          number: '12',
+          zip: '1065',
+          city: 'Nicosia',
+          country_iso: 'CY',
+        },
       },
       responses: {
         200: { description: 'Created', schema: createAddressResponse, example: { status: 'ok', address: { id: 12 } } },
@@ -184,14 +211,22 @@ export function createAddressRoutes(deps: AddressRouteDependencies) {
       ...apiToken(deps.auth, 'users.change-address-request', 'users:write', {
         note: 'Only the fields sent are changed on approval. country_id (deprecated in REMP) is read as an ISO 3166-1 numeric code; prefer country_iso.',
       }),
-      request: { body: changeAddressRequestInput, bodyTypes: rempBodyTypes, mergeQueryAndBody: true, example: { email: exampleUser.email, type: 'invoice', city: 'Limassol', zip: '3036' } },
+      request: {
+        body: changeAddressRequestInput,
+        bodyTypes: rempBodyTypes,
+        mergeQueryAndBody: true,
+        example: { email: exampleUser.email, type: 'invoice', city: 'Limassol', zip: '3036' },
+      },
       responses: {
         200: {
           description: 'Requested; `address.id` is the address, `change_request.id` what approve/reject take',
           schema: changeAddressRequestResponse,
           example: { status: 'ok', address: { id: 12 }, change_request: changeRequestExample },
         },
-        400: rempFailure('Invalid input, or parent_address_not_found ("Parent address not found")', { code: 'parent_address_not_found', message: 'Parent address not found' }),
+        400: rempFailure('Invalid input, or parent_address_not_found ("Parent address not found")', {
+          code: 'parent_address_not_found',
+          message: 'Parent address not found',
+        }),
         ...rempRefused,
         404: rempErrors.userNotFound,
       },

@@ -66,7 +66,12 @@ export const rempRefused = {
   403: rempFailure(
     "Refused: missing, invalid, expired or revoked credentials (REMP's 403 for a failed authorization; WWW-Authenticate says why), a missing scope, or an API key not whitelisted for this endpoint",
     { code: 'invalid_token', message: 'The access token is invalid' },
-    { 'WWW-Authenticate': { description: 'The RFC 6750 challenge, kept on the 403 of a failed authorization', example: 'Bearer realm="gatehouse", error="invalid_token"' } },
+    {
+      'WWW-Authenticate': {
+        description: 'The RFC 6750 challenge, kept on the 403 of a failed authorization',
+        example: 'Bearer realm="gatehouse", error="invalid_token"',
+      },
+    },
   ),
 };
 

@@ -26,7 +26,12 @@ export function createDeviceRoutes(deps: { orm: Orm; verifyAccessToken: VerifyAc
       summary: 'New device token, optionally paired with a user access token',
       description: 'Public. With `access_token`, the device is paired with that token’s grant, so logging out the device ends it.',
       security: [],
-      request: { body: deviceTokenInput, bodyTypes: rempBodyTypes, mergeQueryAndBody: true, example: { device_id: 'ios-7f3a9c', access_token: exampleUserToken } },
+      request: {
+        body: deviceTokenInput,
+        bodyTypes: rempBodyTypes,
+        mergeQueryAndBody: true,
+        example: { device_id: 'ios-7f3a9c', access_token: exampleUserToken },
+      },
       responses: {
         200: { description: 'Device token', schema: deviceTokenView, example: { device_token: 'dt_9f8e7d6c5b4a39281706f5e4d3c2b1a0' } },
         400: rempFailure('Invalid input (the message names the field), or invalid_access_token: not a valid user access token', {

@@ -43,7 +43,10 @@ export function createGroupRoutes(deps: GroupRouteDependencies) {
         admin: true,
         note: 'REMP documents GET in the heading and POST in the example: both are served (GET takes the query string).',
       }),
-      request: method === 'get' ? { query: groupMembershipInput, mergeQueryAndBody: true } : { body: groupMembershipInput, bodyTypes: rempBodyTypes, mergeQueryAndBody: true, example },
+      request:
+        method === 'get'
+          ? { query: groupMembershipInput, mergeQueryAndBody: true }
+          : { body: groupMembershipInput, bodyTypes: rempBodyTypes, mergeQueryAndBody: true, example },
       responses: {
         200: { description: 'Done (also when nothing had to change)', schema: rempOk, example: { status: 'ok' } },
         400: rempErrors.invalid,
@@ -98,7 +101,11 @@ export function createGroupRoutes(deps: GroupRouteDependencies) {
       security: [{ bearer: [ADMIN_SCOPE] }],
       middleware: [admin],
       request: { query: noParameters },
-      responses: { 200: { description: 'Every group', schema: listGroupsResponse, example: { status: 'ok', groups: [groupExample] } }, 400: rempErrors.invalid, ...apiRefused },
+      responses: {
+        200: { description: 'Every group', schema: listGroupsResponse, example: { status: 'ok', groups: [groupExample] } },
+        400: rempErrors.invalid,
+        ...apiRefused,
+      },
       async handler(ctx) {
         const groups = await listGroups(requestEntityManager(deps.orm));
         ctx.body = { status: 'ok', groups: groups.map(groupView) };

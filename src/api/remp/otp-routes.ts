@@ -39,7 +39,10 @@ export function createOtpRoutes(deps: OtpRouteDependencies) {
       request: { body: otpRequestInput, bodyTypes: ['json', 'form'], example: { phone_number: '99123456', country_code: 'CY' } },
       responses: {
         202: { description: 'Accepted; a code was sent if the identifier is registered', schema: otpRequestAccepted, example: OTP_REQUEST_ACCEPTED },
-        400: rempFailure('Malformed e-mail address or phone number, or both or neither given', { code: 'invalid_phone_number', message: 'phone_number: not a valid phone number' }),
+        400: rempFailure('Malformed e-mail address or phone number, or both or neither given', {
+          code: 'invalid_phone_number',
+          message: 'phone_number: not a valid phone number',
+        }),
         429: { ...rempErrors.tooManyRequests, description: 'Asked again too soon, or hourly cap reached; see Retry-After' },
         503: rempFailure('No provider is configured for the channel', { code: 'channel_unavailable', message: 'SMS delivery is not configured' }),
       },

@@ -46,7 +46,12 @@ const loginResponse = z
 const authFailed = () => new ApiError(401, 'auth_failed', 'The e-mail address or password is incorrect.', { error: 'auth_failed' });
 
 /** Tokens for a customer signed in through a REMP endpoint, issued to Gatehouse's own client. */
-export async function issueRempUserToken(deps: Pick<SessionRouteDependencies, 'config' | 'orm' | 'providers'>, customerId: string, grantType: string, deviceToken?: string) {
+export async function issueRempUserToken(
+  deps: Pick<SessionRouteDependencies, 'config' | 'orm' | 'providers'>,
+  customerId: string,
+  grantType: string,
+  deviceToken?: string,
+) {
   const provider = deps.providers.current;
   const client = await provider.Client.find(INTERNAL_CLIENT_ID);
   try {
@@ -91,7 +96,11 @@ export function createSessionRoutes(deps: SessionRouteDependencies) {
           example: { status: 'ok', user: { ...exampleUser, roles: [] }, user_meta: { newsletter: 'weekly' }, access: { token: exampleUserToken } },
         },
         400: invalidInputOrDevice,
-        401: rempFailure('auth_failed: unknown e-mail address or wrong password', { code: 'auth_failed', message: 'The e-mail address or password is incorrect.', error: 'auth_failed' }),
+        401: rempFailure('auth_failed: unknown e-mail address or wrong password', {
+          code: 'auth_failed',
+          message: 'The e-mail address or password is incorrect.',
+          error: 'auth_failed',
+        }),
         429: rempErrors.tooManyRequests,
       },
       async handler(ctx, { body: { email, password, source, device_token } }) {
@@ -129,7 +138,10 @@ export function createSessionRoutes(deps: SessionRouteDependencies) {
       responses: {
         200: { description: 'Logged out', schema: rempOk, example: { status: 'ok' } },
         400: rempErrors.malformed,
-        403: rempFailure('invalid_token: missing, invalid or revoked (REMP answers 403; WWW-Authenticate says why)', { code: 'invalid_token', message: 'Invalid access token' }),
+        403: rempFailure('invalid_token: missing, invalid or revoked (REMP answers 403; WWW-Authenticate says why)', {
+          code: 'invalid_token',
+          message: 'Invalid access token',
+        }),
       },
       // Logs out the bearer: an access token ends its grant; a device token ends every grant paired with it.
       async handler(ctx) {

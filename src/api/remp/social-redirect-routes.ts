@@ -13,7 +13,12 @@ import { route, routerFor } from '../../platform/openapi/route.js';
 import type { ResponseSpec } from '../../platform/openapi/operation.js';
 import { rempFailure } from '../../platform/openapi/shapes.js';
 import { signInErrors } from './social-routes.js';
-import { createSignInStateSealer, SIGN_IN_STATE_TTL_SECONDS, type RedirectProvider, type SignInState } from '../../identity/credentials/social/sign-in-state.js';
+import {
+  createSignInStateSealer,
+  SIGN_IN_STATE_TTL_SECONDS,
+  type RedirectProvider,
+  type SignInState,
+} from '../../identity/credentials/social/sign-in-state.js';
 
 /** REMP's cookie for the user token after a redirect sign-in. */
 export const SESSION_COOKIE = 'n_token';
@@ -33,7 +38,10 @@ const backToSite: ResponseSpec = {
     'Set-Cookie': { description: 'The user token (HttpOnly)', example: 'n_token=eyJhbGciOi…; path=/; httponly; samesite=lax' },
   },
 };
-const invalidUrlResponse = rempFailure('invalid_url: `url` is not on this site’s domain or an allowed one', { code: 'invalid_url', message: 'url must be an http(s) address on this site’s domain or an allowed domain' });
+const invalidUrlResponse = rempFailure('invalid_url: `url` is not on this site’s domain or an allowed one', {
+  code: 'invalid_url',
+  message: 'url must be an http(s) address on this site’s domain or an allowed domain',
+});
 const callbackFailures = {
   ...signInErrors,
   400: rempFailure('invalid_state (expired, or another browser), sign_in_cancelled, invalid_id_token, invalid_authorization_code, email_not_verified, …', {
@@ -56,7 +64,12 @@ export function createSocialRedirectRoutes(deps: SocialRouteDependencies) {
   const callbackUrl = (provider: RedirectProvider) => `${issuer}/users/${provider}/callback`;
   const bindingCookie = (provider: RedirectProvider) => `gatehouse_${provider}_sign_in`;
 
-  const setCookie = (ctx: Context, name: string, value: string | null, options: { path: string; maxAgeSeconds: number; sameSite: 'lax' | 'none'; domain?: string }) => {
+  const setCookie = (
+    ctx: Context,
+    name: string,
+    value: string | null,
+    options: { path: string; maxAgeSeconds: number; sameSite: 'lax' | 'none'; domain?: string },
+  ) => {
     // Behind a TLS-terminating proxy Koa may not see https; the issuer says what browsers use.
     if (secure) ctx.cookies.secure = true;
     ctx.cookies.set(name, value, {
@@ -75,17 +88,32 @@ export function createSocialRedirectRoutes(deps: SocialRouteDependencies) {
   // Secure, so on a plain-http issuer (development) the binding cookie falls back to Lax.
   const bindingSameSite = (provider: RedirectProvider) => (provider === 'apple' && secure ? 'none' : 'lax');
 
-  async function start(ctx: Context, url: string | undefined, provider: RedirectProvider, redirectTo: (state: string, nonce: string, codeChallenge?: string) => string, pkce?: () => Promise<{ codeVerifier: string; codeChallenge: string }>) {
+  async function start(
+    ctx: Context,
+    url: string | undefined,
+    provider: RedirectProvider,
+    redirectTo: (state: string, nonce: string, codeChallenge?: string) => string,
+    pkce?: () => Promise<{ codeVerifier: string; codeChallenge: string }>,
+  ) {
     const target = allowedReturnUrl(url, issuer, deps.config.social.redirectAllowedDomains);
     if (!target) throw invalidUrl();
     const pair = pkce ? await pkce() : undefined;
     const state: SignInState = { url: target.href, nonce: randomToken(24), binding: randomToken(24), codeVerifier: pair?.codeVerifier };
-    setCookie(ctx, bindingCookie(provider), state.binding, { path: `/users/${provider}/callback`, maxAgeSeconds: SIGN_IN_STATE_TTL_SECONDS, sameSite: bindingSameSite(provider) });
+    setCookie(ctx, bindingCookie(provider), state.binding, {
+      path: `/users/${provider}/callback`,
+      maxAgeSeconds: SIGN_IN_STATE_TTL_SECONDS,
+      sameSite: bindingSameSite(provider),
+    });
     ctx.set('Cache-Control', 'no-store');
     ctx.redirect(redirectTo(await sealer.seal(provider, state), state.nonce, pair?.codeChallenge));
   }
 
-  async function finish(ctx: Context, provider: RedirectProvider, callback: z.output<typeof signInCallbackInput>, verify: (code: string, state: SignInState) => Promise<VerifiedIdentity>) {
+  async function finish(
+    ctx: Context,
+    provider: RedirectProvider,
+    callback: z.output<typeof signInCallbackInput>,
+    verify: (code: string, state: SignInState) => Promise<VerifiedIdentity>,
+  ) {
     const state = await sealer.open(provider, callback.state);
     const binding = ctx.cookies.get(bindingCookie(provider));
     if (!state || !binding || !constantTimeEqual(binding, state.binding)) throw invalidState();
@@ -131,7 +159,13 @@ export function createSocialRedirectRoutes(deps: SocialRouteDependencies) {
       responses: { 302: toProvider, 400: invalidUrlResponse, 403: signInErrors[403] },
       async handler(ctx, { query }) {
         const google = deps.social.google!;
-        await start(ctx, query.url, 'google', (state, nonce, codeChallenge) => google.authorizationUrl({ redirectUri: callbackUrl('google'), state, nonce, codeChallenge: codeChallenge! }), () => google.pkcePair());
+        await start(
+          ctx,
+          query.url,
+          'google',
+          (state, nonce, codeChallenge) => google.authorizationUrl({ redirectUri: callbackUrl('google'), state, nonce, codeChallenge: codeChallenge! }),
+          () => google.pkcePair(),
+        );
       },
     }),
     route({
@@ -173,7 +207,11 @@ export function createSocialRedirectRoutes(deps: SocialRouteDependencies) {
       summary: 'Apple posts here (form_post); redeems the code and sets the n_token cookie',
       security: [],
       middleware: [codeFlowEnabled('apple'), noStore],
-      request: { body: signInCallbackInput, bodyTypes: ['form'], example: { state: 'eyJhbGciOiJkaXIi…', code: 'c1a2b3d4e5f6.0.rrvx.a1B2c3D4', user: '{"name":{"firstName":"Jane","lastName":"Doe"}}' } },
+      request: {
+        body: signInCallbackInput,
+        bodyTypes: ['form'],
+        example: { state: 'eyJhbGciOiJkaXIi…', code: 'c1a2b3d4e5f6.0.rrvx.a1B2c3D4', user: '{"name":{"firstName":"Jane","lastName":"Doe"}}' },
+      },
       responses: { 302: backToSite, ...callbackFailures },
       async handler(ctx, { body }) {
         const apple = deps.social.apple!;
@@ -185,4 +223,3 @@ export function createSocialRedirectRoutes(deps: SocialRouteDependencies) {
     }),
   ]);
 }
-

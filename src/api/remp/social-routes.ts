@@ -43,7 +43,10 @@ export async function signInOverHttp(
 ): Promise<CustomerRow> {
   const attempt = { ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined, source: request.source ? `api+${request.source}` : 'api' };
   try {
-    const { customer } = await signInWithProvider({ orm: deps.orm, limiter: deps.limiter }, { provider: request.provider, verify: request.verify, attempt, profile: request.profile });
+    const { customer } = await signInWithProvider(
+      { orm: deps.orm, limiter: deps.limiter },
+      { provider: request.provider, verify: request.verify, attempt, profile: request.profile },
+    );
     return customer;
   } catch (error) {
     if (error instanceof ProviderUnavailableError) {
@@ -75,9 +78,15 @@ export const signInErrors = {
     reason: 'signature',
   }),
   403: rempFailure('sign_in_disabled (provider not configured) or account_disabled', { code: 'sign_in_disabled', message: 'Google sign-in is not enabled' }),
-  409: rempFailure('email_taken: the address belongs to a deactivated account', { code: 'email_taken', message: 'The e-mail address belongs to a deactivated account' }),
+  409: rempFailure('email_taken: the address belongs to a deactivated account', {
+    code: 'email_taken',
+    message: 'The e-mail address belongs to a deactivated account',
+  }),
   429: { ...rempErrors.tooManyRequests, description: 'Too many failed sign-ins from this IP; see Retry-After' },
-  503: rempFailure('provider_unavailable: the identity provider could not be reached', { code: 'provider_unavailable', message: 'Google could not be reached' }),
+  503: rempFailure('provider_unavailable: the identity provider could not be reached', {
+    code: 'provider_unavailable',
+    message: 'Google could not be reached',
+  }),
 };
 
 const signedIn = {
@@ -101,7 +110,12 @@ export function createSocialRempRoutes(deps: SocialRouteDependencies) {
       summary: `Sign in with a Google ID token (or a gsi_auth_code); finds, links or creates the user${alias ? ' (the spec example’s URL)' : ''}`,
       description: 'Public. The ID token is verified against Google’s keys and this site’s client ids; failures are limited per IP.',
       security: [],
-      request: { body: googleTokenSignInInput, bodyTypes: rempBodyTypes, mergeQueryAndBody: true, example: { id_token: 'eyJhbGciOiJSUzI1NiIsImtpZCI6Ij…', create_access_token: true } },
+      request: {
+        body: googleTokenSignInInput,
+        bodyTypes: rempBodyTypes,
+        mergeQueryAndBody: true,
+        example: { id_token: 'eyJhbGciOiJSUzI1NiIsImtpZCI6Ij…', create_access_token: true },
+      },
       responses: { 200: signedIn, ...signInErrors },
       async handler(ctx, { body }) {
         const google = deps.social.google;
@@ -111,7 +125,9 @@ export function createSocialRempRoutes(deps: SocialRouteDependencies) {
           verify: async () => {
             // Web codes (Google's JS library) are bound to the "postmessage" redirect URI; codes an app
             // obtained natively carry none.
-            const idToken = body.gsi_auth_code ? await google.exchangeCode(body.gsi_auth_code, { redirectUri: body.is_web ? 'postmessage' : undefined }) : body.id_token!;
+            const idToken = body.gsi_auth_code
+              ? await google.exchangeCode(body.gsi_auth_code, { redirectUri: body.is_web ? 'postmessage' : undefined })
+              : body.id_token!;
             return google.verifyIdToken(idToken);
           },
           profile: { source: body.source ?? 'google', locale: body.locale },
@@ -129,7 +145,12 @@ export function createSocialRempRoutes(deps: SocialRouteDependencies) {
       summary: `Sign in with an Apple ID token; finds, links or creates the user${alias ? ' (the spec example’s URL)' : ''}`,
       description: 'Public. The ID token is verified against Apple’s keys and this site’s client ids; failures are limited per IP.',
       security: [],
-      request: { body: appleTokenSignInInput, bodyTypes: rempBodyTypes, mergeQueryAndBody: true, example: { id_token: 'eyJraWQiOiJXNldjT0tCIiwiYWxnIjoiUlMyNTYifQ…', create_access_token: true } },
+      request: {
+        body: appleTokenSignInInput,
+        bodyTypes: rempBodyTypes,
+        mergeQueryAndBody: true,
+        example: { id_token: 'eyJraWQiOiJXNldjT0tCIiwiYWxnIjoiUlMyNTYifQ…', create_access_token: true },
+      },
       responses: { 200: signedIn, ...signInErrors },
       async handler(ctx, { body }) {
         const apple = deps.social.apple;

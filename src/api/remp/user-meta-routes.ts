@@ -8,7 +8,16 @@ import { badRequest } from '../../platform/http/errors.js';
 import { route, routerFor, type DeclaredRoute } from '../../platform/openapi/route.js';
 import { rempErrors } from '../../platform/openapi/shapes.js';
 import { assertMayActOn } from '../../oauth/callers/user-access.js';
-import { deleteMetaInput, deleteMetaResponse, keyUsersInput, keyUsersResponse, listMetaInput, listMetaResponse, upsertMetaInput, upsertMetaResponse } from '../../identity/customers/meta/schemas.js';
+import {
+  deleteMetaInput,
+  deleteMetaResponse,
+  keyUsersInput,
+  keyUsersResponse,
+  listMetaInput,
+  listMetaResponse,
+  upsertMetaInput,
+  upsertMetaResponse,
+} from '../../identity/customers/meta/schemas.js';
 import { deleteUserMetaRecorded, listUserMeta, upsertUserMetaRecorded, usersWithMeta } from '../../identity/customers/meta/service.js';
 import { apiToken, exampleUserId, rempBodyTypes, rempRefused } from './declarations.js';
 
@@ -49,7 +58,8 @@ export function createUserMetaRoutes(deps: UserMetaRouteDependencies) {
       async handler(ctx, input) {
         const query = (input.query ?? input.body)!;
         const caller = currentCaller(ctx);
-        if (caller.kind !== 'user' && !query.user_id) throw badRequest('user_id: required with an API token', { fields: { user_id: ['required with an API token'] } });
+        if (caller.kind !== 'user' && !query.user_id)
+          throw badRequest('user_id: required with an API token', { fields: { user_id: ['required with an API token'] } });
         const fork = em();
         const customer = assertMayActOn(caller, await findCustomerByRef(fork, query.user_id ?? (caller.kind === 'user' ? caller.customerId : '')));
         const rows = await listUserMeta(fork, customer.id, { publicOnly: true, key: query.key });
@@ -64,7 +74,12 @@ export function createUserMetaRoutes(deps: UserMetaRouteDependencies) {
       tags,
       summary: 'Create or update a meta value of a user',
       ...apiToken(deps.auth, 'user-meta.upsert', 'meta:write'),
-      request: { body: upsertMetaInput, bodyTypes: rempBodyTypes, mergeQueryAndBody: true, example: { user_id: exampleUserId, key: 'newsletter', value: 'weekly', is_public: true } },
+      request: {
+        body: upsertMetaInput,
+        bodyTypes: rempBodyTypes,
+        mergeQueryAndBody: true,
+        example: { user_id: exampleUserId, key: 'newsletter', value: 'weekly', is_public: true },
+      },
       responses: {
         200: { description: 'The stored value', schema: upsertMetaResponse, example: { key: 'newsletter', value: 'weekly', is_public: true } },
         400: rempErrors.invalid,

@@ -28,7 +28,16 @@ import {
   updateUserResponse,
   userInfoResponse,
 } from '../../identity/customers/remp-schemas.js';
-import { anonymizeCustomer, checkEmail, confirmUser, createRempUser, DeleteProtectedError, listUsers, setEmailValidity, updateRempUser } from '../../identity/remp-users/service.js';
+import {
+  anonymizeCustomer,
+  checkEmail,
+  confirmUser,
+  createRempUser,
+  DeleteProtectedError,
+  listUsers,
+  setEmailValidity,
+  updateRempUser,
+} from '../../identity/remp-users/service.js';
 import { issueRempUserToken, type SessionRouteDependencies } from './session-routes.js';
 import { apiToken, exampleUser, exampleUserId, exampleUserToken, invalidInputOrDevice, rempBodyTypes, rempRefused } from './declarations.js';
 
@@ -63,15 +72,26 @@ export function createUserRoutes(deps: UserRouteDependencies) {
       method: 'post',
       path,
       tags,
-      summary: path.includes('v1') ? 'E-mail availability and optional password check (deprecated: use /api/v2/users/email)' : 'E-mail availability and optional password check',
+      summary: path.includes('v1')
+        ? 'E-mail availability and optional password check (deprecated: use /api/v2/users/email)'
+        : 'E-mail availability and optional password check',
       description:
         'Public. `password` is a boolean only when a password was sent and the e-mail is taken; password checks count against the login lock-out of the account. ' +
         'Checks are limited per IP (EMAIL_CHECKS_PER_IP).',
       security: [],
       middleware: [emailCheckLimit],
-      request: { body: emailCheckInput, bodyTypes: rempBodyTypes, mergeQueryAndBody: true, example: { email: 'jane@example.com', password: 'correct horse battery staple' } },
+      request: {
+        body: emailCheckInput,
+        bodyTypes: rempBodyTypes,
+        mergeQueryAndBody: true,
+        example: { email: 'jane@example.com', password: 'correct horse battery staple' },
+      },
       responses: {
-        200: { description: 'Availability', schema: emailCheckResponse, example: { email: 'jane@example.com', status: 'taken', id: exampleUserId, password: true } },
+        200: {
+          description: 'Availability',
+          schema: emailCheckResponse,
+          example: { email: 'jane@example.com', status: 'taken', id: exampleUserId, password: true },
+        },
         400: rempErrors.invalid,
         429: rempErrors.tooManyRequests,
       },
@@ -145,9 +165,18 @@ export function createUserRoutes(deps: UserRouteDependencies) {
         admin: true,
         note: 'Without `password` one is generated (it is not returned; e-mailing it waits for the notify module). `unclaimed` users get NewUserEvent but not UserRegisteredEvent.',
       }),
-      request: { body: createUserInput, bodyTypes: rempBodyTypes, mergeQueryAndBody: true, example: { email: 'jane@example.com', password: 'correct horse battery staple', first_name: 'Jane', last_name: 'Doe' } },
+      request: {
+        body: createUserInput,
+        bodyTypes: rempBodyTypes,
+        mergeQueryAndBody: true,
+        example: { email: 'jane@example.com', password: 'correct horse battery staple', first_name: 'Jane', last_name: 'Doe' },
+      },
       responses: {
-        200: { description: 'Created', schema: createUserResponse, example: { status: 'ok', user: { ...exampleUser, confirmed_at: null, roles: [] }, access: { token: exampleUserToken } } },
+        200: {
+          description: 'Created',
+          schema: createUserResponse,
+          example: { status: 'ok', user: { ...exampleUser, confirmed_at: null, roles: [] }, access: { token: exampleUserToken } },
+        },
         400: invalidInputOrDevice,
         ...rempRefused,
         409: taken,
@@ -172,7 +201,12 @@ export function createUserRoutes(deps: UserRouteDependencies) {
       tags,
       summary: "Change a user's e-mail, password, ext_id or locale",
       ...apiToken(deps.auth, 'users.update', 'users:write', { note: 'Only users:admin may set ext_id with a user token.' }),
-      request: { body: updateUserInput, bodyTypes: rempBodyTypes, mergeQueryAndBody: true, example: { user_id: exampleUserId, email: 'jane.doe@example.com', locale: 'en_GB' } },
+      request: {
+        body: updateUserInput,
+        bodyTypes: rempBodyTypes,
+        mergeQueryAndBody: true,
+        example: { user_id: exampleUserId, email: 'jane.doe@example.com', locale: 'en_GB' },
+      },
       responses: {
         200: {
           description: 'Updated',
@@ -189,7 +223,8 @@ export function createUserRoutes(deps: UserRouteDependencies) {
         const fork = em();
         const customer = assertMayActOn(caller, await findCustomerByRef(fork, user_id));
         // ext_id links the account to another system's record: not for a user to set on itself.
-        if (changes.ext_id !== undefined && caller.kind === 'user' && !isAdminUser(caller)) throw insufficientScope(['users:admin'], 'Only an administrator may set ext_id');
+        if (changes.ext_id !== undefined && caller.kind === 'user' && !isAdminUser(caller))
+          throw insufficientScope(['users:admin'], 'Only an administrator may set ext_id');
         const { id, uuid, email, confirmed_at } = rempUser(await updateRempUser(fork, customer, changes));
         ctx.body = { status: 'ok', user: { id, uuid, email, confirmed_at } };
       },
@@ -205,7 +240,13 @@ export function createUserRoutes(deps: UserRouteDependencies) {
         200: {
           description: 'A page of users keyed by id',
           schema: listUsersResponse,
-          example: { status: 'ok', page: 1, totalPages: 1, totalCount: 1, users: { [exampleUserId]: { id: exampleUserId, uuid: exampleUser.uuid, email: exampleUser.email } } },
+          example: {
+            status: 'ok',
+            page: 1,
+            totalPages: 1,
+            totalCount: 1,
+            users: { [exampleUserId]: { id: exampleUserId, uuid: exampleUser.uuid, email: exampleUser.email } },
+          },
         },
         400: rempErrors.invalid,
         ...rempRefused,
@@ -216,7 +257,11 @@ export function createUserRoutes(deps: UserRouteDependencies) {
         // A user token may name itself by its integer id too.
         const own = caller.kind === 'user' && body.user_ids.some((ref) => typeof ref === 'number') ? await findCustomerById(fork, caller.customerId) : null;
         assertMayActOnIds(caller, body.user_ids, own?.numericId);
-        const { rows, totalCount, totalPages } = await listUsers(fork, { ids: body.user_ids, page: body.page, includeDeactivated: body.include_deactivated ?? false });
+        const { rows, totalCount, totalPages } = await listUsers(fork, {
+          ids: body.user_ids,
+          page: body.page,
+          includeDeactivated: body.include_deactivated ?? false,
+        });
         ctx.body = {
           status: 'ok',
           page: body.page,
@@ -233,7 +278,12 @@ export function createUserRoutes(deps: UserRouteDependencies) {
       summary: 'Confirm a user by e-mail',
       ...apiToken(deps.auth, 'users.confirm', 'users:write', { admin: true }),
       request: { body: emailOnlyInput, bodyTypes: rempBodyTypes, mergeQueryAndBody: true, example: { email: 'jane@example.com' } },
-      responses: { 200: { description: 'Confirmed', schema: rempOk, example: { status: 'ok' } }, 400: rempErrors.invalid, ...rempRefused, 404: rempErrors.userNotFound },
+      responses: {
+        200: { description: 'Confirmed', schema: rempOk, example: { status: 'ok' } },
+        400: rempErrors.invalid,
+        ...rempRefused,
+        404: rempErrors.userNotFound,
+      },
       async handler(ctx, { body }) {
         const fork = em();
         const customer = await findCustomerByEmail(fork, body.email);
@@ -255,11 +305,14 @@ export function createUserRoutes(deps: UserRouteDependencies) {
         204: { description: 'Anonymised' },
         400: rempErrors.invalid,
         401: rempRefused[401],
-        403: rempFailure('user_delete_protected (with `reason`; protection is set with PUT /api/v1/admin/users/{id}/delete-protection), or refused credentials (REMP answers 403 for a failed authorization)', {
-          code: 'user_delete_protected',
-          message: 'Unable to delete user due to system protection configuration',
-          reason: 'Account cannot be deleted automatically. Please contact customer support.',
-        }),
+        403: rempFailure(
+          'user_delete_protected (with `reason`; protection is set with PUT /api/v1/admin/users/{id}/delete-protection), or refused credentials (REMP answers 403 for a failed authorization)',
+          {
+            code: 'user_delete_protected',
+            message: 'Unable to delete user due to system protection configuration',
+            reason: 'Account cannot be deleted automatically. Please contact customer support.',
+          },
+        ),
         404: rempErrors.userNotFound,
       },
       async handler(ctx) {

@@ -38,7 +38,9 @@ export const CUSTOMER_PROFILE_SCOPES = ['profile'] as const;
 async function basicClientCaller(deps: SessionmAccessDependencies, ctx: Context, scope: string): Promise<Caller> {
   const { clientId } = await deps.clientAuthentication.authenticate(ctx, {});
   const metadata = await deps.clients.get(clientId);
-  const scopes = String(metadata?.scope ?? '').split(/\s+/).filter(Boolean);
+  const scopes = String(metadata?.scope ?? '')
+    .split(/\s+/)
+    .filter(Boolean);
   const grantTypes = (metadata?.grant_types as string[] | undefined) ?? [];
   if (!grantTypes.includes('client_credentials')) throw forbidden('The client may not use client_credentials');
   if (!scopes.includes(scope)) throw insufficientScope([scope]);
@@ -55,7 +57,12 @@ async function basicClientCaller(deps: SessionmAccessDependencies, ctx: Context,
  * store is only asked on behalf of an authenticated server.
  */
 export function sessionmAccess(deps: SessionmAccessDependencies, options: SessionmAccessOptions): Middleware {
-  const bearer = deps.auth.authenticate({ scopes: [options.scope], allowUser: options.userScopes !== undefined, userScopes: options.userScopes, allowClient: true });
+  const bearer = deps.auth.authenticate({
+    scopes: [options.scope],
+    allowUser: options.userScopes !== undefined,
+    userScopes: options.userScopes,
+    allowClient: true,
+  });
   return async (ctx: Context, next: Next) => {
     if (/^basic\s/i.test(ctx.get('authorization'))) ctx.state.caller = await basicClientCaller(deps, ctx, options.scope);
     else await bearer(ctx, async () => undefined);

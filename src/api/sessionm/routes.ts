@@ -21,7 +21,14 @@ import {
   sessionmUserResponse,
   updateProfileBody,
 } from '../../identity/customers/sessionm/schemas.js';
-import { createProfile, findProfileCustomer, loadProfile, searchProfiles, updateProfile, type SessionmProfile } from '../../identity/customers/sessionm/service.js';
+import {
+  createProfile,
+  findProfileCustomer,
+  loadProfile,
+  searchProfiles,
+  updateProfile,
+  type SessionmProfile,
+} from '../../identity/customers/sessionm/service.js';
 
 export interface SessionmRouteDependencies extends SessionmAccessDependencies {
   logger: Logger;
@@ -39,7 +46,11 @@ function respond(ctx: Context, profile: SessionmProfile) {
 
 const auditCaller = (ctx: Context) => {
   const caller: Caller = currentCaller(ctx);
-  return { apiKeyId: ctx.state.apiKeyId as string, ...(caller.kind === 'user' ? { customerId: caller.customerId } : {}), clientId: 'clientId' in caller ? caller.clientId : undefined };
+  return {
+    apiKeyId: ctx.state.apiKeyId as string,
+    ...(caller.kind === 'user' ? { customerId: caller.customerId } : {}),
+    clientId: 'clientId' in caller ? caller.clientId : undefined,
+  };
 };
 
 const tags: ['SessionM profiles'] = ['SessionM profiles'];
@@ -52,8 +63,14 @@ const failure = (description: string, code: string, message: string, extra: Reco
   example: { status: 'error', errors: { code, message, ...extra } },
 });
 const failures = {
-  400: failure('Invalid input; the message names the field', 'invalid_request', 'user.email: Invalid email address', { fields: { 'user.email': ['Invalid email address'] } }),
-  401: failure('Missing or invalid Authorization, or an unknown API key in the path (invalid_api_key)', 'invalid_api_key', 'The API key in the path is invalid or revoked'),
+  400: failure('Invalid input; the message names the field', 'invalid_request', 'user.email: Invalid email address', {
+    fields: { 'user.email': ['Invalid email address'] },
+  }),
+  401: failure(
+    'Missing or invalid Authorization, or an unknown API key in the path (invalid_api_key)',
+    'invalid_api_key',
+    'The API key in the path is invalid or revoked',
+  ),
   403: failure('Scope missing, or the API key is not whitelisted for this endpoint', 'forbidden', 'The API key is not whitelisted for this endpoint'),
 };
 const profileNotFoundResponse = { 404: failure('No such user (not_found)', 'not_found', 'User not found') };
@@ -222,7 +239,12 @@ export function createSessionmRoutes(deps: SessionmRouteDependencies) {
       ...access(SESSIONM_ENDPOINTS.update, 'users:write', true),
       middleware: guard(SESSIONM_ENDPOINTS.update, 'users:write', true),
       request: { params: profileParams, body: updateProfileBody, bodyTypes: ['json'], example: { user: { city: 'Limassol', zip: '3036', address2: null } } },
-      responses: { ...ok('Updated'), ...failures, ...profileNotFoundResponse, ...taken('The new e-mail, external id or primary phone belongs to another customer') },
+      responses: {
+        ...ok('Updated'),
+        ...failures,
+        ...profileNotFoundResponse,
+        ...taken('The new e-mail, external id or primary phone belongs to another customer'),
+      },
       async handler(ctx, { params, body: { user } }) {
         const em = fork(deps.orm);
         const customer = await resolve(ctx, em, params.id);

@@ -15,8 +15,16 @@ export const endpointId = z
 
 export const createApiKeyInput = z.object({
   name: z.string().trim().min(1).max(100),
-  endpoints: z.array(endpointId).max(200).default([]).transform((ids) => [...new Set(ids)]),
-  scopes: z.array(z.enum(API_SCOPES)).max(API_SCOPES.length).default([]).transform((scopes) => [...new Set(scopes)]),
+  endpoints: z
+    .array(endpointId)
+    .max(200)
+    .default([])
+    .transform((ids) => [...new Set(ids)]),
+  scopes: z
+    .array(z.enum(API_SCOPES))
+    .max(API_SCOPES.length)
+    .default([])
+    .transform((scopes) => [...new Set(scopes)]),
 });
 export type CreateApiKeyInput = z.input<typeof createApiKeyInput>;
 

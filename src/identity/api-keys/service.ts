@@ -64,14 +64,12 @@ export async function findActiveApiKeyByHash(em: EntityManager, keyHash: string)
  * condition is in the UPDATE, so a busy key costs one write a minute, not one per request.
  */
 export async function recordApiKeyUse(em: EntityManager, id: string, throttleSeconds: number): Promise<void> {
-  await em
-    .getConnection()
-    .execute(
-      `update api_key set last_used_at = now()
+  await em.getConnection().execute(
+    `update api_key set last_used_at = now()
        where id = ? and (last_used_at is null or last_used_at < now() - make_interval(secs => ?))`,
-      [id, throttleSeconds],
-      'run',
-    );
+    [id, throttleSeconds],
+    'run',
+  );
 }
 
 /** The row as the response schemas (schemas.ts) expect it; never the hash. */

@@ -15,7 +15,8 @@ export function otpIdentifierFromCredentials(credentials: CredentialsInput): Otp
   const phone = credentialValue(credentials, 'PHONE', 'PHONE_NUMBER');
   if (email && phone) throw missing('give EMAIL or PHONE, not both');
   if (email) {
-    if (!z.email().max(254).safeParse(email).success) throw new Invalid('invalid_request', 'credentials: EMAIL is not an e-mail address', { fields: { credentials: ['EMAIL is not an e-mail address'] } });
+    if (!z.email().max(254).safeParse(email).success)
+      throw new Invalid('invalid_request', 'credentials: EMAIL is not an e-mail address', { fields: { credentials: ['EMAIL is not an e-mail address'] } });
     return { channel: 'email', value: normalizeEmail(email) };
   }
   if (phone) return { channel: 'sms', value: normalizeContactPhone(phone, credentialValue(credentials, 'COUNTRY_CODE'), 'credentials.COUNTRY_CODE') };

@@ -131,7 +131,11 @@ export async function applyPendingIdentities(tx: EntityManager, customerId: stri
   await tx.nativeDelete(ContactPendingIdentityEntity, { customerId, expiresAt: { $lte: now } });
   const pending = await tx.find(ContactPendingIdentityEntity, { customerId });
   if (pending.length === 0) return;
-  const consumed = await tx.find(OtpChallengeEntity, { id: { $in: pending.map((each) => each.challengeId) }, customerId, consumedAt: { $ne: null } }, { fields: ['id'] });
+  const consumed = await tx.find(
+    OtpChallengeEntity,
+    { id: { $in: pending.map((each) => each.challengeId) }, customerId, consumedAt: { $ne: null } },
+    { fields: ['id'] },
+  );
   const consumedIds = new Set(consumed.map((each) => each.id));
   const customer = await findCustomerById(tx, customerId);
   if (!customer) return;
@@ -154,7 +158,11 @@ export async function applyPendingIdentities(tx: EntityManager, customerId: stri
       }
     }
     customer.updatedAt = now;
-    recordEvent(tx, { type: 'ContactChangedEvent', customerId, data: { contact_id: contactIdOf(customer), type: 'PERSON', action: 'identity_added', provider: each.provider } });
+    recordEvent(tx, {
+      type: 'ContactChangedEvent',
+      customerId,
+      data: { contact_id: contactIdOf(customer), type: 'PERSON', action: 'identity_added', provider: each.provider },
+    });
     tx.remove(each);
   }
   await tx.flush();

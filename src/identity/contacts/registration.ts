@@ -72,7 +72,11 @@ const identityExists = (what: string) => conflict(`A contact with this ${what} a
  */
 function plannedCredentialToken(definition: AccessTokenDefinitionRow, identity: ResolvedIdentity) {
   const identifier =
-    definition.identifierFormat === 'EMAIL' ? identity.email : definition.identifierFormat === 'PHONE' ? identity.phoneNumber : (identity.email ?? identity.phoneNumber);
+    definition.identifierFormat === 'EMAIL'
+      ? identity.email
+      : definition.identifierFormat === 'PHONE'
+        ? identity.phoneNumber
+        : (identity.email ?? identity.phoneNumber);
   if (identifier) return { identifier, passCode: identity.password };
   return definition.allowWithoutCredentials ? {} : undefined;
 }
@@ -88,9 +92,12 @@ export async function registerContact(deps: RegistrationDependencies, input: Reg
   const now = new Date();
 
   const result = await deps.em.transactional(async (tx) => {
-    if (identity.email && (await tx.findOne(CustomerEntity, { emailNormalized: normalizeEmail(identity.email) }, { fields: ['id'] }))) throw identityExists('e-mail address');
-    if (identity.phoneNumber && (await tx.findOne(CustomerEntity, { phoneNumber: identity.phoneNumber }, { fields: ['id'] }))) throw identityExists('phone number');
-    if (identity.facebook && (await tx.findOne(CustomerIdentityEntity, { provider: 'facebook', subject: identity.facebook.subject }))) throw identityExists('Facebook account');
+    if (identity.email && (await tx.findOne(CustomerEntity, { emailNormalized: normalizeEmail(identity.email) }, { fields: ['id'] })))
+      throw identityExists('e-mail address');
+    if (identity.phoneNumber && (await tx.findOne(CustomerEntity, { phoneNumber: identity.phoneNumber }, { fields: ['id'] })))
+      throw identityExists('phone number');
+    if (identity.facebook && (await tx.findOne(CustomerIdentityEntity, { provider: 'facebook', subject: identity.facebook.subject })))
+      throw identityExists('Facebook account');
 
     const definition = await activeDefinitionFor(tx, null);
     const plan = definition?.assignOnRegistration ? plannedCredentialToken(definition, identity) : undefined;
@@ -110,12 +117,23 @@ export async function registerContact(deps: RegistrationDependencies, input: Reg
       source: 'self-service',
     });
     if (identity.facebook) {
-      tx.create(CustomerIdentityEntity, { provider: 'facebook', subject: identity.facebook.subject, customerId: customer.id, email: identity.facebook.email ?? null, createdAt: now, lastUsedAt: now });
+      tx.create(CustomerIdentityEntity, {
+        provider: 'facebook',
+        subject: identity.facebook.subject,
+        customerId: customer.id,
+        email: identity.facebook.email ?? null,
+        createdAt: now,
+        lastUsedAt: now,
+      });
     }
     const data = { user_id: customer.id, email: customer.email ?? null, source: 'self-service' };
     recordEvent(tx, { type: 'NewUserEvent', customerId: customer.id, data });
     recordEvent(tx, { type: 'UserRegisteredEvent', customerId: customer.id, data });
-    recordEvent(tx, { type: 'ContactChangedEvent', customerId: customer.id, data: { contact_id: customer.id, type: 'PERSON', action: 'registered', provider: identity.provider } });
+    recordEvent(tx, {
+      type: 'ContactChangedEvent',
+      customerId: customer.id,
+      data: { contact_id: customer.id, type: 'PERSON', action: 'registered', provider: identity.provider },
+    });
     await tx.flush();
 
     let outgoing: OutgoingMessage | undefined;
@@ -123,13 +141,23 @@ export async function registerContact(deps: RegistrationDependencies, input: Reg
     if (plan) {
       const created = await createCredentialToken(
         { ...deps.credentialTokens, em: tx, notifier: deps.notifier },
-        { identifier: plan.identifier, passCode: plan.passCode, generatePassCode: true, link: { customer, entityType: 'REWARDS_PARTICIPANT' }, actor: 'self-service' },
+        {
+          identifier: plan.identifier,
+          passCode: plan.passCode,
+          generatePassCode: true,
+          link: { customer, entityType: 'REWARDS_PARTICIPANT' },
+          actor: 'self-service',
+        },
       );
       outgoing = created.outgoing;
       tokenPending = created.token.state === 'PENDING_VERIFICATION' && Boolean(plan.identifier && identity.password);
     }
     // Last, inside the transaction: a throttled or failed request rolls the registration back.
-    if (identity.otp) await requestOtp({ em: tx, keys: deps.otpKeys, settings: deps.config.otp, notifier: deps.notifier }, { identifier: identity.otp, purpose: 'verify', ip, customerId: customer.id });
+    if (identity.otp)
+      await requestOtp(
+        { em: tx, keys: deps.otpKeys, settings: deps.config.otp, notifier: deps.notifier },
+        { identifier: identity.otp, purpose: 'verify', ip, customerId: customer.id },
+      );
     return { customer, outgoing, tokenPending };
   });
   deliver(deps.notifier, [result.outgoing]);

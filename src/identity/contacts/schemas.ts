@@ -5,16 +5,27 @@ import { passwordPolicy } from '../../platform/crypto/passwords.js';
  * Shapes of the CRM.COM contacts API (crm-com-contacts-self-service). Booleans may come as the
  * strings "true"/"false" ("service_acceptance": "true" in the spec's example).
  */
-export const stringBoolean = z.union([z.boolean(), z.enum(['true', 'false', '1', '0'])]).transform((value) => value === true || value === 'true' || value === '1');
+export const stringBoolean = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
+  .transform((value) => value === true || value === 'true' || value === '1');
 
 const name = z.string().trim().min(1).max(100);
 const email = z.email().max(254);
 const phoneNumber = z.string().trim().min(3).max(32);
 const countryCode = z.string().trim().min(1).max(8);
 /** "max 36 typically a guid" (Back-Office Step 1). */
-export const contactId = z.string().trim().min(1).max(36).regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'letters, digits and . _ : - only');
+export const contactId = z
+  .string()
+  .trim()
+  .min(1)
+  .max(36)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'letters, digits and . _ : - only');
 const crossReferenceCode = z.string().trim().min(1).max(100);
-const orgType = z.string().trim().toUpperCase().regex(/^[A-Z][A-Z_]{1,29}$/, 'an upper-case type such as BUSINESS');
+const orgType = z
+  .string()
+  .trim()
+  .toUpperCase()
+  .regex(/^[A-Z][A-Z_]{1,29}$/, 'an upper-case type such as BUSINESS');
 
 // ── Self-service ────────────────────────────────────────────────────────────
 
@@ -41,7 +52,18 @@ export type RegisterInput = z.output<typeof registerInput>;
 
 /** CRM.COM `credentials: [{name, value}]`: EMAIL, PHONE (+ COUNTRY_CODE), PASSWORD, IDENTIFIER, PASS_CODE. */
 export const credentialsInput = z
-  .array(z.object({ name: z.string().trim().toUpperCase().pipe(z.enum(['EMAIL', 'PHONE', 'PHONE_NUMBER', 'COUNTRY_CODE', 'PASSWORD', 'IDENTIFIER', 'PASS_CODE'])), value: z.string().max(1024) }).strict())
+  .array(
+    z
+      .object({
+        name: z
+          .string()
+          .trim()
+          .toUpperCase()
+          .pipe(z.enum(['EMAIL', 'PHONE', 'PHONE_NUMBER', 'COUNTRY_CODE', 'PASSWORD', 'IDENTIFIER', 'PASS_CODE'])),
+        value: z.string().max(1024),
+      })
+      .strict(),
+  )
   .min(1)
   .max(4);
 export type CredentialsInput = z.output<typeof credentialsInput>;
@@ -70,33 +92,39 @@ export type ContactKeyInput = z.output<typeof contactKeyInput>;
 export const addIdentityInput = z.object({ contact: contactKeyInput, identity: identityInput }).strict();
 export type AddIdentityInput = z.output<typeof addIdentityInput>;
 
-export const contactSummary = z.object({
-  title: z.string().nullable(),
-  avatar: z.string().nullable(),
-  first_name: z.string().nullable(),
-  last_name: z.string().nullable(),
-  is_verified: z.boolean().nullable(),
-}).meta({ id: 'ContactSummary' });
+export const contactSummary = z
+  .object({
+    title: z.string().nullable(),
+    avatar: z.string().nullable(),
+    first_name: z.string().nullable(),
+    last_name: z.string().nullable(),
+    is_verified: z.boolean().nullable(),
+  })
+  .meta({ id: 'ContactSummary' });
 
 export const organisationSummary = z.object({ name: z.string(), id: z.string(), org_type: z.string() }).meta({ id: 'OrganisationSummary' });
 
 /** validate-otp, authenticate and refresh (spec Step 3); `exp` is the access token's expiry in milliseconds. */
-export const authenticationResponse = z.object({
-  contact: contactSummary,
-  organisations: z.array(organisationSummary),
-  access_token: z.string(),
-  refresh_token: z.string(),
-  exp: z.number().int(),
-}).meta({ id: 'ContactAuthentication' });
+export const authenticationResponse = z
+  .object({
+    contact: contactSummary,
+    organisations: z.array(organisationSummary),
+    access_token: z.string(),
+    refresh_token: z.string(),
+    exp: z.number().int(),
+  })
+  .meta({ id: 'ContactAuthentication' });
 
-export const registrationResponse = z.union([
-  authenticationResponse.extend({ id: z.string() }),
-  z.object({
-    id: z.string(),
-    /** VALIDATE_OTP: a code went out by SMS or e-mail; VERIFY_ACCESS_TOKEN: the access token's verification code did. */
-    next_step: z.enum(['VALIDATE_OTP', 'VERIFY_ACCESS_TOKEN']),
-  }),
-]).meta({ id: 'ContactRegistration' });
+export const registrationResponse = z
+  .union([
+    authenticationResponse.extend({ id: z.string() }),
+    z.object({
+      id: z.string(),
+      /** VALIDATE_OTP: a code went out by SMS or e-mail; VERIFY_ACCESS_TOKEN: the access token's verification code did. */
+      next_step: z.enum(['VALIDATE_OTP', 'VERIFY_ACCESS_TOKEN']),
+    }),
+  ])
+  .meta({ id: 'ContactRegistration' });
 
 export const acceptedResponse = z.object({ status: z.literal('ok'), message: z.string() }).meta({ id: 'Accepted' });
 
@@ -132,7 +160,8 @@ export const createContactInput = z
   .superRefine((input, context) => {
     const misplaced = (input.type === 'PERSON' ? ORGANISATION_ONLY : PERSON_ONLY).filter((key) => input[key] !== undefined);
     for (const key of misplaced) context.addIssue({ code: 'custom', path: [key], message: `not a field of a ${input.type} contact` });
-    if (input.type === 'PERSON' && !input.first_name && !input.last_name) context.addIssue({ code: 'custom', path: ['last_name'], message: 'a person needs first_name or last_name' });
+    if (input.type === 'PERSON' && !input.first_name && !input.last_name)
+      context.addIssue({ code: 'custom', path: ['last_name'], message: 'a person needs first_name or last_name' });
     if (input.type === 'ORGANISATION' && !input.name) context.addIssue({ code: 'custom', path: ['name'], message: 'an organisation needs a name' });
   });
 export type CreateContactInput = z.output<typeof createContactInput>;
@@ -164,27 +193,31 @@ export type ListContactsQuery = z.output<typeof listContactsQuery>;
 
 const timestamp = z.iso.datetime();
 
-export const contactView = z.object({
-  id: z.string(),
-  type: z.enum(['PERSON', 'ORGANISATION']),
-  title: z.string().nullable(),
-  first_name: z.string().nullable(),
-  last_name: z.string().nullable(),
-  name: z.string().nullable(),
-  org_type: z.string().nullable(),
-  email: z.string().nullable(),
-  phone_number: z.string().nullable(),
-  cross_reference_code: z.string().nullable(),
-  email_opt_out: z.boolean().nullable(),
-  sms_opt_out: z.boolean().nullable(),
-  locale: z.string().nullable(),
-  is_verified: z.boolean().nullable(),
-  organisations: z.array(organisationSummary.extend({ relation: z.enum(['JOINED', 'SHARED']) })),
-  created_at: timestamp,
-  updated_at: timestamp,
-}).meta({ id: 'Contact' });
+export const contactView = z
+  .object({
+    id: z.string(),
+    type: z.enum(['PERSON', 'ORGANISATION']),
+    title: z.string().nullable(),
+    first_name: z.string().nullable(),
+    last_name: z.string().nullable(),
+    name: z.string().nullable(),
+    org_type: z.string().nullable(),
+    email: z.string().nullable(),
+    phone_number: z.string().nullable(),
+    cross_reference_code: z.string().nullable(),
+    email_opt_out: z.boolean().nullable(),
+    sms_opt_out: z.boolean().nullable(),
+    locale: z.string().nullable(),
+    is_verified: z.boolean().nullable(),
+    organisations: z.array(organisationSummary.extend({ relation: z.enum(['JOINED', 'SHARED']) })),
+    created_at: timestamp,
+    updated_at: timestamp,
+  })
+  .meta({ id: 'Contact' });
 
-export const contactListView = z.object({
-  content: z.array(contactView),
-  paging: z.object({ page: z.number(), size: z.number(), total: z.number() }),
-}).meta({ id: 'ContactList' });
+export const contactListView = z
+  .object({
+    content: z.array(contactView),
+    paging: z.object({ page: z.number(), size: z.number(), total: z.number() }),
+  })
+  .meta({ id: 'ContactList' });

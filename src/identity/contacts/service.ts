@@ -103,7 +103,8 @@ function takenConflict(error: unknown): unknown {
 
 /** Changes the fields given (null clears); a changed e-mail address or phone number is no longer verified. */
 export async function updateContact(em: EntityManager, record: ContactRecord, input: UpdateContactInput): Promise<ContactRecord> {
-  const forbidden = record.type === 'PERSON' ? (['name', 'org_type'] as const) : (['title', 'first_name', 'last_name', 'email_opt_out', 'sms_opt_out', 'locale'] as const);
+  const forbidden =
+    record.type === 'PERSON' ? (['name', 'org_type'] as const) : (['title', 'first_name', 'last_name', 'email_opt_out', 'sms_opt_out', 'locale'] as const);
   for (const field of forbidden) if (input[field] !== undefined) throw misplacedField(field, record.type);
   if (input.country_code !== undefined && !input.phone_number) throw new Invalid('invalid_request', 'country_code: only together with phone_number');
   const phoneNumber = phoneOf(input);
@@ -123,7 +124,12 @@ export async function updateContact(em: EntityManager, record: ContactRecord, in
     set(customer, 'smsOptOut', input.sms_opt_out, 'sms_opt_out');
     set(customer, 'locale', input.locale, 'locale');
     if (input.email !== undefined && (input.email === null ? null : normalizeEmail(input.email)) !== (customer.emailNormalized ?? null)) {
-      Object.assign(customer, { email: input.email?.trim() ?? null, emailNormalized: input.email ? normalizeEmail(input.email) : null, emailVerifiedAt: null, emailInvalidatedAt: null });
+      Object.assign(customer, {
+        email: input.email?.trim() ?? null,
+        emailNormalized: input.email ? normalizeEmail(input.email) : null,
+        emailVerifiedAt: null,
+        emailInvalidatedAt: null,
+      });
       changed.push('email');
     }
     if (phoneNumber !== undefined && phoneNumber !== (customer.phoneNumber ?? null)) {
@@ -171,7 +177,8 @@ export async function listContacts(em: EntityManager, query: ListContactsQuery):
   const conditions: Array<Record<string, unknown>> = [];
   const person = query.type === 'PERSON';
   const emailField = person ? 'emailNormalized' : 'email';
-  if (query.email) conditions.push(person ? { emailNormalized: normalizeEmail(query.email) } : { email: { $ilike: query.email.replace(/[\\%_]/g, (char) => `\\${char}`) } });
+  if (query.email)
+    conditions.push(person ? { emailNormalized: normalizeEmail(query.email) } : { email: { $ilike: query.email.replace(/[\\%_]/g, (char) => `\\${char}`) } });
   if (query.phone_number) conditions.push({ phoneNumber: normalizeContactPhone(query.phone_number, query.country_code) });
   if (query.cross_reference_code) conditions.push({ crossReferenceCode: query.cross_reference_code });
   if (query.name) conditions.push(nameFilter(query.name, person ? ['firstName', 'lastName'] : ['name']));
@@ -241,7 +248,9 @@ export async function organisationsOf(em: EntityManager, customerIds: string[]):
   for (const membership of memberships) {
     const organisation = byId.get(membership.organisationId);
     if (!organisation) continue;
-    result.get(membership.customerId)?.push({ name: organisation.name, id: contactIdOf(organisation), org_type: organisation.orgType, relation: membership.relation });
+    result
+      .get(membership.customerId)
+      ?.push({ name: organisation.name, id: contactIdOf(organisation), org_type: organisation.orgType, relation: membership.relation });
   }
   return result;
 }

@@ -4,7 +4,19 @@ import type { CustomerRow } from './entities.js';
 
 export type CustomerSummary = Pick<
   CustomerRow,
-  'id' | 'numericId' | 'email' | 'emailVerifiedAt' | 'phoneNumber' | 'phoneVerifiedAt' | 'firstName' | 'lastName' | 'locale' | 'roles' | 'confirmedAt' | 'createdAt' | 'updatedAt'
+  | 'id'
+  | 'numericId'
+  | 'email'
+  | 'emailVerifiedAt'
+  | 'phoneNumber'
+  | 'phoneVerifiedAt'
+  | 'firstName'
+  | 'lastName'
+  | 'locale'
+  | 'roles'
+  | 'confirmedAt'
+  | 'createdAt'
+  | 'updatedAt'
 > & { publicMeta: Record<string, string> };
 
 interface SummaryRow {

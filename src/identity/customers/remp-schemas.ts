@@ -59,17 +59,19 @@ export const LIST_PAGE_SIZE = 1000;
 const MAX_LISTED_IDS = 100_000;
 
 /** REMP sends user_ids as a JSON-encoded string; a JSON body may carry the array itself. */
-const userIdList = z.preprocess(
-  (value) => {
-    if (typeof value !== 'string') return value;
-    try {
-      return JSON.parse(value);
-    } catch {
-      return value;
-    }
-  },
-  z.array(userId, { error: 'must be a JSON-encoded array of user ids' }).max(MAX_LISTED_IDS),
-).describe('JSON-encoded array of user ids, the integer ids REMP shows (e.g. [9,10]) or UUIDs; a JSON body may send the array itself');
+const userIdList = z
+  .preprocess(
+    (value) => {
+      if (typeof value !== 'string') return value;
+      try {
+        return JSON.parse(value);
+      } catch {
+        return value;
+      }
+    },
+    z.array(userId, { error: 'must be a JSON-encoded array of user ids' }).max(MAX_LISTED_IDS),
+  )
+  .describe('JSON-encoded array of user ids, the integer ids REMP shows (e.g. [9,10]) or UUIDs; a JSON body may send the array itself');
 
 /** `POST /api/v1/users/list`. */
 export const listUsersInput = z.object({ user_ids: userIdList, page: integer(1, MAX_INT), include_deactivated: flag.optional() }).strict();
@@ -81,26 +83,36 @@ export const rawEmailInput = z.object({ email: z.string().max(1000) }).strict();
 // Responses: parsed before they are sent, so nothing beyond these fields can leak.
 const rempUserBasics = rempUserShape.pick({ id: true, uuid: true, email: true, confirmed_at: true, first_name: true, last_name: true });
 
-export const userInfoResponse = z.object({ status: z.literal('ok'), user: rempUserBasics, user_meta: z.record(z.string(), z.string()) }).meta({ id: 'RempUserInfo' });
-export const emailCheckResponse = z.object({
-  email: z.string(),
-  status: z.enum(['available', 'taken']),
-  /** The user's integer id when taken (REMP: "Integer; ID of user if email is taken"). */
-  id: z.number().int().nullable(),
-  password: z.boolean().nullable(),
-}).meta({ id: 'EmailAvailability' });
-export const createUserResponse = z.object({
-  status: z.literal('ok'),
-  user: rempUserBasics.extend({ roles: z.array(z.string()) }),
-  access: z.object({ token: z.string() }),
-}).meta({ id: 'RempCreatedUser' });
-export const updateUserResponse = z.object({ status: z.literal('ok'), user: rempUserShape.pick({ id: true, uuid: true, email: true, confirmed_at: true }) }).meta({ id: 'RempUpdatedUser' });
-export const listUsersResponse = z.object({
-  status: z.literal('ok'),
-  page: z.number().int(),
-  totalPages: z.number().int(),
-  totalCount: z.number().int(),
-  /** Keyed by the integer id, as REMP's `"9": {"id": 9, …}`; `uuid` is an extension. */
-  users: z.record(z.string(), z.object({ id: z.number().int(), uuid: z.uuid(), email: z.string().nullable() })),
-}).meta({ id: 'RempUserPage' });
+export const userInfoResponse = z
+  .object({ status: z.literal('ok'), user: rempUserBasics, user_meta: z.record(z.string(), z.string()) })
+  .meta({ id: 'RempUserInfo' });
+export const emailCheckResponse = z
+  .object({
+    email: z.string(),
+    status: z.enum(['available', 'taken']),
+    /** The user's integer id when taken (REMP: "Integer; ID of user if email is taken"). */
+    id: z.number().int().nullable(),
+    password: z.boolean().nullable(),
+  })
+  .meta({ id: 'EmailAvailability' });
+export const createUserResponse = z
+  .object({
+    status: z.literal('ok'),
+    user: rempUserBasics.extend({ roles: z.array(z.string()) }),
+    access: z.object({ token: z.string() }),
+  })
+  .meta({ id: 'RempCreatedUser' });
+export const updateUserResponse = z
+  .object({ status: z.literal('ok'), user: rempUserShape.pick({ id: true, uuid: true, email: true, confirmed_at: true }) })
+  .meta({ id: 'RempUpdatedUser' });
+export const listUsersResponse = z
+  .object({
+    status: z.literal('ok'),
+    page: z.number().int(),
+    totalPages: z.number().int(),
+    totalCount: z.number().int(),
+    /** Keyed by the integer id, as REMP's `"9": {"id": 9, …}`; `uuid` is an extension. */
+    users: z.record(z.string(), z.object({ id: z.number().int(), uuid: z.uuid(), email: z.string().nullable() })),
+  })
+  .meta({ id: 'RempUserPage' });
 export const emailValidationResponse = z.object({ status: z.literal('ok'), message: z.string(), code: z.literal('success') }).meta({ id: 'EmailValidation' });

@@ -116,7 +116,11 @@ export function createCredentialLimiter(knex: Knex, options: CredentialLimiterOp
     const main = alongside ? alongside.sql : `select ${last} as done`;
     await knex.raw(`with ${parts.join(', ')} ${main}`, [...bindings, ...(alongside?.bindings ?? [])] as never[]);
   };
-  const refund = (keys: string[], alongside?: CompanionWrite) => settle(keys.map((key) => ({ key, write: refundOne(key) })), alongside);
+  const refund = (keys: string[], alongside?: CompanionWrite) =>
+    settle(
+      keys.map((key) => ({ key, write: refundOne(key) })),
+      alongside,
+    );
 
   return {
     async reserve(identifier: string, ip: string): Promise<Reservation> {

@@ -20,7 +20,11 @@ export function createPasscodeRateLimits(knex: Knex, config: Config['passcodes']
       duration: config.rateWindowSeconds,
       clearExpiredByTimeout: false,
     });
-  const create = { key: limiter('create-key', config.createPerKey), ip: limiter('create-ip', config.createPerIp), tenant: limiter('create-tenant', config.createPerTenant) };
+  const create = {
+    key: limiter('create-key', config.createPerKey),
+    ip: limiter('create-ip', config.createPerIp),
+    tenant: limiter('create-tenant', config.createPerTenant),
+  };
   const lookup = { key: limiter('lookup-key', config.lookupPerKey), tenant: limiter('lookup-tenant', config.lookupPerTenant) };
 
   /** Consumes one point from each budget in turn; throws the 429 (with Retry-After) of the first one spent. */

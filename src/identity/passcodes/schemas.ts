@@ -54,7 +54,10 @@ export const passcodeConfigInput = (bounds: { expiresMinSeconds: number; expires
               !details.pass_pharse_allowed_characters ||
               !details.pass_phrase_allowed_characters ||
               details.pass_pharse_allowed_characters === details.pass_phrase_allowed_characters,
-            { message: 'The tenant config details.pass phrase allowed characters are given twice with different values.', path: ['pass_phrase_allowed_characters'] },
+            {
+              message: 'The tenant config details.pass phrase allowed characters are given twice with different values.',
+              path: ['pass_phrase_allowed_characters'],
+            },
           ),
       },
       requiredOr('The tenant config details field is required.', 'The request body must be a JSON object.'),
@@ -83,11 +86,7 @@ export const passcodeSubmissionInput = z.object(
     ),
     pass_phrase: z.preprocess(
       (value) => (value === null || value === '' ? undefined : asText(value)),
-      z
-        .string(fieldMessages.string('pass_phrase'))
-        .trim()
-        .max(MANUAL_PHRASE_MAX_LENGTH, fieldMessages.max('pass_phrase', MANUAL_PHRASE_MAX_LENGTH))
-        .optional(),
+      z.string(fieldMessages.string('pass_phrase')).trim().max(MANUAL_PHRASE_MAX_LENGTH, fieldMessages.max('pass_phrase', MANUAL_PHRASE_MAX_LENGTH)).optional(),
     ),
   },
   requiredOr(fieldMessages.required('pass_key'), 'The request body must be a JSON object.'),

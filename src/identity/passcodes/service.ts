@@ -18,7 +18,12 @@ import { DEFAULT_PASSCODE_CONFIG, type PasscodeConfigInput } from './schemas.js'
  */
 const keyChecks = new Map<string, Promise<TenantRow | null>>();
 
-function tenantOfApiKey(deps: Pick<LookUpPasscodeDependencies, 'em' | 'apiKeyLimiter'>, limiterIdentity: string, ip: string, apiKey: string | undefined): Promise<TenantRow | null> {
+function tenantOfApiKey(
+  deps: Pick<LookUpPasscodeDependencies, 'em' | 'apiKeyLimiter'>,
+  limiterIdentity: string,
+  ip: string,
+  apiKey: string | undefined,
+): Promise<TenantRow | null> {
   const key = `${limiterIdentity}|${sha256(apiKey ?? '')}`;
   const pending = keyChecks.get(key);
   if (pending) return pending;

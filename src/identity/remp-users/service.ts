@@ -30,11 +30,7 @@ function takenConflict(error: UniqueConstraintViolationException): DomainError {
 }
 
 /** REMP `users/email`: is the e-mail registered, and (rate-limited) does the password match it? */
-export async function checkEmail(
-  em: EntityManager,
-  limiter: Pick<CredentialLimiter, 'reserve'>,
-  input: { email: string; password?: string; ip: string },
-) {
+export async function checkEmail(em: EntityManager, limiter: Pick<CredentialLimiter, 'reserve'>, input: { email: string; password?: string; ip: string }) {
   // Taken means "cannot be registered": deactivated users keep their e-mail.
   const customer = await em.findOne(CustomerEntity, { emailNormalized: normalizeEmail(input.email) });
   let password: boolean | null = null;
@@ -155,12 +151,14 @@ export class DeleteProtectedError extends Error {}
  * committed, the tokens issued under each (anonymisation, deactivation).
  */
 export async function endSignIns(tx: EntityManager, customerId: string): Promise<string[]> {
-  const grants = await tx.getConnection().execute<Array<{ id: string }>>(
-    `select grant_id as id from oidc_model where model = 'Grant' and payload->>'accountId' = ?`,
-    [customerId],
-    'all',
-    tx.getTransactionContext(),
-  );
+  const grants = await tx
+    .getConnection()
+    .execute<Array<{ id: string }>>(
+      `select grant_id as id from oidc_model where model = 'Grant' and payload->>'accountId' = ?`,
+      [customerId],
+      'all',
+      tx.getTransactionContext(),
+    );
   await tx
     .getConnection()
     .execute(`delete from oidc_model where model in ('Session', 'Grant') and payload->>'accountId' = ?`, [customerId], 'run', tx.getTransactionContext());

@@ -45,7 +45,10 @@ export type TenantAdminSignUpInput = z.infer<typeof tenantAdminSignUpInput>;
 
 export const tenantAdminLoginInput = z.object({
   email: requiredString('email', 254),
-  password: z.string(requiredOr(fieldMessages.required('password'), fieldMessages.string('password'))).min(1, fieldMessages.required('password')).max(1024),
+  password: z
+    .string(requiredOr(fieldMessages.required('password'), fieldMessages.string('password')))
+    .min(1, fieldMessages.required('password'))
+    .max(1024),
 });
 
 export const createTenantInput = z.object({

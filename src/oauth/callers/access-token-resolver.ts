@@ -58,7 +58,11 @@ export interface AccessTokenResolverDependencies {
 export function createAccessTokenResolver(deps: AccessTokenResolverDependencies) {
   const origin = new URL(deps.issuer).origin;
 
-  return async function resolveAccessToken(ctx: Context, presented: PresentedAccessToken, options: { authoritative?: boolean } = {}): Promise<AccessTokenClaims> {
+  return async function resolveAccessToken(
+    ctx: Context,
+    presented: PresentedAccessToken,
+    options: { authoritative?: boolean } = {},
+  ): Promise<AccessTokenClaims> {
     const { scheme, token } = presented;
     let claims: AccessTokenClaims;
     try {

@@ -52,17 +52,21 @@ export type VerifyAccessToken = ReturnType<typeof createAccessTokenVerifier>;
 /** Authoritative check against the database: revoked by RFC 7009, or its grant revoked. */
 export async function isAccessTokenRevoked(orm: Orm, claims: Pick<AccessTokenClaims, 'jti' | 'gid'>): Promise<boolean> {
   const em = orm.em.fork() as EntityManager;
-  const rows = await em.getConnection().execute<{ n: number }[]>(
-    `select 1 as n from revoked_token where expires_at > now() and ((kind = 'jti' and value = ?) or (kind = 'grant' and value = ?)) limit 1`,
-    [claims.jti, claims.gid ?? ''],
-  );
+  const rows = await em
+    .getConnection()
+    .execute<{ n: number }[]>(
+      `select 1 as n from revoked_token where expires_at > now() and ((kind = 'jti' and value = ?) or (kind = 'grant' and value = ?)) limit 1`,
+      [claims.jti, claims.gid ?? ''],
+    );
   return rows.length > 0;
 }
 
 export async function revokeAccessToken(orm: Orm, claims: Pick<AccessTokenClaims, 'jti' | 'exp'>): Promise<void> {
   const em = orm.em.fork() as EntityManager;
-  await em.getConnection().execute(
-    `insert into revoked_token (kind, value, expires_at) values ('jti', ?, ?) on conflict (kind, value) do nothing`,
-    [claims.jti, new Date(claims.exp * 1000 + 60_000)],
-  );
+  await em
+    .getConnection()
+    .execute(`insert into revoked_token (kind, value, expires_at) values ('jti', ?, ?) on conflict (kind, value) do nothing`, [
+      claims.jti,
+      new Date(claims.exp * 1000 + 60_000),
+    ]);
 }

@@ -1,5 +1,12 @@
 import type { Context, Middleware, Next } from 'koa';
-import { bothChallenges, presentedAccessToken, tokenError, type PresentedAccessToken, type ResolveAccessToken, type TokenScheme } from './access-token-resolver.js';
+import {
+  bothChallenges,
+  presentedAccessToken,
+  tokenError,
+  type PresentedAccessToken,
+  type ResolveAccessToken,
+  type TokenScheme,
+} from './access-token-resolver.js';
 import type { ApiKeyIdentity, ApiKeyLookup } from '../../identity/api-keys/verifier.js';
 export type { ApiKeyIdentity, ApiKeyLookup };
 import { ApiError, tooManyRequests } from '../../platform/http/errors.js';
@@ -49,9 +56,15 @@ const invalidToken = (description: string, scheme: TokenScheme = 'Bearer') => to
 const invalidRequest = (description: string) => tokenError('Bearer', 400, 'invalid_request', description);
 
 export const insufficientScope = (scopes: readonly string[], message = `The ${scopes.join(' ')} scope is required`, scheme: TokenScheme = 'Bearer') =>
-  new ApiError(403, 'insufficient_scope', message, { scope: scopes.join(' ') }, {
-    'WWW-Authenticate': `${scheme} ${REALM}, error="insufficient_scope", scope="${scopes.join(' ')}"`,
-  });
+  new ApiError(
+    403,
+    'insufficient_scope',
+    message,
+    { scope: scopes.join(' ') },
+    {
+      'WWW-Authenticate': `${scheme} ${REALM}, error="insufficient_scope", scope="${scopes.join(' ')}"`,
+    },
+  );
 
 const notAccepted = (message: string, scheme: TokenScheme = 'Bearer') =>
   new ApiError(403, 'forbidden', message, undefined, { 'WWW-Authenticate': `${scheme} ${REALM}, error="insufficient_scope"` });

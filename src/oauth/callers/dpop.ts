@@ -54,10 +54,12 @@ export function createDpopVerifier(deps: { orm: Orm; secret: string; settings: D
 
   async function rememberOnce(thumbprint: string, jti: string): Promise<boolean> {
     const em = deps.orm.em.fork() as EntityManager;
-    const rows = await em.getConnection().execute<{ value: string }[]>(
-      `insert into replay_guard (kind, value, expires_at) values ('dpop', ?, ?) on conflict (kind, value) do nothing returning value`,
-      [createHash('sha256').update(`${thumbprint}:${jti}`).digest('base64url'), new Date(Date.now() + (deps.settings.proofMaxAgeSeconds * 2 + 60) * 1000)],
-    );
+    const rows = await em
+      .getConnection()
+      .execute<{ value: string }[]>(
+        `insert into replay_guard (kind, value, expires_at) values ('dpop', ?, ?) on conflict (kind, value) do nothing returning value`,
+        [createHash('sha256').update(`${thumbprint}:${jti}`).digest('base64url'), new Date(Date.now() + (deps.settings.proofMaxAgeSeconds * 2 + 60) * 1000)],
+      );
     return rows.length === 1;
   }
 

@@ -45,7 +45,7 @@ export const createClientInput = z
   })
   .strict()
   .refine((input) => (input.tokenEndpointAuthMethod === 'private_key_jwt') === Boolean(input.jwks), {
-    message: 'private_key_jwt needs the client\'s JWKS, and only private_key_jwt takes one',
+    message: "private_key_jwt needs the client's JWKS, and only private_key_jwt takes one",
     path: ['jwks'],
   })
   .refine((input) => !input.public || input.tokenEndpointAuthMethod === 'client_secret_basic', {

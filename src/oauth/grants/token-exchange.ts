@@ -1,7 +1,12 @@
 import { GRANT_TYPES } from '../clients/grant-types.js';
 import { errors } from 'oidc-provider';
 import { AccountLinkError } from '../../identity/credentials/social/account-linking.js';
-import { IdentityVerificationError, ProviderUnavailableError, type IdentityProvider, type VerifiedIdentity } from '../../identity/credentials/social/identity.js';
+import {
+  IdentityVerificationError,
+  ProviderUnavailableError,
+  type IdentityProvider,
+  type VerifiedIdentity,
+} from '../../identity/credentials/social/identity.js';
 import { createSocialProviders, type SocialProviders } from '../../identity/credentials/social/providers.js';
 import { signInWithProvider } from '../../identity/credentials/social/sign-in.js';
 import { AttemptsLocked } from '../../identity/sign-in.js';
@@ -35,7 +40,12 @@ function invalidGrant(description: string) {
 }
 
 /** How to verify the subject token, or undefined when that provider is not configured. */
-function verifierFor(providers: SocialProviders, provider: IdentityProvider, subjectToken: string, nonce: string | undefined): (() => Promise<VerifiedIdentity>) | undefined {
+function verifierFor(
+  providers: SocialProviders,
+  provider: IdentityProvider,
+  subjectToken: string,
+  nonce: string | undefined,
+): (() => Promise<VerifiedIdentity>) | undefined {
   const { google, apple, facebook } = providers;
   if (provider === 'google') return google && (() => google.verifyIdToken(subjectToken, { nonce }));
   if (provider === 'apple') return apple && (() => apple.verifyIdToken(subjectToken, { nonce }));

@@ -82,7 +82,11 @@ export async function ensureSigningKeys(em: EntityManager, secret: string, also:
  * Rotation: the pre-published `next` key starts signing, the old signing key is retired but stays
  * in JWKS until every token it signed has expired, and a new `next` key is published.
  */
-export async function rotateSigningKeys(em: EntityManager, secret: string, longestTokenLifetimeSeconds: number): Promise<{ activated: string[]; retired: string[] }> {
+export async function rotateSigningKeys(
+  em: EntityManager,
+  secret: string,
+  longestTokenLifetimeSeconds: number,
+): Promise<{ activated: string[]; retired: string[] }> {
   const secretKey = keyEncryptionKey(secret);
   return withKeyLock(em, async (tx) => {
     const now = new Date();

@@ -38,12 +38,7 @@ const USER = 'gatehouse';
  * unset). The cluster lives under `dataDir/postgres`, survives restarts and stops with the app.
  * As root, PostgreSQL refuses to run, so the library runs it as the `postgres` system user.
  */
-export async function startEmbeddedPostgres(options: {
-  dataDir: string;
-  port: number;
-  password: string;
-  logger?: Logger;
-}): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(options: { dataDir: string; port: number; password: string; logger?: Logger }): Promise<EmbeddedDatabase> {
   const databaseDir = path.join(options.dataDir, 'postgres');
   const base = `postgres://${USER}:${encodeURIComponent(options.password)}@127.0.0.1:${options.port}`;
   // The CLI may run while the server already owns the cluster: share it rather than start another.

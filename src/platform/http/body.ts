@@ -27,7 +27,9 @@ const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 // The rest of an oversized body is never read: the connection closes after the answer. RFC 6749
 // §5.2 has no code for it, so at /oauth/* it is invalid_request.
 const tooLarge = (maxBytes: number, oauth: boolean) =>
-  new ApiError(413, oauth ? 'invalid_request' : 'payload_too_large', `request body exceeds ${Math.round(maxBytes / 1024)} kB`, undefined, { Connection: 'close' });
+  new ApiError(413, oauth ? 'invalid_request' : 'payload_too_large', `request body exceeds ${Math.round(maxBytes / 1024)} kB`, undefined, {
+    Connection: 'close',
+  });
 const unsupported = (message: string, oauth = false) => new ApiError(415, oauth ? 'invalid_request' : 'unsupported_media_type', message);
 const malformed = (message: string) => new ApiError(400, 'invalid_request', `body: ${message}`);
 
@@ -106,7 +108,8 @@ async function parseMultipart(bytes: Buffer, contentType: string): Promise<Recor
 
 function assertUtf8Charset(ctx: Context, oauth: boolean) {
   const charset = ctx.request.charset;
-  if (charset && charset.toLowerCase() !== 'utf-8' && charset.toLowerCase() !== 'utf8') throw unsupported(`charset ${charset} is not supported; send UTF-8`, oauth);
+  if (charset && charset.toLowerCase() !== 'utf-8' && charset.toLowerCase() !== 'utf8')
+    throw unsupported(`charset ${charset} is not supported; send UTF-8`, oauth);
 }
 
 const TOKEN_ENDPOINT = '/oauth/token';
@@ -184,7 +187,10 @@ export function bodyPipeline(options: BodyPipelineOptions) {
 export function multipartRoutes(operations: Array<{ method: string; path: string; bodyTypes?: BodyType[] }>) {
   const patterns = operations
     .filter((operation) => operation.bodyTypes?.includes('multipart'))
-    .map((operation) => ({ method: operation.method.toUpperCase(), path: new RegExp(`^${operation.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}/?$`) }));
+    .map((operation) => ({
+      method: operation.method.toUpperCase(),
+      path: new RegExp(`^${operation.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}/?$`),
+    }));
   return (method: string, path: string) => patterns.some((pattern) => pattern.method === method && pattern.path.test(path));
 }
 

@@ -9,7 +9,8 @@ import { routeLabel } from './metrics.js';
 type ErrorFamily = 'oauth' | 'tenant' | 'html' | 'api' | 'remp' | 'sessionm';
 
 /** REMP's own paths (remp-crm-users-module, "API documentation"); Gatehouse's additions under /api/v1 are not REMP's. */
-const isRempPath = (path: string) => /^\/api\/v1\/(users|user|user-meta)\//.test(path) || path === '/api/v2/users/email' || /^\/users\/(google|apple)-token-sign-in$/.test(path);
+const isRempPath = (path: string) =>
+  /^\/api\/v1\/(users|user|user-meta)\//.test(path) || path === '/api/v2/users/email' || /^\/users\/(google|apple)-token-sign-in$/.test(path);
 
 /**
  * Browser-facing provider endpoints (and their resume/confirm sub-paths): RFC 6749 §4.1.2.1 has
@@ -53,10 +54,10 @@ export function errorHandler(logger: Logger, renderErrorPage: (status: number, m
             : caught instanceof DomainError
               ? fromDomainError(caught)
               : isHttpError(caught) && caught.expose
-              ? new ApiError(caught.status, httpCode(caught.status), caught.message)
-              : (await isOutage(caught))
-                ? databaseUnavailable()
-                : undefined;
+                ? new ApiError(caught.status, httpCode(caught.status), caught.message)
+                : (await isOutage(caught))
+                  ? databaseUnavailable()
+                  : undefined;
       // The route template, not the path: paths carry API keys and phone numbers.
       if (!normalized) {
         logger.error({ err: caught, requestId: ctx.state.requestId, route: routeLabel(ctx) }, 'unhandled error');

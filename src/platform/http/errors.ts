@@ -23,7 +23,13 @@ export const unauthorized = (message = 'Unauthorized', code = 'unauthorized') =>
 export const forbidden = (message = 'Forbidden', code = 'forbidden') => new ApiError(403, code, message);
 export const conflict = (message: string, code = 'conflict') => new ApiError(409, code, message);
 export const tooManyRequests = (retryAfterSeconds: number) =>
-  new ApiError(429, 'too_many_requests', 'Too many attempts, try again later', { retry_after: retryAfterSeconds }, { 'Retry-After': String(retryAfterSeconds) });
+  new ApiError(
+    429,
+    'too_many_requests',
+    'Too many attempts, try again later',
+    { retry_after: retryAfterSeconds },
+    { 'Retry-After': String(retryAfterSeconds) },
+  );
 
 /** How the HTTP families answer each kind of domain error (src/platform/errors.ts). */
 const STATUS_OF_KIND: Record<DomainErrorKind, number> = {

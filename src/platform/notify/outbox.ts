@@ -17,7 +17,10 @@ export function createDevOutbox({ orm, logger }: { orm: Orm; logger: Logger }): 
   const store = async (message: Omit<DevOutboxMessageRow, 'id' | 'createdAt'>) => {
     const em = orm.em.fork() as EntityManager;
     await em.insert(DevOutboxMessageEntity, { id: randomUUID(), createdAt: new Date(), ...message });
-    logger.info({ channel: message.channel, recipient: message.recipient, subject: message.subject ?? undefined }, 'message kept in the development outbox (GET /dev/outbox)');
+    logger.info(
+      { channel: message.channel, recipient: message.recipient, subject: message.subject ?? undefined },
+      'message kept in the development outbox (GET /dev/outbox)',
+    );
   };
   return {
     sms: { name: 'dev-outbox', send: (to, text) => store({ channel: 'sms', recipient: to, subject: null, text, html: null }) },

@@ -7,16 +7,18 @@ export const devOutboxQuery = z.object({
 
 const timestamp = z.iso.datetime();
 
-export const devOutboxView = z.object({
-  messages: z.array(
-    z.object({
-      id: z.string(),
-      channel: z.enum(['sms', 'email']),
-      to: z.string(),
-      subject: z.string().nullable(),
-      text: z.string(),
-      html: z.string().nullable(),
-      created_at: timestamp,
-    }),
-  ),
-}).meta({ id: 'DevOutbox' });
+export const devOutboxView = z
+  .object({
+    messages: z.array(
+      z.object({
+        id: z.string(),
+        channel: z.enum(['sms', 'email']),
+        to: z.string(),
+        subject: z.string().nullable(),
+        text: z.string(),
+        html: z.string().nullable(),
+        created_at: timestamp,
+      }),
+    ),
+  })
+  .meta({ id: 'DevOutbox' });

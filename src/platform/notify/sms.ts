@@ -30,7 +30,8 @@ class ApiBaseUrlRequestClient extends twilio.RequestClient {
 
 /** SMS through Twilio's Messages API with the official client. */
 export function createTwilioSms(settings: TwilioSettings): SmsTransport {
-  const httpClient = settings.apiBaseUrl === TWILIO_API ? new twilio.RequestClient({ timeout: REQUEST_TIMEOUT_MS }) : new ApiBaseUrlRequestClient(settings.apiBaseUrl);
+  const httpClient =
+    settings.apiBaseUrl === TWILIO_API ? new twilio.RequestClient({ timeout: REQUEST_TIMEOUT_MS }) : new ApiBaseUrlRequestClient(settings.apiBaseUrl);
   const client = twilio(settings.accountSid, settings.authToken, { httpClient });
   return {
     name: 'twilio',

@@ -4,9 +4,7 @@ import { viewsDirectory } from '../http/views.js';
 
 export type Channel = 'sms' | 'email';
 
-export type RenderedMessage =
-  | { channel: 'sms'; text: string }
-  | { channel: 'email'; subject: string; text: string; html: string };
+export type RenderedMessage = { channel: 'sms'; text: string } | { channel: 'email'; subject: string; text: string; html: string };
 
 export const messageTemplatesDirectory = path.join(viewsDirectory, 'email');
 

@@ -37,7 +37,15 @@ export interface FakeFacebook {
   stop(): Promise<void>;
 }
 
-export async function startFakeFacebook({ appId, appSecret, appName = 'Gatehouse Test' }: { appId: string; appSecret: string; appName?: string }): Promise<FakeFacebook> {
+export async function startFakeFacebook({
+  appId,
+  appSecret,
+  appName = 'Gatehouse Test',
+}: {
+  appId: string;
+  appSecret: string;
+  appName?: string;
+}): Promise<FakeFacebook> {
   const userTokens = new Map<string, UserToken>();
 
   function debugToken(res: ServerResponse, params: URLSearchParams, accessToken: string | undefined) {

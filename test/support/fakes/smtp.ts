@@ -78,10 +78,14 @@ export async function startFakeSmtp(): Promise<FakeSmtp> {
     mails: received.entries,
     waitForMail(to, timeoutMs = 5000) {
       const wanted = to.toLowerCase();
-      return received.waitFor((mail) => mail.to.includes(wanted), timeoutMs, () => {
-        const recipients = received.entries.flatMap((mail) => mail.to).join(', ') || 'none';
-        return `No mail to ${to} within ${timeoutMs}ms (mail received for: ${recipients})`;
-      });
+      return received.waitFor(
+        (mail) => mail.to.includes(wanted),
+        timeoutMs,
+        () => {
+          const recipients = received.entries.flatMap((mail) => mail.to).join(', ') || 'none';
+          return `No mail to ${to} within ${timeoutMs}ms (mail received for: ${recipients})`;
+        },
+      );
     },
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

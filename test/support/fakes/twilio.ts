@@ -104,10 +104,14 @@ export async function startFakeTwilio({ accountSid, authToken }: { accountSid: s
     url: server.url,
     messages: sent.entries,
     waitForMessage(to, timeoutMs = 5000) {
-      return sent.waitFor((message) => message.to === to, timeoutMs, () => {
-        const recipients = sent.entries.map((message) => message.to).join(', ') || 'none';
-        return `No SMS to ${to} within ${timeoutMs}ms (messages sent to: ${recipients})`;
-      });
+      return sent.waitFor(
+        (message) => message.to === to,
+        timeoutMs,
+        () => {
+          const recipients = sent.entries.map((message) => message.to).join(', ') || 'none';
+          return `No SMS to ${to} within ${timeoutMs}ms (messages sent to: ${recipients})`;
+        },
+      );
     },
     rejectNextMessage({ status = 400, code = 21211, message = "The 'To' number is not a valid phone number." } = {}) {
       nextRejection = { status, code, message };

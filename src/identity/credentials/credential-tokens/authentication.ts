@@ -38,7 +38,11 @@ export async function authenticateWithCredentialToken(em: EntityManager, identif
 export async function authenticateWithPasswordOrPassCode(em: EntityManager, identifier: string, secret: string): Promise<CustomerRow | null> {
   const [customer, token] = await Promise.all([
     findCustomerByEmail(em, identifier),
-    em.findOne(CredentialTokenEntity, { identifierNormalized: { $in: identifierCandidates(identifier) } }, { fields: ['id', 'state', 'passCodeHash'], disableIdentityMap: true }),
+    em.findOne(
+      CredentialTokenEntity,
+      { identifierNormalized: { $in: identifierCandidates(identifier) } },
+      { fields: ['id', 'state', 'passCodeHash'], disableIdentityMap: true },
+    ),
   ]);
   if (customer?.passwordHash || !token?.passCodeHash) {
     if (await verifyPassword(customer?.passwordHash, secret)) return customer;

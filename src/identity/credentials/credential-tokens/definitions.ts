@@ -6,8 +6,7 @@ import { AccessTokenDefinitionEntity, type AccessTokenDefinitionRow } from './en
 import type { CreateDefinitionInput, UpdateDefinitionInput } from './schemas.js';
 import { assertKnownTags } from './template.js';
 
-const invalidDefinition = (field: string, message: string) =>
-  new Invalid('invalid_request', `${field}: ${message}`, { fields: { [field]: [message] } });
+const invalidDefinition = (field: string, message: string) => new Invalid('invalid_request', `${field}: ${message}`, { fields: { [field]: [message] } });
 
 /**
  * A definition must be usable as saved: unknown #tags are refused here rather than sent to a
@@ -39,14 +38,19 @@ async function activationRace<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (error instanceof UniqueConstraintViolationException) throw conflict('Another definition of this classification was activated at the same time', 'definition_conflict');
+    if (error instanceof UniqueConstraintViolationException)
+      throw conflict('Another definition of this classification was activated at the same time', 'definition_conflict');
     throw error;
   }
 }
 
 /** Activating one deactivates the other active definition of the same classification ("one active"). */
 async function deactivateOthers(tx: EntityManager, classification: string | null | undefined, exceptId: string) {
-  await tx.nativeUpdate(AccessTokenDefinitionEntity, { classification: classification ?? null, active: true, id: { $ne: exceptId } }, { active: false, updatedAt: new Date() });
+  await tx.nativeUpdate(
+    AccessTokenDefinitionEntity,
+    { classification: classification ?? null, active: true, id: { $ne: exceptId } },
+    { active: false, updatedAt: new Date() },
+  );
 }
 
 export async function createDefinition(em: EntityManager, input: CreateDefinitionInput): Promise<AccessTokenDefinitionRow> {
@@ -65,40 +69,48 @@ export async function createDefinition(em: EntityManager, input: CreateDefinitio
     communicatePassCode: input.communicate_pass_code,
   };
   assertConsistent(fields);
-  return activationRace(() => em.transactional(async (tx) => {
-    const id = randomUUID();
-    if (fields.active) await deactivateOthers(tx, fields.classification, id);
-    const row = tx.create(AccessTokenDefinitionEntity, { id, ...fields, createdAt: now, updatedAt: now });
-    await tx.flush();
-    return row;
-  }));
+  return activationRace(() =>
+    em.transactional(async (tx) => {
+      const id = randomUUID();
+      if (fields.active) await deactivateOthers(tx, fields.classification, id);
+      const row = tx.create(AccessTokenDefinitionEntity, { id, ...fields, createdAt: now, updatedAt: now });
+      await tx.flush();
+      return row;
+    }),
+  );
 }
 
 export async function updateDefinition(em: EntityManager, id: string, input: UpdateDefinitionInput): Promise<AccessTokenDefinitionRow> {
-  return activationRace(() => em.transactional(async (tx) => {
-    const row = await tx.findOne(AccessTokenDefinitionEntity, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-    if (!row) throw new NotFound('not_found', 'Access token definition not found');
-    const next = {
-      name: input.name ?? row.name,
-      classification: input.classification !== undefined ? input.classification : row.classification,
-      active: input.active ?? row.active,
-      identifierFormat: input.identifier_format ?? row.identifierFormat,
-      passCodeRules: input.pass_code_rules ?? row.passCodeRules,
-      requireVerification: input.require_verification ?? row.requireVerification,
-      verificationCodeLength: input.verification_code_length ?? row.verificationCodeLength,
-      allowWithoutCredentials: input.allow_without_credentials ?? row.allowWithoutCredentials,
-      assignOnRegistration: input.assign_on_registration ?? row.assignOnRegistration,
-      ...(input.communication !== undefined
-        ? communicationColumns(input.communication)
-        : { communicationChannel: row.communicationChannel, communicationSubject: row.communicationSubject, communicationTemplate: row.communicationTemplate }),
-      communicatePassCode: input.communicate_pass_code ?? row.communicatePassCode,
-    };
-    assertConsistent(next);
-    if (next.active) await deactivateOthers(tx, next.classification, row.id);
-    Object.assign(row, next, { updatedAt: new Date() });
-    await tx.flush();
-    return row;
-  }));
+  return activationRace(() =>
+    em.transactional(async (tx) => {
+      const row = await tx.findOne(AccessTokenDefinitionEntity, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      if (!row) throw new NotFound('not_found', 'Access token definition not found');
+      const next = {
+        name: input.name ?? row.name,
+        classification: input.classification !== undefined ? input.classification : row.classification,
+        active: input.active ?? row.active,
+        identifierFormat: input.identifier_format ?? row.identifierFormat,
+        passCodeRules: input.pass_code_rules ?? row.passCodeRules,
+        requireVerification: input.require_verification ?? row.requireVerification,
+        verificationCodeLength: input.verification_code_length ?? row.verificationCodeLength,
+        allowWithoutCredentials: input.allow_without_credentials ?? row.allowWithoutCredentials,
+        assignOnRegistration: input.assign_on_registration ?? row.assignOnRegistration,
+        ...(input.communication !== undefined
+          ? communicationColumns(input.communication)
+          : {
+              communicationChannel: row.communicationChannel,
+              communicationSubject: row.communicationSubject,
+              communicationTemplate: row.communicationTemplate,
+            }),
+        communicatePassCode: input.communicate_pass_code ?? row.communicatePassCode,
+      };
+      assertConsistent(next);
+      if (next.active) await deactivateOthers(tx, next.classification, row.id);
+      Object.assign(row, next, { updatedAt: new Date() });
+      await tx.flush();
+      return row;
+    }),
+  );
 }
 
 export async function findDefinition(em: EntityManager, id: string): Promise<AccessTokenDefinitionRow | null> {

@@ -1,7 +1,13 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { contactIdOf } from '../../customers/contact-lookup.js';
 import { CustomerEntity } from '../../customers/entities.js';
-import { CredentialTokenEntity, CredentialTokenLinkEntity, CredentialTokenStateChangeEntity, type CredentialTokenRow, type CredentialTokenState } from './entities.js';
+import {
+  CredentialTokenEntity,
+  CredentialTokenLinkEntity,
+  CredentialTokenStateChangeEntity,
+  type CredentialTokenRow,
+  type CredentialTokenState,
+} from './entities.js';
 import { identifierCandidates } from './identifiers.js';
 
 /** Read-only look-ups of access tokens (customer credentials) for the back office and the self-service verification. */
@@ -39,7 +45,9 @@ export async function listStateChanges(em: EntityManager, tokenId: string) {
 
 /** The response form of tokens, with each linked entity's contact id (external id, else UUID). */
 export async function credentialTokenViews(em: EntityManager, tokens: CredentialTokenRow[]) {
-  const links = tokens.length ? await em.find(CredentialTokenLinkEntity, { accessTokenId: { $in: tokens.map((token) => token.id) } }, { orderBy: { createdAt: 'asc' } }) : [];
+  const links = tokens.length
+    ? await em.find(CredentialTokenLinkEntity, { accessTokenId: { $in: tokens.map((token) => token.id) } }, { orderBy: { createdAt: 'asc' } })
+    : [];
   const customerIds = [...new Set(links.map((link) => link.customerId))];
   const customers = customerIds.length ? await em.find(CustomerEntity, { id: { $in: customerIds } }, { fields: ['id', 'externalId'] }) : [];
   const contactIds = new Map(customers.map((customer) => [customer.id, contactIdOf(customer)]));

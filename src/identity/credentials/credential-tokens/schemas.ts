@@ -6,7 +6,12 @@ import { CREDENTIAL_TOKEN_STATES, LINKED_ENTITY_TYPES } from './entities.js';
  * schemas are parsed before sending, so no hash can ever leave: they only name the fields below.
  */
 
-const classification = z.string().trim().min(1).max(50).regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only');
+const classification = z
+  .string()
+  .trim()
+  .min(1)
+  .max(50)
+  .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only');
 
 export const passCodeRulesInput = z
   .object({
@@ -76,29 +81,31 @@ export const idParams = z.object({ id: z.uuid() });
 
 const timestamp = z.iso.datetime();
 
-export const definitionView = z.object({
-  id: z.string(),
-  name: z.string(),
-  classification: z.string().nullable(),
-  active: z.boolean(),
-  identifier_format: z.enum(['EMAIL', 'PHONE', 'ANY']),
-  pass_code_rules: z.object({
-    min_length: z.number(),
-    max_length: z.number(),
-    require_lowercase: z.boolean(),
-    require_uppercase: z.boolean(),
-    require_digit: z.boolean(),
-    require_symbol: z.boolean(),
-  }),
-  require_verification: z.boolean(),
-  verification_code_length: z.number(),
-  allow_without_credentials: z.boolean(),
-  assign_on_registration: z.boolean(),
-  communication: z.object({ channel: z.enum(['EMAIL', 'SMS']), subject: z.string().nullable(), template: z.string() }).nullable(),
-  communicate_pass_code: z.boolean(),
-  created_at: timestamp,
-  updated_at: timestamp,
-}).meta({ id: 'CrmAccessTokenDefinition' });
+export const definitionView = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    classification: z.string().nullable(),
+    active: z.boolean(),
+    identifier_format: z.enum(['EMAIL', 'PHONE', 'ANY']),
+    pass_code_rules: z.object({
+      min_length: z.number(),
+      max_length: z.number(),
+      require_lowercase: z.boolean(),
+      require_uppercase: z.boolean(),
+      require_digit: z.boolean(),
+      require_symbol: z.boolean(),
+    }),
+    require_verification: z.boolean(),
+    verification_code_length: z.number(),
+    allow_without_credentials: z.boolean(),
+    assign_on_registration: z.boolean(),
+    communication: z.object({ channel: z.enum(['EMAIL', 'SMS']), subject: z.string().nullable(), template: z.string() }).nullable(),
+    communicate_pass_code: z.boolean(),
+    created_at: timestamp,
+    updated_at: timestamp,
+  })
+  .meta({ id: 'CrmAccessTokenDefinition' });
 
 export const definitionListView = z.object({ content: z.array(definitionView) }).meta({ id: 'CrmAccessTokenDefinitionList' });
 
@@ -142,44 +149,52 @@ export const listTokensQuery = z
   })
   .strict();
 
-export const tokenView = z.object({
-  id: z.string(),
-  number: z.string(),
-  definition_id: z.string(),
-  classification: z.string().nullable(),
-  identifier: z.string().nullable(),
-  has_pass_code: z.boolean(),
-  has_authentication_code: z.boolean(),
-  state: z.enum(CREDENTIAL_TOKEN_STATES),
-  verified_at: timestamp.nullable(),
-  entities: z.array(z.object({ entity_type: entityType, contact_id: z.string() })),
-  created_at: timestamp,
-  updated_at: timestamp,
-}).meta({ id: 'CrmAccessToken' });
+export const tokenView = z
+  .object({
+    id: z.string(),
+    number: z.string(),
+    definition_id: z.string(),
+    classification: z.string().nullable(),
+    identifier: z.string().nullable(),
+    has_pass_code: z.boolean(),
+    has_authentication_code: z.boolean(),
+    state: z.enum(CREDENTIAL_TOKEN_STATES),
+    verified_at: timestamp.nullable(),
+    entities: z.array(z.object({ entity_type: entityType, contact_id: z.string() })),
+    created_at: timestamp,
+    updated_at: timestamp,
+  })
+  .meta({ id: 'CrmAccessToken' });
 
 /** Generated secrets are shown once, in the response that generated them. */
-export const createdTokenView = tokenView.extend({
-  pass_code: z.string().optional(),
-  authentication_code: z.string().optional(),
-}).meta({ id: 'CreatedCrmAccessToken' });
+export const createdTokenView = tokenView
+  .extend({
+    pass_code: z.string().optional(),
+    authentication_code: z.string().optional(),
+  })
+  .meta({ id: 'CreatedCrmAccessToken' });
 
 export const resetPassCodeView = z.object({ id: z.string(), pass_code: z.string() }).meta({ id: 'ResetPassCode' });
 
-export const tokenListView = z.object({
-  content: z.array(tokenView),
-  paging: z.object({ page: z.number(), size: z.number(), total: z.number() }),
-}).meta({ id: 'CrmAccessTokenList' });
+export const tokenListView = z
+  .object({
+    content: z.array(tokenView),
+    paging: z.object({ page: z.number(), size: z.number(), total: z.number() }),
+  })
+  .meta({ id: 'CrmAccessTokenList' });
 
-export const stateChangeListView = z.object({
-  content: z.array(
-    z.object({
-      from_state: z.enum(CREDENTIAL_TOKEN_STATES).nullable(),
-      to_state: z.enum(CREDENTIAL_TOKEN_STATES),
-      reason: z.string(),
-      actor: z.string().nullable(),
-      created_at: timestamp,
-    }),
-  ),
-}).meta({ id: 'CrmAccessTokenStateChanges' });
+export const stateChangeListView = z
+  .object({
+    content: z.array(
+      z.object({
+        from_state: z.enum(CREDENTIAL_TOKEN_STATES).nullable(),
+        to_state: z.enum(CREDENTIAL_TOKEN_STATES),
+        reason: z.string(),
+        actor: z.string().nullable(),
+        created_at: timestamp,
+      }),
+    ),
+  })
+  .meta({ id: 'CrmAccessTokenStateChanges' });
 
 export const verifiedView = z.object({ id: z.string(), number: z.string(), state: z.enum(CREDENTIAL_TOKEN_STATES) }).meta({ id: 'VerifiedCrmAccessToken' });

@@ -69,10 +69,28 @@ export interface CreatedCredentialToken {
 }
 
 const noActiveDefinition = (classification?: string | null) =>
-  new Conflict('no_active_definition', classification ? `No active access token definition applies to classification ${classification}` : 'No access token definition is active');
+  new Conflict(
+    'no_active_definition',
+    classification ? `No active access token definition applies to classification ${classification}` : 'No access token definition is active',
+  );
 
-function recordStateChange(em: EntityManager, token: CredentialTokenRow, to: CredentialTokenState, reason: StateChangeReason, actor: string, now: Date, from?: CredentialTokenState | null) {
-  em.create(CredentialTokenStateChangeEntity, { accessTokenId: token.id, fromState: from === undefined ? token.state : from, toState: to, reason, actor, createdAt: now });
+function recordStateChange(
+  em: EntityManager,
+  token: CredentialTokenRow,
+  to: CredentialTokenState,
+  reason: StateChangeReason,
+  actor: string,
+  now: Date,
+  from?: CredentialTokenState | null,
+) {
+  em.create(CredentialTokenStateChangeEntity, {
+    accessTokenId: token.id,
+    fromState: from === undefined ? token.state : from,
+    toState: to,
+    reason,
+    actor,
+    createdAt: now,
+  });
   token.state = to;
   token.updatedAt = now;
 }
@@ -117,7 +135,9 @@ export async function createCredentialToken(deps: CredentialTokenDependencies, i
   if (!definition) throw noActiveDefinition(input.classification);
   const parsed = input.identifier ? parseTokenIdentifier(definition.identifierFormat, input.identifier) : undefined;
   if (!parsed && !definition.allowWithoutCredentials) {
-    throw new Invalid('invalid_request', 'identifier: required by the access token definition', { fields: { identifier: ['Required: the definition does not allow tokens without identifier and pass code.'] } });
+    throw new Invalid('invalid_request', 'identifier: required by the access token definition', {
+      fields: { identifier: ['Required: the definition does not allow tokens without identifier and pass code.'] },
+    });
   }
   if (parsed && !input.passCode && !input.generatePassCode) {
     throw new Invalid('invalid_request', 'pass_code: required with an identifier', {
@@ -185,10 +205,16 @@ export async function lockCredentialToken(em: EntityManager, id: string): Promis
  * token identifies that customer). The first assignment makes a Not Effective token Pending
  * Verification or Effective and sends the definition's communication.
  */
-export async function linkCredentialToken(deps: CredentialTokenDependencies, token: CredentialTokenRow, target: LinkTarget, actor: string): Promise<OutgoingMessage | undefined> {
+export async function linkCredentialToken(
+  deps: CredentialTokenDependencies,
+  token: CredentialTokenRow,
+  target: LinkTarget,
+  actor: string,
+): Promise<OutgoingMessage | undefined> {
   const { em } = deps;
   const links = await em.find(CredentialTokenLinkEntity, { accessTokenId: token.id });
-  if (links.some((link) => link.customerId !== target.customer.id)) throw conflict('The access token already identifies another contact', 'linked_to_another_contact');
+  if (links.some((link) => link.customerId !== target.customer.id))
+    throw conflict('The access token already identifies another contact', 'linked_to_another_contact');
   if (links.some((link) => link.entityType === target.entityType)) return undefined;
   const now = new Date();
   em.create(CredentialTokenLinkEntity, { accessTokenId: token.id, entityType: target.entityType, customerId: target.customer.id, createdAt: now });
@@ -224,7 +250,12 @@ const invalidVerificationCode = () => new Invalid('invalid_verification_code', '
  * wrong, expired, attempts used up — is the same 400. Each try is counted before the code is
  * compared, in one conditional update, so parallel guesses cannot exceed the allowance.
  */
-export async function verifyCredentialToken(deps: Omit<CredentialTokenDependencies, 'notifier'>, tokenId: string, code: string, actor: string): Promise<CredentialTokenRow> {
+export async function verifyCredentialToken(
+  deps: Omit<CredentialTokenDependencies, 'notifier'>,
+  tokenId: string,
+  code: string,
+  actor: string,
+): Promise<CredentialTokenRow> {
   const { em, keys } = deps;
   const now = new Date();
   const snapshot = await em.fork().findOne(CredentialTokenEntity, { id: tokenId }, { disableIdentityMap: true });

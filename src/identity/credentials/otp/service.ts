@@ -117,7 +117,11 @@ export async function verifyOtp(deps: OtpDependencies, input: { identifier: OtpI
 
   return em.transactional(async (tx) => {
     // Single use: of two requests racing with the right code, one consumes it.
-    const consumed = await tx.execute<{ affectedRows: number }>('update otp_challenge set consumed_at = ? where id = ? and consumed_at is null', [now, challenge.id], 'run');
+    const consumed = await tx.execute<{ affectedRows: number }>(
+      'update otp_challenge set consumed_at = ? where id = ? and consumed_at is null',
+      [now, challenge.id],
+      'run',
+    );
     if (consumed.affectedRows !== 1) return null;
     const customer = await findCustomerById(tx, customerId);
     if (!customer) return null;
@@ -159,7 +163,11 @@ async function enforceRequestLimits(tx: EntityManager, settings: OtpSettings, at
     const wait = await hourlyCapWait(tx, { ipHash: at.ipHash }, settings.maxPerIpPerHour, at.now);
     if (wait > 0) throw new Locked(wait);
   }
-  const latest = await tx.findOne(OtpChallengeEntity, { identifierHash: at.identifierHash }, { orderBy: { createdAt: 'desc' }, fields: ['createdAt'], disableIdentityMap: true });
+  const latest = await tx.findOne(
+    OtpChallengeEntity,
+    { identifierHash: at.identifierHash },
+    { orderBy: { createdAt: 'desc' }, fields: ['createdAt'], disableIdentityMap: true },
+  );
   const sinceLatestMs = latest ? at.now.getTime() - latest.createdAt.getTime() : Infinity;
   if (sinceLatestMs < settings.resendSeconds * 1000) throw new Locked(Math.ceil((settings.resendSeconds * 1000 - sinceLatestMs) / 1000));
   const wait = await hourlyCapWait(tx, { identifierHash: at.identifierHash }, settings.maxPerHour, at.now);

@@ -1,6 +1,13 @@
 import * as appleSignin from 'apple-signin-auth';
 import type { Config } from '../../../platform/config.js';
-import { claimIsTrue, IdentityVerificationError, optionalString, ProviderUnavailableError, type VerificationFailure, type VerifiedIdentity } from './identity.js';
+import {
+  claimIsTrue,
+  IdentityVerificationError,
+  optionalString,
+  ProviderUnavailableError,
+  type VerificationFailure,
+  type VerifiedIdentity,
+} from './identity.js';
 import { nonceMatches } from './nonce.js';
 
 export type AppleSettings = NonNullable<Config['social']['apple']>;

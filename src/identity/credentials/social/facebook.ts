@@ -28,7 +28,10 @@ export function createFacebookSignIn(settings: FacebookSettings): FacebookSignIn
     const url = `${settings.graphUrl}${path}?${new URLSearchParams(params)}`;
     try {
       // Tokens go in the Authorization header, not the query string that proxies tend to log.
-      const response = await fetch(url, { headers: { authorization: `Bearer ${bearer}`, accept: 'application/json' }, signal: AbortSignal.timeout(GRAPH_TIMEOUT_MS) });
+      const response = await fetch(url, {
+        headers: { authorization: `Bearer ${bearer}`, accept: 'application/json' },
+        signal: AbortSignal.timeout(GRAPH_TIMEOUT_MS),
+      });
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
     } catch (error) {
       throw new ProviderUnavailableError('facebook', error);

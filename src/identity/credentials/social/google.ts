@@ -1,6 +1,13 @@
 import { CodeChallengeMethod, OAuth2Client } from 'google-auth-library';
 import type { Config } from '../../../platform/config.js';
-import { claimIsTrue, IdentityVerificationError, optionalString, ProviderUnavailableError, type VerificationFailure, type VerifiedIdentity } from './identity.js';
+import {
+  claimIsTrue,
+  IdentityVerificationError,
+  optionalString,
+  ProviderUnavailableError,
+  type VerificationFailure,
+  type VerifiedIdentity,
+} from './identity.js';
 import { nonceMatches } from './nonce.js';
 
 export type GoogleSettings = NonNullable<Config['social']['google']>;
@@ -69,11 +76,14 @@ export function createGoogleSignIn(settings: GoogleSettings): GoogleSignIn {
     if (!settings.clientSecret) throw new Error('GOOGLE_CLIENT_SECRET is required to redeem authorization codes');
     let idToken: string | null | undefined;
     try {
-      ({ tokens: { id_token: idToken } } = await client.getToken({ code, redirect_uri: options.redirectUri, codeVerifier: options.codeVerifier }));
+      ({
+        tokens: { id_token: idToken },
+      } = await client.getToken({ code, redirect_uri: options.redirectUri, codeVerifier: options.codeVerifier }));
     } catch (error) {
       // 400 (invalid_grant, redirect_uri_mismatch): the caller's code is not redeemable here. Anything
       // else (401 invalid_client, 5xx, network) is a configuration or availability problem of ours.
-      if ((error as { response?: { status?: number } }).response?.status === 400) throw new IdentityVerificationError('google', 'invalid', 'authorization_code');
+      if ((error as { response?: { status?: number } }).response?.status === 400)
+        throw new IdentityVerificationError('google', 'invalid', 'authorization_code');
       throw new ProviderUnavailableError('google', error);
     }
     if (!idToken) throw new ProviderUnavailableError('google', new Error('the token response carries no id_token'));

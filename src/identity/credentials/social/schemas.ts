@@ -35,12 +35,14 @@ export const appleTokenSignInInput = z.object({
   locale: locale.optional(),
 });
 
-export const rempSignInResponse = z.object({
-  status: z.literal('ok'),
-  user: rempUserShape,
-  user_meta: z.record(z.string(), z.string()),
-  access: z.object({ token: z.string() }).optional(),
-}).meta({ id: 'RempSignIn' });
+export const rempSignInResponse = z
+  .object({
+    status: z.literal('ok'),
+    user: rempUserShape,
+    user_meta: z.record(z.string(), z.string()),
+    access: z.object({ token: z.string() }).optional(),
+  })
+  .meta({ id: 'RempSignIn' });
 
 export const signInStartQuery = z.object({ url: z.string().max(2048).optional() });
 

@@ -43,7 +43,12 @@ export function createSignInStateSealer(secret: string, issuer: string) {
     async open(provider: RedirectProvider, sealed: unknown): Promise<SignInState | undefined> {
       if (typeof sealed !== 'string' || sealed.length > 4096) return undefined;
       try {
-        const { payload } = await jwtDecrypt(sealed, key, { issuer, audience: audience(provider), keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] });
+        const { payload } = await jwtDecrypt(sealed, key, {
+          issuer,
+          audience: audience(provider),
+          keyManagementAlgorithms: ['dir'],
+          contentEncryptionAlgorithms: ['A256GCM'],
+        });
         const parsed = stateClaims.safeParse(payload);
         return parsed.success ? parsed.data : undefined;
       } catch {

@@ -16,7 +16,20 @@ export interface AddressFields {
   vatId?: string | null;
 }
 
-export const ADDRESS_FIELD_NAMES = ['firstName', 'lastName', 'companyName', 'address', 'number', 'zip', 'city', 'countryIso', 'phoneNumber', 'companyId', 'taxId', 'vatId'] as const;
+export const ADDRESS_FIELD_NAMES = [
+  'firstName',
+  'lastName',
+  'companyName',
+  'address',
+  'number',
+  'zip',
+  'city',
+  'countryIso',
+  'phoneNumber',
+  'companyId',
+  'taxId',
+  'vatId',
+] as const;
 
 const fieldProperties = Object.fromEntries(ADDRESS_FIELD_NAMES.map((name) => [name, { type: 'string', nullable: true }])) as Record<
   keyof AddressFields,

@@ -26,7 +26,11 @@ export async function createAddress(em: EntityManager, input: { customerId: stri
     const now = new Date();
     const address = tx.create(AddressEntity, { customerId: input.customerId, type: input.type, ...input.fields, createdAt: now, updatedAt: now });
     await tx.flush();
-    recordEvent(tx, { type: 'AddressChangedEvent', customerId: input.customerId, data: { user_id: input.customerId, address_id: address.id, type: address.type, action: 'created' } });
+    recordEvent(tx, {
+      type: 'AddressChangedEvent',
+      customerId: input.customerId,
+      data: { user_id: input.customerId, address_id: address.id, type: address.type, action: 'created' },
+    });
     return address;
   });
 }

@@ -38,7 +38,10 @@ export async function deleteUserMeta(em: EntityManager, input: { customerId: str
 }
 
 /** REMP `user-meta/key-users`: each user holding the key, with its integer id (REMP's `user_id`), in that id's order. */
-export async function usersWithMeta(em: EntityManager, input: { key: string; value?: string }): Promise<Array<{ customerId: string; numericId: number; value: string }>> {
+export async function usersWithMeta(
+  em: EntityManager,
+  input: { key: string; value?: string },
+): Promise<Array<{ customerId: string; numericId: number; value: string }>> {
   const rows = await em.find(UserMetaEntity, { key: input.key, ...(input.value !== undefined ? { value: input.value } : {}) });
   if (rows.length === 0) return [];
   const customers = await em.find(CustomerEntity, { id: { $in: rows.map((row) => row.customerId) } }, { fields: ['id', 'numericId'] });
@@ -67,7 +70,11 @@ export async function upsertUserMetaRecorded(
   } else {
     row = em.create(UserMetaEntity, { ...input, isPublic: input.isPublic ?? false, createdAt: now, updatedAt: now });
   }
-  recordEvent(em, { type: 'UserMetaChangedEvent', customerId: input.customerId, data: { user_id: input.customerId, key: input.key, is_public: row.isPublic, action: 'upserted' } });
+  recordEvent(em, {
+    type: 'UserMetaChangedEvent',
+    customerId: input.customerId,
+    data: { user_id: input.customerId, key: input.key, is_public: row.isPublic, action: 'upserted' },
+  });
   try {
     await em.flush();
   } catch (error) {

@@ -11,9 +11,7 @@ export const SESSIONM_ENDPOINTS = {
 } as const;
 
 /** SessionM's `opted_in` arrives as a boolean or, in the spec's own example, the string "true". */
-const booleanish = z
-  .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
-  .transform((value) => value === true || value === 'true' || value === '1');
+const booleanish = z.union([z.boolean(), z.enum(['true', 'false', '1', '0'])]).transform((value) => value === true || value === 'true' || value === '1');
 
 const text = (max: number) => z.string().trim().max(max);
 
@@ -23,7 +21,11 @@ const country = z
   .refine((value) => toAlpha2(value) !== undefined, 'must be an ISO 3166-1 alpha-3 (or alpha-2) country code')
   .transform((value) => toAlpha2(value)!);
 
-const flag = z.string().trim().toLowerCase().regex(/^[a-z][a-z0-9_-]{0,29}$/, 'must be a word of letters, digits, _ or -');
+const flag = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^[a-z][a-z0-9_-]{0,29}$/, 'must be a word of letters, digits, _ or -');
 
 export const phoneNumberInput = z.strictObject({
   phone_number: z.string().trim().min(3).max(32),
@@ -51,7 +53,11 @@ const profileFields = {
   state: text(100),
   zip: text(20),
   country,
-  locale: z.string().trim().regex(/^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$/, 'must be a language tag such as en-US').max(35),
+  locale: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$/, 'must be a language tag such as en-US')
+    .max(35),
   opted_in: booleanish,
   external_id: text(36).min(1),
   external_id_type: text(50).min(1),

@@ -44,7 +44,8 @@ export async function findProfileCustomer(em: EntityManager, id: string): Promis
 /** Every usable profile matching the search, a page at a time, oldest first. */
 export async function searchProfileCustomers(em: EntityManager, query: SearchQuery): Promise<{ customers: CustomerRow[]; total: number }> {
   if (query.email !== undefined || query.external_id !== undefined) {
-    const one = query.email !== undefined ? await findCustomerByEmail(em, query.email) : await findCustomerByExternalId(em, query.external_id!, query.external_id_type);
+    const one =
+      query.email !== undefined ? await findCustomerByEmail(em, query.email) : await findCustomerByExternalId(em, query.external_id!, query.external_id_type);
     return { customers: one && query.page === 1 ? [one] : [], total: one ? 1 : 0 };
   }
   const where =
@@ -96,7 +97,8 @@ export interface ProfileSearchResult {
  */
 export async function searchProfiles(em: EntityManager, query: SearchQuery): Promise<ProfileSearchResult> {
   const { customers, total } = await searchProfileCustomers(em, query);
-  const firstCustomer = query.page === 1 ? customers[0] : total > 0 ? (await searchProfileCustomers(em, { ...query, page: 1, per_page: 1 })).customers[0] : undefined;
+  const firstCustomer =
+    query.page === 1 ? customers[0] : total > 0 ? (await searchProfileCustomers(em, { ...query, page: 1, per_page: 1 })).customers[0] : undefined;
   const page = await loadProfiles(em, customers);
   const first = firstCustomer ? (page.find((profile) => profile.customer.id === firstCustomer.id) ?? (await loadProfile(em, firstCustomer))) : null;
   return { first, page, total };
@@ -141,13 +143,23 @@ function createPhoneRows(em: EntityManager, customerId: string, phones: Normaliz
   const now = Date.now();
   // A millisecond apart, so reading them back by created_at keeps the order the integrator sent.
   return phones.map((phone, index) =>
-    em.create(CustomerPhoneEntity, { id: randomUUID(), customerId, ...phone, verifiedAt: verified.get(phone.phoneNumber) ?? null, createdAt: new Date(now + index) }),
+    em.create(CustomerPhoneEntity, {
+      id: randomUUID(),
+      customerId,
+      ...phone,
+      verifiedAt: verified.get(phone.phoneNumber) ?? null,
+      createdAt: new Date(now + index),
+    }),
   );
 }
 
 /** SessionM-style referrer code ("JOHNS-708C6E"): name letters and 24 random bits, re-drawn on the rare clash. */
 async function newReferrerCode(em: EntityManager, firstName?: string | null, lastName?: string | null): Promise<string | null> {
-  const letters = (value?: string | null) => (value ?? '').normalize('NFD').replace(/[^A-Za-z]/g, '').toUpperCase();
+  const letters = (value?: string | null) =>
+    (value ?? '')
+      .normalize('NFD')
+      .replace(/[^A-Za-z]/g, '')
+      .toUpperCase();
   const stem = `${letters(firstName).slice(0, 4)}${letters(lastName).slice(0, 1)}` || 'GH';
   for (let draw = 0; draw < 5; draw += 1) {
     const code = `${stem}-${randomBytes(3).toString('hex').toUpperCase()}`;
@@ -195,7 +207,13 @@ export async function createProfile(em: EntityManager, input: CreateProfileInput
       });
       const phoneRows = createPhoneRows(tx, customer.id, phones, new Map());
       const extra = input.state ? tx.create(SessionmProfileEntity, { customerId: customer.id, state: input.state, updatedAt: customer.createdAt }) : null;
-      const data = { user_id: customer.id, email: customer.email ?? null, external_id: customer.externalId ?? null, external_id_type: customer.externalIdType ?? null, source: SOURCE };
+      const data = {
+        user_id: customer.id,
+        email: customer.email ?? null,
+        external_id: customer.externalId ?? null,
+        external_id_type: customer.externalIdType ?? null,
+        source: SOURCE,
+      };
       // REMP: NewUserEvent for every new user, UserRegisteredEvent for regular (claimed) ones — both here.
       recordEvent(tx, { type: 'NewUserEvent', customerId: customer.id, data });
       recordEvent(tx, { type: 'UserRegisteredEvent', customerId: customer.id, data });
@@ -243,7 +261,9 @@ export async function updateProfile(em: EntityManager, customerId: string, input
         customer.emailVerifiedAt = null;
         changed.push('email');
       }
-      for (const [field, property] of Object.entries(customerFieldOf) as Array<[keyof typeof customerFieldOf, (typeof customerFieldOf)[keyof typeof customerFieldOf]]>) {
+      for (const [field, property] of Object.entries(customerFieldOf) as Array<
+        [keyof typeof customerFieldOf, (typeof customerFieldOf)[keyof typeof customerFieldOf]]
+      >) {
         const value = input[field];
         if (value === undefined || (customer[property] ?? null) === value) continue;
         customer[property] = value;

@@ -51,7 +51,9 @@ export class Migration20261126110000AccessTokens extends Migration {
         check (identifier is not null or authentication_code_hash is not null)
       );`);
     this.addSql('create unique index access_token_identifier_uq on access_token (identifier_normalized) where identifier_normalized is not null;');
-    this.addSql('create unique index access_token_authentication_code_uq on access_token (authentication_code_hash) where authentication_code_hash is not null;');
+    this.addSql(
+      'create unique index access_token_authentication_code_uq on access_token (authentication_code_hash) where authentication_code_hash is not null;',
+    );
 
     this.addSql(`
       create table access_token_entity (

@@ -16,7 +16,9 @@ const HASHED = (column: string) => `rtrim(translate(encode(sha256(convert_to(${c
 export class Migration20261130000000TokenIntegrity extends Migration {
   override async up(): Promise<void> {
     this.addSql(`alter table oidc_model add column sealed_id text null;`);
-    this.addSql(`delete from oidc_model where model in ('Session', 'Interaction', 'DeviceCode', 'PushedAuthorizationRequest', 'BackchannelAuthenticationRequest');`);
+    this.addSql(
+      `delete from oidc_model where model in ('Session', 'Interaction', 'DeviceCode', 'PushedAuthorizationRequest', 'BackchannelAuthenticationRequest');`,
+    );
     this.addSql(`update oidc_model set grant_id = id where model = 'Grant';`);
     this.addSql(`
       update oidc_model
