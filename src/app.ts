@@ -169,7 +169,8 @@ export function buildApp(deps: AppDependencies): GatehouseApp {
   app.use(tokenEndpointTakesPost);
   app.use(tokenEndpointKnowsScopes);
   app.use(deps.clientAuthentication.policy());
-  app.use(async (ctx, next) => (isProviderOnlyPath(ctx.path) ? toProvider(ctx) : next()));
+  // Provider paths get a unit of work too: the grants' services share one EntityManager per request.
+  app.use(async (ctx, next) => (isProviderOnlyPath(ctx.path) ? RequestContext.create(deps.orm.em, () => toProvider(ctx)) : next()));
   app.use(apiFallback);
   app.use((ctx, next) => RequestContext.create(deps.orm.em, next));
 

@@ -221,14 +221,14 @@ export function createAdapterClass(options: AdapterOptions) {
       ];
       const request = currentRequest();
       if (this.model === 'Grant') request?.state.grants.delete(id);
-      const consumed = this.model === 'RefreshToken' ? request?.state.pendingConsume : undefined;
+      const spentRefreshTokenId = this.model === 'RefreshToken' ? request?.state.pendingConsume : undefined;
       const batch = writeBatches.getStore();
-      if (batch && consumed === undefined) {
+      if (batch && spentRefreshTokenId === undefined) {
         batch.run ??= run;
         batch.rows.push(values);
         return;
       }
-      if (consumed === undefined) {
+      if (spentRefreshTokenId === undefined) {
         await run(`insert into oidc_model ${UPSERT_COLUMNS} values ${UPSERT_ROW} ${UPSERT_CONFLICT}`, values);
         return;
       }
@@ -244,10 +244,10 @@ export function createAdapterClass(options: AdapterOptions) {
          insert into oidc_model ${UPSERT_COLUMNS}
          select ?::text, ?::text, ?::jsonb, ?::text, ?::text, ?::text, ?::timestamptz, ?::text from spent
          returning id`,
-        [storedModelId('RefreshToken', consumed), ...values],
+        [storedModelId('RefreshToken', spentRefreshTokenId), ...values],
       );
       if (inserted.length === 1) return;
-      await lostTheRace('RefreshToken', storedModelId('RefreshToken', consumed));
+      await lostTheRace('RefreshToken', storedModelId('RefreshToken', spentRefreshTokenId));
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {

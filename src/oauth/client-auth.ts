@@ -1,3 +1,4 @@
+import { requestEntityManager } from '../platform/db/orm.js';
 import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context, Next } from 'koa';
@@ -113,7 +114,7 @@ export function createClientAuthentication(deps: { issuer: string; clients: Pick
 
   /** A client assertion's `jti` is single-use (RFC 7523 §3 item 7), across instances. */
   const firstUse = async (clientId: string, jti: string, exp: number) => {
-    const em = deps.orm.em.fork() as EntityManager;
+    const em = requestEntityManager(deps.orm);
     const rows = await em
       .getConnection()
       .execute<{ value: string }[]>(

@@ -1,3 +1,4 @@
+import { requestEntityManager } from '../platform/db/orm.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { decodeJwt } from 'jose';
 import type { Config } from '../platform/config.js';
@@ -65,7 +66,7 @@ export async function signInContact(deps: ContactSessionDependencies, customer: 
     requestedScope: CONTACT_TOKEN_SCOPE,
     refreshToken: true,
   });
-  return authenticationFor(deps.orm.em.fork() as EntityManager, customer, { access_token: tokens.access_token, refresh_token: tokens.refresh_token! });
+  return authenticationFor(requestEntityManager(deps.orm), customer, { access_token: tokens.access_token, refresh_token: tokens.refresh_token! });
 }
 
 /**
@@ -86,7 +87,7 @@ export async function refreshContactSession(deps: ContactSessionDependencies, pr
   const grant = await provider.Grant.find(token.grantId);
   if (!grant || grant.accountId !== token.accountId) return undefined;
 
-  const em = deps.orm.em.fork() as EntityManager;
+  const em = requestEntityManager(deps.orm);
   // The adapter's consume is the one atomic single-use step: of two refreshes racing with one
   // token only one wins, and the loser's grant is revoked there as the replay it looks like.
   try {

@@ -1,3 +1,4 @@
+import { requestEntityManager } from '../platform/db/orm.js';
 import { randomToken } from '../platform/crypto/secrets.js';
 import { CLAIMS_BY_SCOPE } from '../identity/scopes.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
@@ -68,7 +69,7 @@ export async function issueCustomerTokens(input: IssueCustomerTokensInput): Prom
   const grant = new provider.Grant({ jti: randomToken(32), accountId: customerId, clientId: client.clientId } as never);
   if (oidcScopes.length) grant.addOIDCScope(oidcScopes.join(' '));
   if (resourceScopes.length) grant.addResourceScope(config.apiAudience, resourceScopes.join(' '));
-  if (input.deviceToken && !(await pairDeviceWithGrant(input.orm.em.fork() as EntityManager, input.deviceToken, grant.jti!, customerId))) {
+  if (input.deviceToken && !(await pairDeviceWithGrant(requestEntityManager(input.orm), input.deviceToken, grant.jti!, customerId))) {
     throw new DevicePairingError('device_token is invalid or revoked');
   }
   // The Grant and the RefreshToken are stored together, in one statement (issue 14 item 2).
@@ -104,7 +105,7 @@ export async function issueCustomerTokens(input: IssueCustomerTokensInput): Prom
   });
 
   if (input.ctx && oidcScopes.includes('openid')) {
-    const customer = input.customer ?? (await readCustomerSummary(input.orm.em.fork() as EntityManager, customerId));
+    const customer = input.customer ?? (await readCustomerSummary(requestEntityManager(input.orm), customerId));
     if (customer) {
       const all = customerClaims(customer);
       const released = oidcScopes.flatMap((scope) => CLAIMS_BY_SCOPE[scope] ?? []);

@@ -1,3 +1,4 @@
+import { requestEntityManager } from '../platform/db/orm.js';
 import { CredentialRejected, signIn } from '../identity/sign-in.js';
 import Router from '@koa/router';
 import type { EntityManager } from '@mikro-orm/postgresql';
@@ -74,7 +75,7 @@ export function createInteractionRoutes(deps: InteractionDependencies) {
       return page(ctx, 'login', { title: 'Sign in', uid: details.uid, csrf: csrfFor(details.uid), client, email, errors }, 400);
     }
     // The same pipeline as the password grant: same limiter key, same lock-out, same record.
-    const em = deps.orm.em.fork() as EntityManager;
+    const em = requestEntityManager(deps.orm);
     const outcome = await signIn(em, {
       limiter: deps.loginLimiter,
       limiterKey: email,

@@ -1,3 +1,4 @@
+import { requestEntityManager } from '../../platform/db/orm.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import type { Orm } from '../../platform/db/orm.js';
@@ -51,7 +52,7 @@ export type VerifyAccessToken = ReturnType<typeof createAccessTokenVerifier>;
 
 /** Authoritative check against the database: revoked by RFC 7009, or its grant revoked. */
 export async function isAccessTokenRevoked(orm: Orm, claims: Pick<AccessTokenClaims, 'jti' | 'gid'>): Promise<boolean> {
-  const em = orm.em.fork() as EntityManager;
+  const em = requestEntityManager(orm);
   const rows = await em
     .getConnection()
     .execute<{ n: number }[]>(
@@ -62,7 +63,7 @@ export async function isAccessTokenRevoked(orm: Orm, claims: Pick<AccessTokenCla
 }
 
 export async function revokeAccessToken(orm: Orm, claims: Pick<AccessTokenClaims, 'jti' | 'exp'>): Promise<void> {
-  const em = orm.em.fork() as EntityManager;
+  const em = requestEntityManager(orm);
   await em
     .getConnection()
     .execute(`insert into revoked_token (kind, value, expires_at) values ('jti', ?, ?) on conflict (kind, value) do nothing`, [

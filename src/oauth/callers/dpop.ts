@@ -1,3 +1,4 @@
+import { requestEntityManager } from '../../platform/db/orm.js';
 import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { calculateJwkThumbprint, decodeProtectedHeader, jwtVerify, EmbeddedJWK, type JWTPayload } from 'jose';
@@ -53,7 +54,7 @@ export function createDpopVerifier(deps: { orm: Orm; secret: string; settings: D
     typeof nonce === 'string' && [currentWindow(), currentWindow() - 1].some((window) => constantTimeEqual(nonce, nonceFor(window)));
 
   async function rememberOnce(thumbprint: string, jti: string): Promise<boolean> {
-    const em = deps.orm.em.fork() as EntityManager;
+    const em = requestEntityManager(deps.orm);
     const rows = await em
       .getConnection()
       .execute<{ value: string }[]>(

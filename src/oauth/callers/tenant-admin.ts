@@ -1,3 +1,4 @@
+import { requestEntityManager } from '../../platform/db/orm.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context, Next } from 'koa';
 import type { Orm } from '../../platform/db/orm.js';
@@ -50,7 +51,7 @@ export function requireTenantAdmin(deps: AuthDependencies) {
     const claims = await verifiedClaims(deps, ctx);
     const subject = TENANT_ADMIN_SUBJECT.exec(claims.sub);
     if (claims.client_id !== INTERNAL_CLIENT_ID || !subject) throw forbidden();
-    const admin = await findTenantAdmin(deps.orm.em.fork() as EntityManager, subject[1]!);
+    const admin = await findTenantAdmin(requestEntityManager(deps.orm), subject[1]!);
     if (!admin) throw unauthorized();
     ctx.state.tenantAdmin = admin satisfies TenantAdminRow;
     await next();

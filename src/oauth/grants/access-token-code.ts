@@ -1,3 +1,4 @@
+import { requestEntityManager } from '../../platform/db/orm.js';
 import { GRANT_TYPES } from '../clients/grant-types.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { customerForAuthenticationCode } from '../../identity/credentials/credential-tokens/authentication.js';
@@ -24,7 +25,7 @@ export const accessTokenCodeGrant: GrantDefinition = {
       method: 'access_token',
       onSuccess: 'refund',
       verify: async () => {
-        const customer = await customerForAuthenticationCode(deps.orm.em.fork() as EntityManager, code);
+        const customer = await customerForAuthenticationCode(requestEntityManager(deps.orm), code);
         if (!customer) throw new CredentialRejected('invalid authentication code');
         return { customerId: customer.id };
       },

@@ -1,3 +1,4 @@
+import { requestEntityManager } from '../../platform/db/orm.js';
 import { GRANT_TYPES } from '../clients/grant-types.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { consumeAutologinToken } from '../../identity/credentials/autologin/service.js';
@@ -18,7 +19,7 @@ export const autologinTokenGrant: GrantDefinition = {
       method: 'autologin',
       onSuccess: 'refund',
       verify: async () => {
-        const em = deps.orm.em.fork() as EntityManager;
+        const em = requestEntityManager(deps.orm);
         const customerId = await consumeAutologinToken(em, token);
         const customer = customerId ? await findCustomerById(em, customerId) : null;
         if (!customer) throw new CredentialRejected('autologin token is invalid, expired or used up');

@@ -1,3 +1,4 @@
+import { requestEntityManager } from '../../platform/db/orm.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../../platform/config.js';
@@ -57,7 +58,7 @@ export async function signInForGrant<T extends { customerId: string }>(
   deps: GrantDependencies,
   request: Omit<SignInRequest<T>, 'attempt'>,
 ): Promise<T> {
-  const outcome = await signIn<T>(deps.orm.em.fork() as EntityManager, { ...request, attempt: attemptContext(ctx) });
+  const outcome = await signIn<T>(requestEntityManager(deps.orm), { ...request, attempt: attemptContext(ctx) });
   if (outcome.result === 'locked') {
     ctx.set('Retry-After', String(outcome.retryAfterSeconds));
     throw new TooManyAttempts(outcome.retryAfterSeconds);

@@ -1,3 +1,4 @@
+import { requestEntityManager } from '../../platform/db/orm.js';
 import { GRANT_TYPES } from '../clients/grant-types.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { findCustomerById } from '../../identity/customers/service.js';
@@ -20,7 +21,7 @@ export const deviceTokenGrant: GrantDefinition = {
       method: 'device_token',
       onSuccess: 'refund',
       verify: async () => {
-        const em = deps.orm.em.fork() as EntityManager;
+        const em = requestEntityManager(deps.orm);
         const device = await findActiveDeviceToken(em, token);
         const customer = device?.customerId ? await findCustomerById(em, device.customerId) : null;
         if (!customer) throw new CredentialRejected('device token is not paired with a customer or was revoked');

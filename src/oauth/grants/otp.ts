@@ -1,3 +1,4 @@
+import { requestEntityManager } from '../../platform/db/orm.js';
 import { GRANT_TYPES } from '../clients/grant-types.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
@@ -37,7 +38,7 @@ export const otpGrant: GrantDefinition = {
         limiterKey: `${identifier.channel}:${identifier.value}`,
         method: 'otp',
         verify: async () => {
-          const customerId = await verifyOtp({ em: deps.orm.em.fork() as EntityManager, keys }, { identifier, code });
+          const customerId = await verifyOtp({ em: requestEntityManager(deps.orm), keys }, { identifier, code });
           if (!customerId) throw new CredentialRejected('invalid or expired code');
           return { customerId };
         },

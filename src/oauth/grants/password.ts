@@ -1,3 +1,4 @@
+import { requestEntityManager } from '../../platform/db/orm.js';
 import { GRANT_TYPES } from '../clients/grant-types.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { errors } from 'oidc-provider';
@@ -22,7 +23,7 @@ export const passwordGrant: GrantDefinition = {
       limiterKey: identifier,
       method: 'password',
       verify: async () => {
-        const customer = await authenticateWithPasswordOrPassCode(deps.orm.em.fork() as EntityManager, identifier, password);
+        const customer = await authenticateWithPasswordOrPassCode(requestEntityManager(deps.orm), identifier, password);
         if (!customer) throw new CredentialRejected('invalid credentials');
         return { customerId: customer.id, customer };
       },

@@ -1,3 +1,4 @@
+import { requestEntityManager } from '../../../platform/db/orm.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '../../../platform/db/orm.js';
 import type { CredentialLimiter } from '../../limits/credential-limiter.js';
@@ -31,7 +32,7 @@ export const socialLimitKey = (ip: string) => `social:${ip}`;
  * map to their API family.
  */
 export async function signInWithProvider(deps: SocialSignInDependencies, input: SocialSignInInput): Promise<LinkedCustomer> {
-  const em = deps.orm.em.fork() as EntityManager;
+  const em = requestEntityManager(deps.orm);
   const outcome = await signIn(em, {
     limiter: deps.limiter,
     limiterKey: socialLimitKey(input.attempt.ip),
