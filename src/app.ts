@@ -18,6 +18,7 @@ import { createHealthRoutes } from './platform/http/health-routes.js';
 import { measureRequests, routeLabel, type Metrics } from './platform/http/metrics.js';
 import type { CredentialLimiter } from './identity/limits/credential-limiter.js';
 import { requestId } from './platform/http/request-id.js';
+import { dispatchToRouters } from './platform/http/route-dispatch.js';
 import { pinRequestToIssuer } from './platform/http/issuer-pinning.js';
 import { viewsDirectory, type RenderView } from './platform/http/views.js';
 import type { Logger } from './platform/logger.js';
@@ -231,10 +232,8 @@ export function buildApp(deps: AppDependencies): GatehouseApp {
     }),
   ];
   const acceptsMultipart = multipartRoutes(allOperations(routers).map(({ method, path, request }) => ({ method, path, bodyTypes: request?.bodyTypes })));
-  for (const router of routers) {
-    if (isOperationRouter(router)) router.checkResponses = contractChecks;
-    app.use(router.routes()).use(router.allowedMethods());
-  }
+  for (const router of routers) if (isOperationRouter(router)) router.checkResponses = contractChecks;
+  app.use(dispatchToRouters(routers));
   app.routes = summarizeRoutes(routers);
   for (const assets of openApi.assets) app.use(assets);
   app.use(mount('/assets', serve(path.join(viewsDirectory, 'assets'), { maxage: 3600_000 })));

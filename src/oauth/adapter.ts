@@ -4,6 +4,7 @@ import Provider, { errors, type Adapter, type AdapterPayload } from 'oidc-provid
 import type { Orm } from '../platform/db/orm.js';
 import type { ClientMetadataCache } from './clients/cache.js';
 import { decrypt, deriveKey, encrypt, sha256 } from '../platform/crypto/secrets.js';
+import { preparedStatement, queryPreparedOnPool, type PreparedStatement } from '../platform/db/prepared.js';
 
 /**
  * Access tokens (and client-credentials tokens) are JWTs that oidc-provider never stores, so a
@@ -73,7 +74,7 @@ function currentRequest(): { state: RequestState; grantType?: unknown } | undefi
  */
 interface ModelWriteBatch {
   rows: unknown[][];
-  run?: (sql: string, params: unknown[]) => Promise<unknown>;
+  run?: (statement: PreparedStatement, params: unknown[]) => Promise<unknown>;
 }
 
 const writeBatches = new AsyncLocalStorage<ModelWriteBatch>();
@@ -83,13 +84,27 @@ const UPSERT_ROW = '(?, ?, ?::jsonb, ?, ?, ?, ?::timestamptz, ?)';
 const UPSERT_CONFLICT = `on conflict (model, id) do update set payload = excluded.payload, grant_id = excluded.grant_id,
   uid = excluded.uid, user_code = excluded.user_code, expires_at = excluded.expires_at, sealed_id = excluded.sealed_id`;
 
+/** The upsert of n models in one statement, prepared once per n (a block saves a handful at most). */
+const upsertStatements = new Map<number, PreparedStatement>();
+function upsertOf(rowCount: number): PreparedStatement {
+  let statement = upsertStatements.get(rowCount);
+  if (!statement) {
+    statement = preparedStatement(
+      `oidc_model_upsert_${rowCount}`,
+      `insert into oidc_model ${UPSERT_COLUMNS} values ${Array.from({ length: rowCount }, () => UPSERT_ROW).join(', ')} ${UPSERT_CONFLICT}`,
+    );
+    upsertStatements.set(rowCount, statement);
+  }
+  return statement;
+}
+
 async function flushBatch(batch: ModelWriteBatch): Promise<void> {
   // A model saved twice in the block is stored once, as last saved (one statement cannot upsert a row twice).
   const byKey = new Map<string, unknown[]>();
   for (const row of batch.rows.splice(0)) byKey.set(`${String(row[0])} ${String(row[1])}`, row);
   const rows = [...byKey.values()];
   if (rows.length === 0 || !batch.run) return;
-  await batch.run(`insert into oidc_model ${UPSERT_COLUMNS} values ${rows.map(() => UPSERT_ROW).join(', ')} ${UPSERT_CONFLICT}`, rows.flat());
+  await batch.run(upsertOf(rows.length), rows.flat());
 }
 
 /**
@@ -115,6 +130,51 @@ async function flushPending(): Promise<void> {
  * lists every rotated-away token of the grant.
  */
 const STORED_GRANT_ID_SQL = `rtrim(translate(encode(sha256(convert_to(t.grant_id, 'UTF8')), 'base64'), '+/', '-_'), '=')`;
+
+/** A refresh token and, in the same statement, its grant (oidc-provider asks for it next). */
+const FIND_REFRESH_TOKEN_WITH_GRANT = preparedStatement(
+  'oidc_refresh_token_with_grant',
+  `select t.payload, t.consumed_at, t.sealed_id, t.grant_id, g.payload as grant_payload
+     from oidc_model t
+     left join oidc_model g on g.model = 'Grant' and t.grant_id is not null and g.id = ${STORED_GRANT_ID_SQL}
+          and (g.expires_at is null or g.expires_at > now())
+    where t.model = 'RefreshToken' and t.id = ? and (t.expires_at is null or t.expires_at > now()) limit 1`,
+);
+
+const FIND_MODEL_BY = {
+  id: preparedStatement(
+    'oidc_model_by_id',
+    'select payload, consumed_at, sealed_id from oidc_model where model = ? and id = ? and (expires_at is null or expires_at > now()) limit 1',
+  ),
+  uid: preparedStatement(
+    'oidc_model_by_uid',
+    'select payload, consumed_at, sealed_id from oidc_model where model = ? and uid = ? and (expires_at is null or expires_at > now()) limit 1',
+  ),
+  user_code: preparedStatement(
+    'oidc_model_by_user_code',
+    'select payload, consumed_at, sealed_id from oidc_model where model = ? and user_code = ? and (expires_at is null or expires_at > now()) limit 1',
+  ),
+};
+
+/** The rotated refresh token consumed by the same conditional statement that stores its successor. */
+const ROTATE_REFRESH_TOKEN = preparedStatement(
+  'oidc_refresh_token_rotate',
+  `with spent as (
+     update oidc_model set consumed_at = now()
+      where model = 'RefreshToken' and id = ? and consumed_at is null
+     returning grant_id
+   )
+   insert into oidc_model ${UPSERT_COLUMNS}
+   select ?::text, ?::text, ?::jsonb, ?::text, ?::text, ?::text, ?::timestamptz, ?::text from spent
+   returning id`,
+);
+
+const CONSUME_MODEL = preparedStatement(
+  'oidc_model_consume',
+  'update oidc_model set consumed_at = now() where model = ? and id = ? and consumed_at is null returning grant_id',
+);
+
+const DESTROY_MODEL = preparedStatement('oidc_model_destroy', 'delete from oidc_model where model = ? and id = ?');
 
 /**
  * Revokes a whole grant (RFC 6749 §4.1.2, RFC 9700 §4.14.2): every stored model of it, the grant
@@ -147,6 +207,9 @@ export function createAdapterClass(options: AdapterOptions) {
     const em = orm.em.fork() as EntityManager;
     return em.getConnection().execute<T[]>(sql, params as never[]);
   };
+  // The statements of every token request, prepared (src/platform/db/prepared.ts); on a pooled
+  // connection of their own, outside whatever unit of work the request has.
+  const runPrepared = <T>(statement: PreparedStatement, params: unknown[]): Promise<T[]> => queryPreparedOnPool<T>(orm.em as EntityManager, statement, params);
 
   const toPayload = (model: string, row: Row | undefined, presentedId?: string): AdapterPayload | undefined => {
     if (!row) return undefined;
@@ -158,27 +221,17 @@ export function createAdapterClass(options: AdapterOptions) {
     return row.consumed_at ? { ...payload, consumed: Math.floor(new Date(row.consumed_at).getTime() / 1000) } : payload;
   };
 
-  /** A refresh token and, in the same statement, its grant (oidc-provider asks for it next). */
   const findRefreshTokenWithGrant = async (id: string, state: RequestState) => {
-    const [row] = await run<Row & { grant_id: string | null; grant_payload: AdapterPayload | null }>(
-      `select t.payload, t.consumed_at, t.sealed_id, t.grant_id, g.payload as grant_payload
-         from oidc_model t
-         left join oidc_model g on g.model = 'Grant' and t.grant_id is not null and g.id = ${STORED_GRANT_ID_SQL}
-              and (g.expires_at is null or g.expires_at > now())
-        where t.model = 'RefreshToken' and t.id = ? and (t.expires_at is null or t.expires_at > now()) limit 1`,
-      [storedModelId('RefreshToken', id)],
-    );
+    const [row] = await runPrepared<Row & { grant_id: string | null; grant_payload: AdapterPayload | null }>(FIND_REFRESH_TOKEN_WITH_GRANT, [
+      storedModelId('RefreshToken', id),
+    ]);
     if (row?.grant_id && row.grant_payload)
       state.grants.set(row.grant_id, toPayload('Grant', { payload: row.grant_payload, consumed_at: null, sealed_id: null }, row.grant_id)!);
     return toPayload('RefreshToken', row, id);
   };
 
   const findBy = async (model: string, column: 'id' | 'uid' | 'user_code', value: string, presentedId?: string) => {
-    const [row] = await run<Row>(
-      `select payload, consumed_at, sealed_id from oidc_model
-        where model = ? and ${column} = ? and (expires_at is null or expires_at > now()) limit 1`,
-      [model, storedModelId(model, value)],
-    );
+    const [row] = await runPrepared<Row>(FIND_MODEL_BY[column], [model, storedModelId(model, value)]);
     return toPayload(model, row, presentedId);
   };
 
@@ -224,28 +277,18 @@ export function createAdapterClass(options: AdapterOptions) {
       const spentRefreshTokenId = this.model === 'RefreshToken' ? request?.state.pendingConsume : undefined;
       const batch = writeBatches.getStore();
       if (batch && spentRefreshTokenId === undefined) {
-        batch.run ??= run;
+        batch.run ??= runPrepared;
         batch.rows.push(values);
         return;
       }
       if (spentRefreshTokenId === undefined) {
-        await run(`insert into oidc_model ${UPSERT_COLUMNS} values ${UPSERT_ROW} ${UPSERT_CONFLICT}`, values);
+        await runPrepared(upsertOf(1), values);
         return;
       }
       // The rotated token is consumed by the same conditional statement that stores its successor:
       // of concurrent redemptions exactly one updates the old row, and only that one inserts.
       request!.state.pendingConsume = undefined;
-      const inserted = await run<{ id: string }>(
-        `with spent as (
-           update oidc_model set consumed_at = now()
-            where model = 'RefreshToken' and id = ? and consumed_at is null
-           returning grant_id
-         )
-         insert into oidc_model ${UPSERT_COLUMNS}
-         select ?::text, ?::text, ?::jsonb, ?::text, ?::text, ?::text, ?::timestamptz, ?::text from spent
-         returning id`,
-        [storedModelId('RefreshToken', spentRefreshTokenId), ...values],
-      );
+      const inserted = await runPrepared<{ id: string }>(ROTATE_REFRESH_TOKEN, [storedModelId('RefreshToken', spentRefreshTokenId), ...values]);
       if (inserted.length === 1) return;
       await lostTheRace('RefreshToken', storedModelId('RefreshToken', spentRefreshTokenId));
     }
@@ -290,10 +333,7 @@ export function createAdapterClass(options: AdapterOptions) {
         return;
       }
       const storedId = storedModelId(this.model, id);
-      const won = await run<{ grant_id: string | null }>(
-        'update oidc_model set consumed_at = now() where model = ? and id = ? and consumed_at is null returning grant_id',
-        [this.model, storedId],
-      );
+      const won = await runPrepared<{ grant_id: string | null }>(CONSUME_MODEL, [this.model, storedId]);
       if (won.length === 1) return;
       await lostTheRace(this.model, storedId);
     }
@@ -301,7 +341,7 @@ export function createAdapterClass(options: AdapterOptions) {
     async destroy(id: string): Promise<void> {
       if (this.model === 'Grant') currentRequest()?.state.grants.delete(id);
       await flushPending();
-      await run('delete from oidc_model where model = ? and id = ?', [this.model, storedModelId(this.model, id)]);
+      await runPrepared(DESTROY_MODEL, [this.model, storedModelId(this.model, id)]);
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {

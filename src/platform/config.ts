@@ -33,6 +33,8 @@ const environmentSchema = z.object({
   API_AUDIENCE: z.url().optional(),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  // Off behind a pooler that cannot keep named statements (PgBouncer < 1.21 in transaction pooling).
+  DATABASE_PREPARED_STATEMENTS: booleanString.default(true),
   // Server processes (node:cluster) sharing the port: one per core on a larger machine (src/main.ts).
   WORKERS: z.coerce.number().int().min(1).max(256).default(1),
   DATA_DIR: z.string().min(1).default('.data'),
@@ -180,6 +182,7 @@ function buildConfig(env: z.infer<typeof environmentSchema>, secret: string) {
     apiAudience: env.API_AUDIENCE ?? `${issuer}/api`,
     databaseUrl: env.DATABASE_URL,
     databasePoolMax: env.DATABASE_POOL_MAX,
+    databasePreparedStatements: env.DATABASE_PREPARED_STATEMENTS,
     workers: env.WORKERS,
     dataDir: path.resolve(env.DATA_DIR),
     embeddedPgPort: env.EMBEDDED_PG_PORT,

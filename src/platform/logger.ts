@@ -95,8 +95,10 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     serializers: { err: serializeError, error: serializeError },
     redact: { paths: redactedPaths, censor },
   };
-  // A destination other than stdout lets tests read what was logged.
-  return destination ? pino(options, destination) : pino(options);
+  // A destination other than stdout lets tests read what was logged. Stdout is written
+  // asynchronously: a synchronous write per access-log line was one system call per request on the
+  // hot paths (bench/ profiles). pino flushes what is buffered when the process exits.
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: false }));
 }
 
 /** The first characters of a token are enough to correlate log lines without making it usable. */

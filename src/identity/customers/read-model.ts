@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import type { CustomerRow } from './entities.js';
+import { preparedStatement, queryPrepared } from '../../platform/db/prepared.js';
 
 export type CustomerSummary = Pick<
   CustomerRow,
@@ -41,16 +42,18 @@ interface SummaryRow {
  * (user info, userinfo, ID-token claims). Going through the entity manager here cost several
  * times the query itself (bench/ profile of scenario d); writes still go through entities.
  */
+const READ_CUSTOMER_SUMMARY = preparedStatement(
+  'customer_summary',
+  `select c.id, c.numeric_id, c.email, c.email_verified_at, c.phone_number, c.phone_verified_at, c.first_name, c.last_name,
+          c.locale, c.roles, c.confirmed_at, c.created_at, c.updated_at,
+          (select json_object_agg(m.key, m.value) from user_meta m where m.customer_id = c.id and m.is_public) as public_meta
+     from customer c
+    where c.id = ? and c.deactivated_at is null and c.anonymized_at is null`,
+);
+
 export async function readCustomerSummary(em: EntityManager, id: string): Promise<CustomerSummary | null> {
   if (!z.uuid().safeParse(id).success) return null;
-  const [row] = await em.getConnection().execute<SummaryRow[]>(
-    `select c.id, c.numeric_id, c.email, c.email_verified_at, c.phone_number, c.phone_verified_at, c.first_name, c.last_name,
-            c.locale, c.roles, c.confirmed_at, c.created_at, c.updated_at,
-            (select json_object_agg(m.key, m.value) from user_meta m where m.customer_id = c.id and m.is_public) as public_meta
-       from customer c
-      where c.id = ? and c.deactivated_at is null and c.anonymized_at is null`,
-    [id],
-  );
+  const [row] = await queryPrepared<SummaryRow>(em, READ_CUSTOMER_SUMMARY, [id]);
   if (!row) return null;
   const date = (value: Date | string | null) => (value === null ? null : new Date(value));
   return {

@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres.js';
 import { migrations } from './migrations/index.js';
+import { usePreparedStatements } from './prepared.js';
 
 export type Orm = MikroORM;
 
@@ -100,6 +101,7 @@ export async function openDatabase(config: Config, entities: EntityList, logger:
   let orm: Orm | undefined;
   try {
     orm = await connectDatabase(url, entities, config.databasePoolMax, logger);
+    usePreparedStatements(orm.em as EntityManager, config.databasePreparedStatements);
     await applyMigrations(orm, logger);
     return { orm, embedded };
   } catch (error) {
