@@ -1,11 +1,10 @@
-import { RequestContext } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import Koa, { type Context } from 'koa';
 import helmet from 'koa-helmet';
 import serve from 'koa-static';
 import mount from './platform/http/mount.js';
 import type { Config } from './platform/config.js';
-import type { Orm } from './platform/db/orm.js';
+import { withUnitOfWork, type Orm } from './platform/db/orm.js';
 import { createApiKeyRoutes } from './api/admin/api-key-routes.js';
 import type { ApiKeyVerifier } from './identity/api-keys/verifier.js';
 import { bodyPipeline, multipartRoutes } from './platform/http/body.js';
@@ -171,9 +170,9 @@ export function buildApp(deps: AppDependencies): GatehouseApp {
   app.use(tokenEndpointKnowsScopes);
   app.use(deps.clientAuthentication.policy());
   // Provider paths get a unit of work too: the grants' services share one EntityManager per request.
-  app.use(async (ctx, next) => (isProviderOnlyPath(ctx.path) ? RequestContext.create(deps.orm.em, () => toProvider(ctx)) : next()));
+  app.use(async (ctx, next) => (isProviderOnlyPath(ctx.path) ? withUnitOfWork(deps.orm, () => toProvider(ctx)) : next()));
   app.use(apiFallback);
-  app.use((ctx, next) => RequestContext.create(deps.orm.em, next));
+  app.use((ctx, next) => withUnitOfWork(deps.orm, next));
 
   // In tests every response is checked against its declared schema, and every example against its own.
   const contractChecks = deps.config.env === 'test';

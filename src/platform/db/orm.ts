@@ -1,4 +1,5 @@
-import { MikroORM, RequestContext, UniqueConstraintViolationException, type EntityManager, type EntitySchema, type Options } from '@mikro-orm/postgresql';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { MikroORM, UniqueConstraintViolationException, type EntityManager, type EntitySchema, type Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
@@ -112,13 +113,34 @@ export async function openDatabase(config: Config, entities: EntityList, logger:
   }
 }
 
+/** A request's unit of work: its EntityManager, forked the first time a service asks for one. */
+interface UnitOfWork {
+  orm: Orm;
+  em?: EntityManager;
+}
+
+const unitsOfWork = new AsyncLocalStorage<UnitOfWork>();
+
 /**
- * The request's unit of work: app.ts opens a MikroORM RequestContext per request, and every
- * service a route calls shares its EntityManager (one identity map, one flush). Outside a request
- * (jobs, the CLI, router set-up) there is none, and a fork of its own is returned.
+ * Runs a request as one unit of work (app.ts, around every API route and provider path): every
+ * service it calls shares one EntityManager (one identity map, one flush). The fork is made on
+ * first use, not up front: requests that never touch an entity (a client-credentials token, user
+ * info's prepared read) skip it, and MikroORM's fork rewrites its configuration, `process.env`
+ * included, twice each time (bench/ profile of scenario d).
+ */
+export function withUnitOfWork<T>(orm: Orm, work: () => Promise<T>): Promise<T> {
+  return unitsOfWork.run({ orm }, work);
+}
+
+/**
+ * The current request's EntityManager (withUnitOfWork). Outside a request (jobs, the CLI, router
+ * set-up) there is none, and a fork of its own is returned.
  */
 export function requestEntityManager(orm: Orm): EntityManager {
-  return (RequestContext.getEntityManager() as EntityManager | undefined) ?? (orm.em.fork() as EntityManager);
+  const unit = unitsOfWork.getStore();
+  if (!unit || unit.orm !== orm) return orm.em.fork() as EntityManager;
+  unit.em ??= orm.em.fork() as EntityManager;
+  return unit.em;
 }
 
 /**
