@@ -20,7 +20,7 @@ import { requestId } from './platform/http/request-id.js';
 import { dispatchToRouters } from './platform/http/route-dispatch.js';
 import { pinRequestToIssuer } from './platform/http/issuer-pinning.js';
 import { viewsDirectory, type RenderView } from './platform/http/views.js';
-import type { Logger } from './platform/logger.js';
+import { accessLogger, type Logger } from './platform/logger.js';
 import type { VerifyAccessToken } from './oauth/callers/access-tokens.js';
 import type { ResolveAccessToken } from './oauth/callers/access-token-resolver.js';
 import { createInteractionRoutes } from './oauth/interactions.js';
@@ -86,13 +86,14 @@ export interface AppDependencies {
 }
 
 function accessLog(logger: Logger) {
+  const requests = accessLogger(logger);
   return async (ctx: Context, next: () => Promise<void>) => {
     const started = performance.now();
     await next();
     const status = ctx.respond === false ? ctx.res.statusCode : ctx.status;
     // The route template, not the path: query strings and path segments can carry codes, tokens
     // and phone numbers (the agent look-up puts the customer's number in the path).
-    logger.info({ requestId: ctx.state.requestId, method: ctx.method, route: routeLabel(ctx), status, ms: Math.round(performance.now() - started) }, 'request');
+    requests.info({ requestId: ctx.state.requestId, method: ctx.method, route: routeLabel(ctx), status, ms: Math.round(performance.now() - started) }, 'request');
   };
 }
 
