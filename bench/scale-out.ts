@@ -149,7 +149,8 @@ try {
           secret,
           dataDir,
           serverDir,
-          extraEnv: { DATABASE_POOL_MAX: '5' },
+          // PgBouncer 1.18 in transaction pooling cannot keep named prepared statements (src/platform/db/prepared.ts).
+          extraEnv: { DATABASE_POOL_MAX: '5', DATABASE_PREPARED_STATEMENTS: process.env.SCALE_OUT_PREPARED ?? 'false' },
         },
         entry,
       ),

@@ -93,7 +93,10 @@ function accessLog(logger: Logger) {
     const status = ctx.respond === false ? ctx.res.statusCode : ctx.status;
     // The route template, not the path: query strings and path segments can carry codes, tokens
     // and phone numbers (the agent look-up puts the customer's number in the path).
-    requests.info({ requestId: ctx.state.requestId, method: ctx.method, route: routeLabel(ctx), status, ms: Math.round(performance.now() - started) }, 'request');
+    requests.info(
+      { requestId: ctx.state.requestId, method: ctx.method, route: routeLabel(ctx), status, ms: Math.round(performance.now() - started) },
+      'request',
+    );
   };
 }
 

@@ -53,14 +53,29 @@ export async function queryPrepared<Row>(em: EntityManager, statement: PreparedS
   return queryPreparedOnPool(em, statement, values);
 }
 
+/**
+ * What PostgreSQL answers when a pooler moved the session under a named statement: the statement
+ * is missing on the server connection now serving (26000 invalid_sql_statement_name), or another
+ * client's statement of that name is there already (42P05 duplicate_prepared_statement). Either
+ * fails before anything executes, so the statement can be sent again, unnamed.
+ */
+const POOLER_MOVED_SESSION = new Set(['26000', '42P05']);
+
 /** Runs a prepared statement on a pooled connection of its own, whatever unit of work is current (oidc-provider's adapter). */
 export async function queryPreparedOnPool<Row>(em: EntityManager, statement: PreparedStatement, values: unknown[]): Promise<Row[]> {
   const client = em.getConnection().getKnex().client as KnexPoolClient;
   const connection = await client.acquireConnection();
   try {
-    const named = !unnamedOnly.has(client);
-    const { rows } = await connection.query<Row>(named ? { name: statement.name, text: statement.text, values } : { text: statement.text, values });
-    return rows;
+    if (unnamedOnly.has(client)) return (await connection.query<Row>({ text: statement.text, values })).rows;
+    try {
+      return (await connection.query<Row>({ name: statement.name, text: statement.text, values })).rows;
+    } catch (error) {
+      if (!POOLER_MOVED_SESSION.has((error as { code?: string }).code ?? '')) throw error;
+      // A transaction-pooling PgBouncer (< 1.21) with DATABASE_PREPARED_STATEMENTS left on: from
+      // now on this pool sends its statements unnamed.
+      unnamedOnly.add(client);
+      return (await connection.query<Row>({ text: statement.text, values })).rows;
+    }
   } finally {
     await client.releaseConnection(connection);
   }
