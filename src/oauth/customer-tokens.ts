@@ -1,4 +1,4 @@
-import { requestEntityManager } from '../platform/db/orm.js';
+import { connectionEntityManager, requestEntityManager } from '../platform/db/orm.js';
 import { randomToken } from '../platform/crypto/secrets.js';
 import { CLAIMS_BY_SCOPE } from '../identity/scopes.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
@@ -105,7 +105,7 @@ export async function issueCustomerTokens(input: IssueCustomerTokensInput): Prom
   });
 
   if (input.ctx && oidcScopes.includes('openid')) {
-    const customer = input.customer ?? (await readCustomerSummary(requestEntityManager(input.orm), customerId));
+    const customer = input.customer ?? (await readCustomerSummary(connectionEntityManager(input.orm), customerId));
     if (customer) {
       const all = customerClaims(customer);
       const released = oidcScopes.flatMap((scope) => CLAIMS_BY_SCOPE[scope] ?? []);

@@ -1,4 +1,4 @@
-import { requestEntityManager } from '../platform/db/orm.js';
+import { connectionEntityManager, requestEntityManager } from '../platform/db/orm.js';
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../platform/config.js';
 import type { Orm } from '../platform/db/orm.js';
@@ -80,7 +80,7 @@ export function buildProvider(deps: ProviderDependencies): Provider {
   const { config, orm } = deps;
   const cookieKey = deriveKey(config.secret, 'cookies').toString('base64url');
   const findAccount: Configuration['findAccount'] = async (_ctx, sub) => {
-    const customer = await readCustomerSummary(requestEntityManager(orm), sub);
+    const customer = await readCustomerSummary(connectionEntityManager(orm), sub);
     if (!customer) return undefined;
     return { accountId: customer.id, claims: () => customerClaims(customer) as { sub: string } };
   };

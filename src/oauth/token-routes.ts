@@ -1,4 +1,4 @@
-import { requestEntityManager } from '../platform/db/orm.js';
+import { connectionEntityManager, requestEntityManager } from '../platform/db/orm.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context, Next } from 'koa';
 import type { Orm } from '../platform/db/orm.js';
@@ -106,7 +106,7 @@ export function createTokenRoutes(deps: TokenRouteDependencies) {
     const claims = await deps.resolveAccessToken(ctx, presented, { authoritative: true });
     const scopes = new Set((claims.scope ?? '').split(' '));
     if (!scopes.has('openid')) throw tokenError(presented.scheme, 403, 'insufficient_scope', 'access token missing openid scope');
-    const customer = await readCustomerSummary(requestEntityManager(deps.orm), claims.sub);
+    const customer = await readCustomerSummary(connectionEntityManager(deps.orm), claims.sub);
     if (!customer) throw tokenError(presented.scheme, 401, 'invalid_token', 'the token subject is not a customer');
     const all = customerClaims(customer);
     const released = [...scopes].flatMap((scope) => CLAIMS_BY_SCOPE[scope] ?? []);

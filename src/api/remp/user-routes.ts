@@ -1,4 +1,4 @@
-import { requestEntityManager } from '../../platform/db/orm.js';
+import { connectionEntityManager, requestEntityManager } from '../../platform/db/orm.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { findCustomerByEmail, findCustomerById, findCustomerByRef } from '../../identity/customers/service.js';
 import { findActiveDeviceToken } from '../../identity/credentials/devices/service.js';
@@ -149,7 +149,7 @@ export function createUserRoutes(deps: UserRouteDependencies) {
       },
       async handler(ctx) {
         const caller = currentCaller(ctx);
-        const customer = caller.kind === 'user' ? await readCustomerSummary(em(), caller.customerId) : null;
+        const customer = caller.kind === 'user' ? await readCustomerSummary(connectionEntityManager(deps.orm), caller.customerId) : null;
         if (!customer) throw userNotFound();
         ctx.body = { status: 'ok', user: rempUser(customer), user_meta: customer.publicMeta };
       },

@@ -1,5 +1,6 @@
 import type { Knex } from '@mikro-orm/postgresql';
 import { sha256 } from '../../platform/crypto/secrets.js';
+import { queryPreparedText } from '../../platform/db/prepared.js';
 
 export interface CredentialLimiterOptions {
   /** Distinguishes limiters sharing the table: 'login', 'otp', 'passcode', … */
@@ -74,7 +75,8 @@ export function createCredentialLimiter(knex: Knex, options: CredentialLimiterOp
     const now = Date.now();
     const expire = now + options.windowSeconds * 1000;
     const values = keys.map(() => '(?, 1, ?)').join(', ');
-    const result = await knex.raw(
+    return queryPreparedText<CounterRow>(
+      knex,
       `insert into rate_limit (key, points, expire) values ${values}
        on conflict (key) do update set
          points = case when rate_limit.expire <= ? then 1 else rate_limit.points + 1 end,
@@ -82,7 +84,6 @@ export function createCredentialLimiter(knex: Knex, options: CredentialLimiterOp
        returning key, points, expire`,
       [...keys.flatMap((key) => [key, expire]), now, now],
     );
-    return result.rows as CounterRow[];
   };
 
   const refundOne: (key: string) => CounterWrite = (key) => (after) => ({
@@ -114,7 +115,7 @@ export function createCredentialLimiter(knex: Knex, options: CredentialLimiterOp
     });
     const last = `(select count(*) from settled_${ordered.length - 1}) >= 0`;
     const main = alongside ? alongside.sql : `select ${last} as done`;
-    await knex.raw(`with ${parts.join(', ')} ${main}`, [...bindings, ...(alongside?.bindings ?? [])] as never[]);
+    await queryPreparedText(knex, `with ${parts.join(', ')} ${main}`, [...bindings, ...(alongside?.bindings ?? [])]);
   };
   const refund = (keys: string[], alongside?: CompanionWrite) =>
     settle(

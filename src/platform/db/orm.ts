@@ -144,6 +144,16 @@ export function requestEntityManager(orm: Orm): EntityManager {
 }
 
 /**
+ * For statements that need a connection but no identity map (prepared reads): the request's
+ * EntityManager if it was forked already, else the root one, which MikroORM resolves to the
+ * current transaction's inside `em.transactional`. Never forks.
+ */
+export function connectionEntityManager(orm: Orm): EntityManager {
+  const unit = unitsOfWork.getStore();
+  return (unit?.orm === orm && unit.em) || (orm.em as EntityManager);
+}
+
+/**
  * Flushes, turning a unique-index violation into the caller's domain error: when two requests
  * race for one key (an e-mail, a name), the index decides, and the loser hears "taken".
  */

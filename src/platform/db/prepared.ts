@@ -1,4 +1,5 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
+import { createHash } from 'node:crypto';
+import type { EntityManager, Knex } from '@mikro-orm/postgresql';
 
 /**
  * A read on a hot path (user info, userinfo claims, introspection), written once with `?`
@@ -62,11 +63,32 @@ export async function queryPrepared<Row>(em: EntityManager, statement: PreparedS
 const POOLER_MOVED_SESSION = new Set(['26000', '42P05']);
 
 /** Runs a prepared statement on a pooled connection of its own, whatever unit of work is current (oidc-provider's adapter). */
-export async function queryPreparedOnPool<Row>(em: EntityManager, statement: PreparedStatement, values: unknown[]): Promise<Row[]> {
-  const client = em.getConnection().getKnex().client as KnexPoolClient;
+export function queryPreparedOnPool<Row>(em: EntityManager, statement: PreparedStatement, values: unknown[]): Promise<Row[]> {
+  return runOnPool<Row>(em.getConnection().getKnex().client as KnexPoolClient, statement, values);
+}
+
+/** Statements prepared by their text (queryPreparedText), up to a bound: past it, text is sent unnamed. */
+const statementsByText = new Map<string, PreparedStatement>();
+const MAX_STATEMENTS_BY_TEXT = 256;
+
+/**
+ * Runs SQL built at run time from a handful of shapes (the credential limiter's upserts and
+ * settlements) as a prepared statement named after its text, on a pooled connection of its own.
+ */
+export function queryPreparedText<Row>(knex: Knex, sql: string, bindings: unknown[]): Promise<Row[]> {
+  let statement = statementsByText.get(sql);
+  if (!statement) {
+    statement = preparedStatement(`text_${createHash('sha256').update(sql).digest('hex').slice(0, 24)}`, sql);
+    if (statementsByText.size < MAX_STATEMENTS_BY_TEXT) statementsByText.set(sql, statement);
+    else statement = { ...statement, name: '' };
+  }
+  return runOnPool<Row>(knex.client as KnexPoolClient, statement, bindings);
+}
+
+async function runOnPool<Row>(client: KnexPoolClient, statement: PreparedStatement, values: unknown[]): Promise<Row[]> {
   const connection = await client.acquireConnection();
   try {
-    if (unnamedOnly.has(client)) return (await connection.query<Row>({ text: statement.text, values })).rows;
+    if (unnamedOnly.has(client) || !statement.name) return (await connection.query<Row>({ text: statement.text, values })).rows;
     try {
       return (await connection.query<Row>({ name: statement.name, text: statement.text, values })).rows;
     } catch (error) {

@@ -5,6 +5,25 @@ import { verifyPassword } from '../../../platform/crypto/passwords.js';
 import { hashAuthenticationCode } from './codes.js';
 import { CredentialTokenEntity, CredentialTokenLinkEntity } from './entities.js';
 import { identifierCandidates } from './identifiers.js';
+import { preparedStatement, queryPrepared } from '../../../platform/db/prepared.js';
+
+interface PassCodeRow {
+  id: string;
+  state: string;
+  pass_code_hash: string | null;
+}
+
+/** The pass-code check of every password-grant sign-in (whatever the identifier names), prepared: one array parameter for the identifier's spellings. */
+const FIND_BY_IDENTIFIER = preparedStatement(
+  'credential_token_by_identifier',
+  'select id, state, pass_code_hash from access_token where identifier_normalized = any(?::text[]) limit 1',
+);
+
+/** The access token an identifier names, with what checking its pass code needs. */
+async function findByIdentifier(em: EntityManager, identifier: string): Promise<{ id: string; state: string; passCodeHash: string | null } | undefined> {
+  const [row] = await queryPrepared<PassCodeRow>(em, FIND_BY_IDENTIFIER, [identifierCandidates(identifier)]);
+  return row && { id: row.id, state: row.state, passCodeHash: row.pass_code_hash };
+}
 
 /** The customer a token identifies (every link of a token is to the same customer), if still usable. */
 export async function linkedCustomer(em: EntityManager, tokenId: string): Promise<CustomerRow | null> {
@@ -19,11 +38,7 @@ export async function linkedCustomer(em: EntityManager, tokenId: string): Promis
  * outcome (against a decoy hash when no token matches), so timing does not tell them apart.
  */
 export async function authenticateWithCredentialToken(em: EntityManager, identifier: string, passCode: string): Promise<CustomerRow | null> {
-  const token = await em.findOne(
-    CredentialTokenEntity,
-    { identifierNormalized: { $in: identifierCandidates(identifier) } },
-    { fields: ['id', 'state', 'passCodeHash'], disableIdentityMap: true },
-  );
+  const token = await findByIdentifier(em, identifier);
   const matches = await verifyPassword(token?.passCodeHash, passCode);
   if (!matches || !token || token.state !== 'EFFECTIVE') return null;
   return linkedCustomer(em, token.id);
@@ -36,14 +51,7 @@ export async function authenticateWithCredentialToken(em: EntityManager, identif
  * whichever was unknown or wrong.
  */
 export async function authenticateWithPasswordOrPassCode(em: EntityManager, identifier: string, secret: string): Promise<CustomerRow | null> {
-  const [customer, token] = await Promise.all([
-    findCustomerByEmail(em, identifier),
-    em.findOne(
-      CredentialTokenEntity,
-      { identifierNormalized: { $in: identifierCandidates(identifier) } },
-      { fields: ['id', 'state', 'passCodeHash'], disableIdentityMap: true },
-    ),
-  ]);
+  const [customer, token] = await Promise.all([findCustomerByEmail(em, identifier), findByIdentifier(em, identifier)]);
   if (customer?.passwordHash || !token?.passCodeHash) {
     if (await verifyPassword(customer?.passwordHash, secret)) return customer;
     if (!token?.passCodeHash) return null;
