@@ -89,8 +89,9 @@ export async function startGatehouse(config: Config, logger: Logger = createLogg
   const metrics = createMetrics();
   const renderView = createViewRenderer(config.isProduction);
   const limiters = createLimiters(orm, config);
-  const notifier = createNotifier({ config, orm, logger });
-  const grantDependencies: GrantDependencies = { config, orm, limiters };
+  const notifier = await createNotifier({ config, orm, logger });
+  const socialProviders = await createSocialProviders(config.social);
+  const grantDependencies: GrantDependencies = { config, orm, limiters, social: socialProviders };
   const clients = createClientMetadataCache(orm, config.clientCacheTtlSeconds);
   const providers = await ProviderHolder.create({
     orm,
@@ -116,7 +117,6 @@ export async function startGatehouse(config: Config, logger: Logger = createLogg
     publicJwks: () => providers.keys.publicJwks,
   });
   const loginLimiter = limiters.password;
-  const socialProviders = createSocialProviders(config.social);
 
   // Resource-server authentication (src/oauth/callers/authenticator.ts): revocations are polled into memory, valid
   // API keys cached briefly; both bounds are configured in config.resourceAuth.

@@ -13,7 +13,7 @@ let notifier: Notifier;
 
 beforeAll(async () => {
   server = await startTestServer();
-  notifier = createNotifier({ config: server.gatehouse.config, orm: server.gatehouse.orm, logger: createLogger('silent') });
+  notifier = await createNotifier({ config: server.gatehouse.config, orm: server.gatehouse.orm, logger: createLogger('silent') });
 });
 afterAll(async () => {
   await notifier?.close();

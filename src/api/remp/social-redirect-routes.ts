@@ -3,7 +3,7 @@ import { constantTimeEqual, randomToken } from '../../platform/crypto/secrets.js
 import { ApiError } from '../../platform/http/errors.js';
 import { issueRempUserToken } from './session-routes.js';
 import { signInDisabled } from '../../identity/credentials/social/api-errors.js';
-import { appleUserName } from '../../identity/credentials/social/apple.js';
+import { appleUserName } from '../../identity/credentials/social/apple-user.js';
 import type { VerifiedIdentity } from '../../identity/credentials/social/identity.js';
 import { SOCIAL_GRANT_TYPE, signInOverHttp, type SocialRouteDependencies } from './social-routes.js';
 import { allowedReturnUrl, sessionCookieDomain } from '../../identity/credentials/social/return-url.js';

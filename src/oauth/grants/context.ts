@@ -5,6 +5,7 @@ import type { Config } from '../../platform/config.js';
 import type { Orm } from '../../platform/db/orm.js';
 import type { CredentialLimiter } from '../../identity/limits/credential-limiter.js';
 import { signIn, type SignInRequest } from '../../identity/sign-in.js';
+import type { SocialProviders } from '../../identity/credentials/social/providers.js';
 import { DevicePairingError, issueCustomerTokens, type IssueCustomerTokensInput } from '../customer-tokens.js';
 
 /** What every grant handler may use; built once in server.ts and passed to registerGrants. */
@@ -16,6 +17,8 @@ export interface GrantDependencies {
     otp: CredentialLimiter;
     token: CredentialLimiter;
   };
+  /** Google, Apple and Facebook sign-in as configured (the same instances the REMP routes use). */
+  social: SocialProviders;
 }
 
 export type GrantHandler = (ctx: KoaContextWithOIDC) => Promise<void>;

@@ -7,7 +7,7 @@ import {
   type IdentityProvider,
   type VerifiedIdentity,
 } from '../../identity/credentials/social/identity.js';
-import { createSocialProviders, type SocialProviders } from '../../identity/credentials/social/providers.js';
+import type { SocialProviders } from '../../identity/credentials/social/providers.js';
 import { signInWithProvider } from '../../identity/credentials/social/sign-in.js';
 import { AttemptsLocked } from '../../identity/sign-in.js';
 import { attemptContext, param, TooManyAttempts, requireParam, respondWithCustomerTokens, type GrantDefinition } from './context.js';
@@ -65,7 +65,7 @@ export const tokenExchangeGrant: GrantDefinition = {
   grantType: TOKEN_EXCHANGE_GRANT,
   parameters: ['subject_token', 'subject_token_type', 'subject_issuer', 'requested_token_type', 'nonce', 'scope', 'device_token', 'source'],
   buildHandler: (deps) => {
-    const providers = createSocialProviders(deps.config.social);
+    const providers = deps.social;
     return async (ctx) => {
       const subjectToken = requireParam(ctx, 'subject_token');
       const subjectTokenType = requireParam(ctx, 'subject_token_type');

