@@ -5,6 +5,13 @@ import type { Orm } from '../platform/db/orm.js';
 import type { ClientMetadataCache } from './clients/cache.js';
 import { decrypt, deriveKey, encrypt, sha256 } from '../platform/crypto/secrets.js';
 import { preparedStatement, queryPreparedOnPool, type PreparedStatement } from '../platform/db/prepared.js';
+import {
+  CUSTOMER_SUMMARY_COLUMNS,
+  customerSummaryFromRow,
+  USABLE_CUSTOMER,
+  type CustomerSummary,
+  type CustomerSummaryRow,
+} from '../identity/customers/read-model.js';
 
 /**
  * Access tokens (and client-credentials tokens) are JWTs that oidc-provider never stores, so a
@@ -45,6 +52,8 @@ type Row = { payload: AdapterPayload; consumed_at: Date | null; sealed_id: strin
 interface RequestState {
   /** Grant payloads read together with a refresh token, by grant id. */
   grants: Map<string, AdapterPayload>;
+  /** The account of a refresh token read with it, by customer id (null: gone or deactivated). */
+  accounts: Map<string, CustomerSummary | null>;
   /** A refresh token whose consumption travels with the insert of its successor. */
   pendingConsume?: string;
 }
@@ -60,10 +69,18 @@ function currentRequest(): { state: RequestState; grantType?: unknown } | undefi
   if (!ctx) return undefined;
   let state = requestStates.get(ctx);
   if (!state) {
-    state = { grants: new Map() };
+    state = { grants: new Map(), accounts: new Map() };
     requestStates.set(ctx, state);
   }
   return { state, grantType: ctx.oidc?.params?.grant_type };
+}
+
+/**
+ * The customer a refresh token of this request named, as read with the token: undefined when
+ * none was (another grant, or outside a provider request), null when the customer is not usable.
+ */
+export function prefetchedAccount(accountId: string): CustomerSummary | null | undefined {
+  return currentRequest()?.state.accounts.get(accountId);
 }
 
 /**
@@ -131,10 +148,18 @@ async function flushPending(): Promise<void> {
  */
 const STORED_GRANT_ID_SQL = `rtrim(translate(encode(sha256(convert_to(t.grant_id, 'UTF8')), 'base64'), '+/', '-_'), '=')`;
 
-/** A refresh token and, in the same statement, its grant (oidc-provider asks for it next). */
+/**
+ * A refresh token and, in the same statement, what oidc-provider asks for next: its grant, and its
+ * account (findAccount, for the ID token's claims and to refuse a deactivated customer). A
+ * rotation is then this read and the rotating write.
+ */
 const FIND_REFRESH_TOKEN_WITH_GRANT = preparedStatement(
-  'oidc_refresh_token_with_grant',
-  `select t.payload, t.consumed_at, t.sealed_id, t.grant_id, g.payload as grant_payload
+  'oidc_refresh_token_with_grant_and_account',
+  `select t.payload, t.consumed_at, t.sealed_id, t.grant_id, g.payload as grant_payload,
+          (select to_json(account) from (
+             select ${CUSTOMER_SUMMARY_COLUMNS} from customer c
+              where c.id = case when t.payload->>'accountId' ~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' then (t.payload->>'accountId')::uuid end
+                and ${USABLE_CUSTOMER}) account) as account
      from oidc_model t
      left join oidc_model g on g.model = 'Grant' and t.grant_id is not null and g.id = ${STORED_GRANT_ID_SQL}
           and (g.expires_at is null or g.expires_at > now())
@@ -222,11 +247,14 @@ export function createAdapterClass(options: AdapterOptions) {
   };
 
   const findRefreshTokenWithGrant = async (id: string, state: RequestState) => {
-    const [row] = await runPrepared<Row & { grant_id: string | null; grant_payload: AdapterPayload | null }>(FIND_REFRESH_TOKEN_WITH_GRANT, [
-      storedModelId('RefreshToken', id),
-    ]);
+    const [row] = await runPrepared<Row & { grant_id: string | null; grant_payload: AdapterPayload | null; account: CustomerSummaryRow | null }>(
+      FIND_REFRESH_TOKEN_WITH_GRANT,
+      [storedModelId('RefreshToken', id)],
+    );
     if (row?.grant_id && row.grant_payload)
       state.grants.set(row.grant_id, toPayload('Grant', { payload: row.grant_payload, consumed_at: null, sealed_id: null }, row.grant_id)!);
+    const accountId = row?.payload.accountId;
+    if (typeof accountId === 'string') state.accounts.set(accountId, row?.account ? customerSummaryFromRow(row.account) : null);
     return toPayload('RefreshToken', row, id);
   };
 

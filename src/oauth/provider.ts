@@ -9,7 +9,7 @@ import type { LoadedKeys } from './keys/service.js';
 import { deriveKey } from '../platform/crypto/secrets.js';
 import type { RenderView } from '../platform/http/views.js';
 import type { Logger } from '../platform/logger.js';
-import { createAdapterClass } from './adapter.js';
+import { createAdapterClass, prefetchedAccount } from './adapter.js';
 import type { ClientMetadataCache } from './clients/cache.js';
 import { API_SCOPES, CLAIMS_BY_SCOPE, OIDC_SCOPES } from '../identity/scopes.js';
 import { CLIENT_ASSERTION_ALGORITHMS } from './clients/schemas.js';
@@ -80,7 +80,9 @@ export function buildProvider(deps: ProviderDependencies): Provider {
   const { config, orm } = deps;
   const cookieKey = deriveKey(config.secret, 'cookies').toString('base64url');
   const findAccount: Configuration['findAccount'] = async (_ctx, sub) => {
-    const customer = await readCustomerSummary(connectionEntityManager(orm), sub);
+    // In a refresh, the account came with the refresh token (one statement fewer per rotation).
+    const prefetched = prefetchedAccount(sub);
+    const customer = prefetched !== undefined ? prefetched : await readCustomerSummary(connectionEntityManager(orm), sub);
     if (!customer) return undefined;
     return { accountId: customer.id, claims: () => customerClaims(customer) as { sub: string } };
   };
