@@ -1,5 +1,5 @@
+import { isUuid } from '../../platform/uuid.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { z } from 'zod';
 import type { CustomerRow } from './entities.js';
 import { preparedStatement, queryPrepared } from '../../platform/db/prepared.js';
 
@@ -56,7 +56,7 @@ const READ_CUSTOMER_SUMMARY = preparedStatement('customer_summary', `select ${CU
  * times the query itself (bench/ profile of scenario d); writes still go through entities.
  */
 export async function readCustomerSummary(em: EntityManager, id: string): Promise<CustomerSummary | null> {
-  if (!z.uuid().safeParse(id).success) return null;
+  if (!isUuid(id)) return null;
   const [row] = await queryPrepared<CustomerSummaryRow>(em, READ_CUSTOMER_SUMMARY, [id]);
   return row ? customerSummaryFromRow(row) : null;
 }

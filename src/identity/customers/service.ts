@@ -1,3 +1,4 @@
+import { isUuid } from '../../platform/uuid.js';
 import { randomUUID } from 'node:crypto';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
@@ -80,7 +81,7 @@ export async function findCustomerByPhone(em: EntityManager, phoneNumber: string
 }
 
 export async function findCustomerById(em: EntityManager, id: string): Promise<CustomerRow | null> {
-  if (!z.uuid().safeParse(id).success) return null;
+  if (!isUuid(id)) return null;
   return em.findOne(CustomerEntity, { id, ...usable });
 }
 
@@ -93,7 +94,7 @@ export async function findCustomerByRef(em: EntityManager, ref: number | string)
 /** The conditions matching customers named by numeric ids and/or UUIDs (other strings match none). */
 export function refConditions(refs: ReadonlyArray<number | string>) {
   const numericIds = [...new Set(refs.filter((ref): ref is number => typeof ref === 'number'))];
-  const ids = [...new Set(refs.filter((ref): ref is string => typeof ref === 'string' && z.uuid().safeParse(ref).success))];
+  const ids = [...new Set(refs.filter((ref): ref is string => typeof ref === 'string' && isUuid(ref)))];
   return { $or: [{ numericId: { $in: numericIds } }, { id: { $in: ids } }] };
 }
 

@@ -1,6 +1,6 @@
+import { isUuid } from '../../platform/uuid.js';
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { z } from 'zod';
 import { NotFound } from '../../platform/errors.js';
 import { CustomerEntity, type CustomerRow } from '../customers/entities.js';
 import { recordEvent } from '../events/outbox.js';
@@ -19,7 +19,7 @@ const userNotFound = () => new NotFound('user_not_found', 'User not found');
 
 /** Deactivated users included, anonymised ones not: they are gone for good. Null when `ref` can name no one. */
 const administered = (ref: UserRef) =>
-  typeof ref === 'number' ? { numericId: ref, anonymizedAt: null } : z.uuid().safeParse(ref).success ? { id: ref, anonymizedAt: null } : null;
+  typeof ref === 'number' ? { numericId: ref, anonymizedAt: null } : isUuid(ref) ? { id: ref, anonymizedAt: null } : null;
 
 /** The customer named by numeric id or UUID, locked for the change. */
 async function lockCustomer(tx: EntityManager, ref: UserRef): Promise<CustomerRow> {
