@@ -257,7 +257,8 @@ http {
     measurements.push(row);
     say(
       `${name}: ${row.requestsPerSecond}/s, p99 ${row.p99Ms} ms, ${failed} failed; CPU ms/req gatehouse ${row.cpuMsPerRequest.gatehouse} + nginx ${row.cpuMsPerRequest.nginx} ` +
-        `+ pgbouncer ${row.cpuMsPerRequest.pgbouncer} + postgres ${row.cpuMsPerRequest.postgres}; ${row.statementsPerRequest ?? '?'} statements/req`,
+        `+ pgbouncer ${row.cpuMsPerRequest.pgbouncer} + postgres ${row.cpuMsPerRequest.postgres}; ${row.statementsPerRequest ?? '?'} statements/req` +
+        (failed > 0 ? `; status codes ${JSON.stringify(load.statusCodes)}, errors ${JSON.stringify(load.errorKinds)}` : ''),
     );
   }
 

@@ -1,6 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import Koa, { type Context } from 'koa';
-import helmet from 'koa-helmet';
 import serve from 'koa-static';
 import mount from './platform/http/mount.js';
 import type { Config } from './platform/config.js';
@@ -17,6 +16,7 @@ import { createHealthRoutes } from './platform/http/health-routes.js';
 import { measureRequests, routeLabel, type Metrics } from './platform/http/metrics.js';
 import type { CredentialLimiter } from './identity/limits/credential-limiter.js';
 import { requestId } from './platform/http/request-id.js';
+import { securityHeaders } from './platform/http/security-headers.js';
 import { dispatchToRouters } from './platform/http/route-dispatch.js';
 import { pinRequestToIssuer } from './platform/http/issuer-pinning.js';
 import { viewsDirectory, type RenderView } from './platform/http/views.js';
@@ -147,7 +147,7 @@ export function buildApp(deps: AppDependencies): GatehouseApp {
     ),
   );
   app.use(
-    helmet({
+    securityHeaders({
       // form-action is left out: Chromium applies it to the redirect chain that ends at the
       // client's redirect_uri after the sign-in form is posted.
       contentSecurityPolicy: { directives: { formAction: null, upgradeInsecureRequests: null } },

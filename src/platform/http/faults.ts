@@ -102,7 +102,9 @@ export function translateProviderOutages(provider: Provider, isOutage: OutageChe
   });
   provider.use(async (ctx: Context, next: Next) => {
     await next();
-    if (!(await checks.get(ctx))) return;
+    // Only a request that met a server error has a check to wait for.
+    const check = checks.get(ctx);
+    if (!check || !(await check)) return;
     const outage = databaseUnavailable();
     ctx.status = outage.status;
     for (const [name, value] of Object.entries(outage.headers ?? {})) ctx.set(name, value);
