@@ -1,4 +1,5 @@
-import { requestEntityManager } from '../../platform/db/orm.js';
+import { connectionEntityManager, requestEntityManager } from '../../platform/db/orm.js';
+import { preparedStatement, queryPrepared } from '../../platform/db/prepared.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import type { Orm } from '../../platform/db/orm.js';
@@ -50,15 +51,14 @@ export function createAccessTokenVerifier(options: { issuer: string; audience: s
 
 export type VerifyAccessToken = ReturnType<typeof createAccessTokenVerifier>;
 
-/** Authoritative check against the database: revoked by RFC 7009, or its grant revoked. */
+const REVOKED = preparedStatement(
+  'access_token_revoked',
+  `select 1 as n from revoked_token where expires_at > now() and ((kind = 'jti' and value = ?) or (kind = 'grant' and value = ?)) limit 1`,
+);
+
+/** Authoritative check against the database: revoked by RFC 7009, or its grant revoked. Every JWT introspection makes it. */
 export async function isAccessTokenRevoked(orm: Orm, claims: Pick<AccessTokenClaims, 'jti' | 'gid'>): Promise<boolean> {
-  const em = requestEntityManager(orm);
-  const rows = await em
-    .getConnection()
-    .execute<{ n: number }[]>(
-      `select 1 as n from revoked_token where expires_at > now() and ((kind = 'jti' and value = ?) or (kind = 'grant' and value = ?)) limit 1`,
-      [claims.jti, claims.gid ?? ''],
-    );
+  const rows = await queryPrepared<{ n: number }>(connectionEntityManager(orm), REVOKED, [claims.jti, claims.gid ?? '']);
   return rows.length > 0;
 }
 
