@@ -46,8 +46,8 @@ type Row = { payload: AdapterPayload; consumed_at: Date | null; sealed_id: strin
 /**
  * What one token request has already read or still owes the database (issue 14 item 1). A refresh
  * rotation is find refresh token → find grant → find account → consume → save the new token; the
- * grant comes back with the refresh token (one statement), and the consumption is written with
- * the new token (one statement, one commit), so a rotation is three statements in all.
+ * grant and the account come back with the refresh token (one statement), and the consumption is
+ * written with the new token (one statement, one commit), so a rotation is two statements in all.
  */
 interface RequestState {
   /** Grant payloads read together with a refresh token, by grant id. */
@@ -221,8 +221,9 @@ export async function revokeGrantEverywhere(orm: Orm, grantId: string, rememberS
 
 /**
  * Builds the oidc-provider adapter class: every model in the single `oidc_model` table, clients
- * from `oauth_client`. Each call forks its own EntityManager because the provider's internal
- * calls run outside any Koa request context.
+ * from `oauth_client`. Its statements run on a pooled connection of their own (prepared, see
+ * src/platform/db/prepared.ts), apart from the request's unit of work: the provider calls the
+ * adapter for its own models, whatever the request's services are doing.
  */
 export function createAdapterClass(options: AdapterOptions) {
   const { orm } = options;
