@@ -1,9 +1,8 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
 import Koa, { type Context } from 'koa';
 import serve from 'koa-static';
 import mount from './platform/http/mount.js';
 import type { Config } from './platform/config.js';
-import { withUnitOfWork, type Orm } from './platform/db/orm.js';
+import { poolConnection, withUnitOfWork, type Orm } from './platform/db/orm.js';
 import { createApiKeyRoutes } from './api/admin/api-key-routes.js';
 import type { ApiKeyVerifier } from './identity/api-keys/verifier.js';
 import { bodyPipeline, multipartRoutes } from './platform/http/body.js';
@@ -138,7 +137,7 @@ export function buildApp(deps: AppDependencies): GatehouseApp {
   app.use(measureRequests(deps.metrics));
   app.use(accessLog(deps.logger));
   // An unexpected error met while the database cannot answer is an outage (503), not a bug (500).
-  const isOutage = createOutageCheck(() => (deps.orm.em.fork() as EntityManager).getConnection().execute('select 1'));
+  const isOutage = createOutageCheck(() => poolConnection(deps.orm).execute('select 1'));
   app.use(
     errorHandler(
       deps.logger,

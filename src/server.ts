@@ -2,7 +2,7 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from './platform/config.js';
 import { buildApp, type RouteSummary } from './app.js';
-import type { Orm } from './platform/db/orm.js';
+import { poolConnection, type Orm } from './platform/db/orm.js';
 import { openGatehouseDatabase as openDatabase } from './modules/database.js';
 import { createApiKeyVerifier } from './identity/api-keys/verifier.js';
 import { createAuthenticator, type Authenticator } from './oauth/callers/authenticator.js';
@@ -50,7 +50,7 @@ export { openDatabase };
 
 /** Brute-force limits shared by every path that checks the same kind of credential. */
 function createLimiters(orm: Orm, config: Config): GrantDependencies['limiters'] {
-  const knex = (orm.em.fork() as EntityManager).getKnex();
+  const knex = poolConnection(orm).getKnex();
   const common = { windowSeconds: 15 * 60, baseLockSeconds: 30, maxLockSeconds: 3600 };
   return {
     password: createCredentialLimiter(knex, { name: 'login', failuresPerIdentifier: 5, failuresPerIp: config.limits.failuresPerIp, ...common }),
@@ -133,7 +133,7 @@ export async function startGatehouse(config: Config, logger: Logger = createLogg
   const auth = createAuthenticator({
     resolveAccessToken,
     apiKeys,
-    apiKeyLimiter: createCredentialLimiter((orm.em.fork() as EntityManager).getKnex(), {
+    apiKeyLimiter: createCredentialLimiter(poolConnection(orm).getKnex(), {
       name: 'api-key',
       failuresPerIdentifier: 5,
       failuresPerIp: config.resourceAuth.apiKeyFailuresPerIp,

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import Provider, { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
-import type { Orm } from '../platform/db/orm.js';
+import { poolConnection, type Orm } from '../platform/db/orm.js';
 import type { ClientMetadataCache } from './clients/cache.js';
 import { decrypt, deriveKey, encrypt, sha256 } from '../platform/crypto/secrets.js';
 import { preparedStatement, queryPreparedOnPool, type PreparedStatement } from '../platform/db/prepared.js';
@@ -207,8 +207,7 @@ const DESTROY_MODEL = preparedStatement('oidc_model_destroy', 'delete from oidc_
  * introspection consult until the last of its access tokens would have expired.
  */
 export async function revokeGrantEverywhere(orm: Orm, grantId: string, rememberSeconds: number): Promise<void> {
-  const connection = (orm.em.fork() as EntityManager).getConnection();
-  await connection.execute(
+  await poolConnection(orm).execute(
     `with remembered as (
        insert into revoked_token (kind, value, expires_at) values ('grant', ?, ?)
        on conflict (kind, value) do update set expires_at = greatest(revoked_token.expires_at, excluded.expires_at)
@@ -229,10 +228,7 @@ export function createAdapterClass(options: AdapterOptions) {
   const { orm } = options;
   const sealKey = deriveKey(options.secret, 'oidc-model-ids');
 
-  const run = async <T>(sql: string, params: unknown[]): Promise<T[]> => {
-    const em = orm.em.fork() as EntityManager;
-    return em.getConnection().execute<T[]>(sql, params as never[]);
-  };
+  const run = <T>(sql: string, params: unknown[]): Promise<T[]> => poolConnection(orm).execute<T[]>(sql, params as never[]);
   // The statements of every token request, prepared (src/platform/db/prepared.ts); on a pooled
   // connection of their own, outside whatever unit of work the request has.
   const runPrepared = <T>(statement: PreparedStatement, params: unknown[]): Promise<T[]> => queryPreparedOnPool<T>(orm.em as EntityManager, statement, params);
@@ -391,8 +387,7 @@ export function createAdapterClass(options: AdapterOptions) {
 
 /** Deletes expired provider rows and revocation records; safe to run on every instance. */
 export async function purgeExpired(orm: Orm): Promise<{ models: number; revocations: number }> {
-  const em = orm.em.fork() as EntityManager;
-  const connection = em.getConnection();
+  const connection = poolConnection(orm);
   const models = await connection.execute<{ affectedRows: number }>('delete from oidc_model where expires_at < now()', [], 'run');
   const revocations = await connection.execute<{ affectedRows: number }>('delete from revoked_token where expires_at < now()', [], 'run');
   await connection.execute('delete from rate_limit where expire < ?', [Date.now()], 'run');

@@ -1,5 +1,4 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Orm } from '../../platform/db/orm.js';
+import { poolConnection, type Orm } from '../../platform/db/orm.js';
 import type { Logger } from '../../platform/logger.js';
 import { isAccessTokenRevoked, type AccessTokenClaims } from './access-tokens.js';
 
@@ -52,8 +51,7 @@ export function createRevocationCache(deps: { orm: Orm; refreshSeconds: number; 
   };
 
   const refresh = async () => {
-    const em = deps.orm.em.fork() as EntityManager;
-    const rows = await em.getConnection().execute<RevokedRow[]>(
+    const rows = await poolConnection(deps.orm).execute<RevokedRow[]>(
       `select kind, value, expires_at, created_at from revoked_token
        where expires_at > now() and (?::timestamptz is null or created_at > ?::timestamptz - make_interval(secs => ?))
        order by created_at`,

@@ -144,6 +144,15 @@ export function requestEntityManager(orm: Orm): EntityManager {
 }
 
 /**
+ * The pool's connection, for statements that need neither an identity map nor the request's
+ * transaction (readiness and outage checks, purges, caches refreshed in the background, the
+ * adapter's rare statements, limiters' knex). MikroORM's connection is one per ORM: no fork.
+ */
+export function poolConnection(orm: Orm) {
+  return (orm.em as EntityManager).getConnection();
+}
+
+/**
  * For statements that need a connection but no identity map (prepared reads): the request's
  * EntityManager if it was forked already, else the root one, which MikroORM resolves to the
  * current transaction's inside `em.transactional`. Never forks.

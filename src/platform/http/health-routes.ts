@@ -1,6 +1,5 @@
 import Router from '@koa/router';
-import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Orm } from '../db/orm.js';
+import { poolConnection, type Orm } from '../db/orm.js';
 import { withTimeout } from './faults.js';
 import type { Metrics } from './metrics.js';
 
@@ -20,7 +19,7 @@ export function createHealthRoutes(deps: { orm: Orm; metrics: Metrics; isShuttin
       return;
     }
     try {
-      await withTimeout((deps.orm.em.fork() as EntityManager).getConnection().execute('select 1'), READINESS_TIMEOUT_MS);
+      await withTimeout(poolConnection(deps.orm).execute('select 1'), READINESS_TIMEOUT_MS);
       ctx.body = { status: 'ok', database: 'reachable' };
     } catch {
       ctx.status = 503;
