@@ -166,20 +166,13 @@ const FIND_REFRESH_TOKEN_WITH_GRANT = preparedStatement(
     where t.model = 'RefreshToken' and t.id = ? and (t.expires_at is null or t.expires_at > now()) limit 1`,
 );
 
-const FIND_MODEL_BY = {
-  id: preparedStatement(
-    'oidc_model_by_id',
-    'select payload, consumed_at, sealed_id from oidc_model where model = ? and id = ? and (expires_at is null or expires_at > now()) limit 1',
-  ),
-  uid: preparedStatement(
-    'oidc_model_by_uid',
-    'select payload, consumed_at, sealed_id from oidc_model where model = ? and uid = ? and (expires_at is null or expires_at > now()) limit 1',
-  ),
-  user_code: preparedStatement(
-    'oidc_model_by_user_code',
-    'select payload, consumed_at, sealed_id from oidc_model where model = ? and user_code = ? and (expires_at is null or expires_at > now()) limit 1',
-  ),
-};
+/** A model by its (hashed) id, uid or user code, one prepared statement per column. */
+const findModelBy = (column: 'id' | 'uid' | 'user_code') =>
+  preparedStatement(
+    `oidc_model_by_${column}`,
+    `select payload, consumed_at, sealed_id from oidc_model where model = ? and ${column} = ? and (expires_at is null or expires_at > now()) limit 1`,
+  );
+const FIND_MODEL_BY = { id: findModelBy('id'), uid: findModelBy('uid'), user_code: findModelBy('user_code') };
 
 /** The rotated refresh token consumed by the same conditional statement that stores its successor. */
 const ROTATE_REFRESH_TOKEN = preparedStatement(

@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import type { EntityManager, Knex } from '@mikro-orm/postgresql';
 
 /**
- * A read on a hot path (user info, userinfo claims, introspection), written once with `?`
- * placeholders. Sent to PostgreSQL as a named prepared statement, it is parsed and planned once
- * per connection instead of on every request: planning cost four times the execution of the
- * customer read (bench/ scenario d, pg_stat_statements), and knex's query building as much again
- * on the Node side.
+ * A statement on a hot path (user info and ID-token claims, oidc-provider's model reads and writes,
+ * the credential limiter, introspection's revocation check), written once with `?` placeholders.
+ * Sent to PostgreSQL as a named prepared statement, it is parsed and planned once per connection
+ * instead of on every request: planning cost four times the execution of the customer read
+ * (bench/ scenario d, pg_stat_statements), and knex's query building as much again on the Node side.
  */
 export interface PreparedStatement {
   readonly name: string;
