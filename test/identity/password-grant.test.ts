@@ -73,6 +73,30 @@ describe('password grant', () => {
     expect(await work('ghost@example.com')).toBe(1);
   });
 
+  it("takes the ID token's claims from the sign-in's own read of the account: current name, e-mail, verification", async () => {
+    const renamed = await server.createUser({ firstName: 'Ada', lastName: 'Byron' });
+    await server.em().getConnection().execute("update customer set last_name = 'Lovelace', updated_at = now() where id = ?", [renamed.id]);
+    const response = await passwordGrant({ username: renamed.email, password: renamed.password, scope: 'openid profile email' });
+    expect(response.status).toBe(200);
+    expect(decodeJwt(response.body.id_token)).toMatchObject({
+      sub: renamed.id,
+      name: 'Ada Lovelace',
+      given_name: 'Ada',
+      family_name: 'Lovelace',
+      email: renamed.email,
+      email_verified: true,
+      updated_at: expect.any(Number),
+    });
+  });
+
+  it('refuses a deactivated customer with the error of a wrong password', async () => {
+    const leaver = await server.createUser();
+    await server.em().getConnection().execute('update customer set deactivated_at = now() where id = ?', [leaver.id]);
+    const response = await passwordGrant({ username: leaver.email, password: leaver.password });
+    expect(response.status).toBe(400);
+    expect(response.body.error).toBe('invalid_grant');
+  });
+
   it('refuses a scope the client may not have', async () => {
     const response = await passwordGrant({ username: user.email, password: user.password, scope: 'users:admin' });
     expect(response.status).toBe(400);

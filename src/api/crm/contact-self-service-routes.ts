@@ -1,7 +1,7 @@
 import { requestEntityManager } from '../../platform/db/orm.js';
 import { DomainError } from '../../platform/errors.js';
 import { CredentialRejected, signIn } from '../../identity/sign-in.js';
-import { authenticateWithPasswordOrPassCode } from '../../identity/credentials/credential-tokens/authentication.js';
+import { passwordOrPassCodeLookup, verifyPasswordOrPassCode } from '../../identity/credentials/credential-tokens/authentication.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from 'koa';
 import { verificationCodeKey } from '../../identity/credentials/credential-tokens/codes.js';
@@ -236,15 +236,18 @@ export function createSelfServiceContactRoutes(deps: SelfServiceRouteDependencie
           limiterKey: identifier,
           method: 'password',
           attempt: attempt(ctx),
-          verify: async () => {
-            const found = await authenticateWithPasswordOrPassCode(fork, identifier, secret);
-            if (!found) throw new CredentialRejected('invalid credentials');
-            return { customerId: found.id, customer: found };
+          lookup: passwordOrPassCodeLookup(identifier),
+          verify: async ([found]) => {
+            const customer = await verifyPasswordOrPassCode(fork, found, secret);
+            if (!customer) throw new CredentialRejected('invalid credentials');
+            return { customerId: customer.id };
           },
         });
         if (outcome.result === 'locked') throw tooManyRequests(outcome.retryAfterSeconds);
         if (outcome.result === 'failed') throw invalidCredentials();
-        const { customer } = outcome;
+        // The contact's summary reads the whole record: an entity, not the verifier's claims.
+        const customer = await findCustomerById(fork, outcome.customerId);
+        if (!customer) throw invalidCredentials();
         noStore(ctx);
         ctx.body = await signInContact(deps, customer, 'password');
       },

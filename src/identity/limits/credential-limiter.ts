@@ -26,13 +26,28 @@ export interface CompanionWrite {
 }
 
 /**
+ * A read the verifier needs (the password grant's customer and pass-code look-up), run in the
+ * reservation's statement: the look-up costs no round trip of its own (issue 14 item 2). `sql` is a
+ * single SELECT with `?` placeholders; its rows come back as JSON (timestamps as text). It runs
+ * whether or not the attempt is allowed; only reading, it changes nothing.
+ */
+export interface CompanionRead<Row> {
+  sql: string;
+  bindings: unknown[];
+  /** Phantom: the shape of the rows, for the caller's types. */
+  readonly rows?: Row[];
+}
+
+/**
  * One reserved attempt at a credential. It is counted from the moment it is reserved, so the
  * caller settles it once the credential has been checked: `fail()` keeps it counted, `succeed()`
  * clears the identifier's failures, `release()` refunds an attempt that was no guess at all.
  * Each may carry a companion write that commits with it.
  */
-export interface Reservation {
+export interface Reservation<Row = never> {
   allowed: boolean;
+  /** The companion read's rows (empty without one). */
+  found: Row[];
   retryAfterSeconds: number;
   fail(alongside?: CompanionWrite): Promise<void>;
   succeed(alongside?: CompanionWrite): Promise<void>;
@@ -70,20 +85,27 @@ export function createCredentialLimiter(knex: Knex, options: CredentialLimiterOp
    * Rows are locked in key order here and in every settlement (settle), so concurrent
    * reservations on other instances cannot deadlock.
    */
-  const increment = async (unordered: string[]): Promise<CounterRow[]> => {
+  const increment = async <Row>(unordered: string[], alongside?: CompanionRead<Row>): Promise<{ counters: CounterRow[]; found: Row[] }> => {
     const keys = [...unordered].sort();
     const now = Date.now();
     const expire = now + options.windowSeconds * 1000;
     const values = keys.map(() => '(?, 1, ?)').join(', ');
-    return queryPreparedText<CounterRow>(
-      knex,
-      `insert into rate_limit (key, points, expire) values ${values}
+    const upsert = `insert into rate_limit (key, points, expire) values ${values}
        on conflict (key) do update set
          points = case when rate_limit.expire <= ? then 1 else rate_limit.points + 1 end,
          expire = case when rate_limit.expire <= ? then excluded.expire else rate_limit.expire end
-       returning key, points, expire`,
-      [...keys.flatMap((key) => [key, expire]), now, now],
+       returning key, points, expire`;
+    const bindings = [...keys.flatMap((key) => [key, expire]), now, now];
+    if (!alongside) return { counters: await queryPreparedText<CounterRow>(knex, upsert, bindings), found: [] };
+    // Two shapes of row from one statement: each side aggregated into a JSON array.
+    const [row] = await queryPreparedText<{ counters: CounterRow[] | null; found: Row[] | null }>(
+      knex,
+      `with counters as (${upsert})
+       select (select json_agg(counters) from counters) as counters,
+              (select json_agg(found) from (${alongside.sql}) as found) as found`,
+      [...bindings, ...alongside.bindings],
     );
+    return { counters: row?.counters ?? [], found: row?.found ?? [] };
   };
 
   const refundOne: (key: string) => CounterWrite = (key) => (after) => ({
@@ -124,11 +146,11 @@ export function createCredentialLimiter(knex: Knex, options: CredentialLimiterOp
     );
 
   return {
-    async reserve(identifier: string, ip: string): Promise<Reservation> {
+    async reserve<Row = never>(identifier: string, ip: string, alongside?: CompanionRead<Row>): Promise<Reservation<Row>> {
       const idKey = identifierKey(identifier);
       const byIpKey = ipKey(ip);
       const keys = [idKey, byIpKey];
-      const counters = await increment(keys);
+      const { counters, found } = await increment(keys, alongside);
       const now = Date.now();
       const over = counters.filter((counter) => counter.points > allowanceOf(counter.key));
       if (over.length > 0) {
@@ -140,7 +162,7 @@ export function createCredentialLimiter(knex: Knex, options: CredentialLimiterOp
         const companionOnly = async (alongside?: CompanionWrite) => {
           if (alongside) await knex.raw(alongside.sql, alongside.bindings as never[]);
         };
-        return { allowed: false, retryAfterSeconds, fail: companionOnly, succeed: companionOnly, release: companionOnly };
+        return { allowed: false, found, retryAfterSeconds, fail: companionOnly, succeed: companionOnly, release: companionOnly };
       }
       let done = false;
       const once = (action: (alongside?: CompanionWrite) => Promise<unknown>) => async (alongside?: CompanionWrite) => {
@@ -154,6 +176,7 @@ export function createCredentialLimiter(knex: Knex, options: CredentialLimiterOp
       };
       return {
         allowed: true,
+        found,
         retryAfterSeconds: 0,
         fail: once((alongside) =>
           settle(

@@ -56,12 +56,12 @@ export function attemptContext(ctx: KoaContextWithOIDC) {
  * Runs the sign-in pipeline (src/identity/sign-in.ts) for a grant and maps its outcome to RFC 6749
  * errors: locked → 429 with Retry-After, a rejected credential → invalid_grant.
  */
-export async function signInForGrant<T extends { customerId: string }>(
+export async function signInForGrant<T extends { customerId: string }, Row = never>(
   ctx: KoaContextWithOIDC,
   deps: GrantDependencies,
-  request: Omit<SignInRequest<T>, 'attempt'>,
+  request: Omit<SignInRequest<T, Row>, 'attempt'>,
 ): Promise<T> {
-  const outcome = await signIn<T>(requestEntityManager(deps.orm), { ...request, attempt: attemptContext(ctx) });
+  const outcome = await signIn<T, Row>(requestEntityManager(deps.orm), { ...request, attempt: attemptContext(ctx) });
   if (outcome.result === 'locked') {
     ctx.set('Retry-After', String(outcome.retryAfterSeconds));
     throw new TooManyAttempts(outcome.retryAfterSeconds);

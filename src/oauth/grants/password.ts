@@ -1,8 +1,7 @@
 import { requestEntityManager } from '../../platform/db/orm.js';
 import { GRANT_TYPES } from '../clients/grant-types.js';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import { errors } from 'oidc-provider';
-import { authenticateWithPasswordOrPassCode } from '../../identity/credentials/credential-tokens/authentication.js';
+import { passwordOrPassCodeLookup, verifyPasswordOrPassCode } from '../../identity/credentials/credential-tokens/authentication.js';
 import { CredentialRejected } from '../../identity/sign-in.js';
 import { param, requireParam, respondWithCustomerTokens, signInForGrant, type GrantDefinition } from './context.js';
 
@@ -22,8 +21,9 @@ export const passwordGrant: GrantDefinition = {
       limiter: deps.limiters.password,
       limiterKey: identifier,
       method: 'password',
-      verify: async () => {
-        const customer = await authenticateWithPasswordOrPassCode(requestEntityManager(deps.orm), identifier, password);
+      lookup: passwordOrPassCodeLookup(identifier),
+      verify: async ([found]) => {
+        const customer = await verifyPasswordOrPassCode(requestEntityManager(deps.orm), found, password);
         if (!customer) throw new CredentialRejected('invalid credentials');
         return { customerId: customer.id, customer };
       },

@@ -1,28 +1,34 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { CustomerRow } from '../../customers/entities.js';
-import { findCustomerByEmail, findCustomerById } from '../../customers/service.js';
+import { findCustomerById, normalizeEmail, type ClaimSource } from '../../customers/service.js';
+import { CUSTOMER_SUMMARY_COLUMNS, USABLE_CUSTOMER, customerSummaryFromRow, type CustomerSummaryRow } from '../../customers/read-model.js';
+import type { CompanionRead } from '../../limits/credential-limiter.js';
 import { verifyPassword } from '../../../platform/crypto/passwords.js';
 import { hashAuthenticationCode } from './codes.js';
 import { CredentialTokenEntity, CredentialTokenLinkEntity } from './entities.js';
 import { identifierCandidates } from './identifiers.js';
-import { preparedStatement, queryPrepared } from '../../../platform/db/prepared.js';
 
-interface PassCodeRow {
-  id: string;
-  state: string;
-  pass_code_hash: string | null;
-}
+/**
+ * What the password grant's credential check reads, in one statement run alongside the limiter's
+ * reservation (src/identity/sign-in.ts): the usable customer an e-mail names, with its password
+ * hash, and the access token an identifier names, with its pass-code hash. Either may be absent
+ * (its columns null). The identifier's spellings come as one array parameter.
+ */
+const PASSWORD_OR_PASS_CODE = `select customer.*, token.id as token_id, token.state as token_state, token.pass_code_hash as token_pass_code_hash
+  from (select 1) as one
+  left join lateral (select ${CUSTOMER_SUMMARY_COLUMNS}, c.password_hash from customer c where c.email_normalized = ? and ${USABLE_CUSTOMER}) as customer on true
+  left join lateral (select id, state, pass_code_hash from access_token where identifier_normalized = any(?::text[]) limit 1) as token on true`;
 
-/** The pass-code check of every password-grant sign-in (whatever the identifier names), prepared: one array parameter for the identifier's spellings. */
-const FIND_BY_IDENTIFIER = preparedStatement(
-  'credential_token_by_identifier',
-  'select id, state, pass_code_hash from access_token where identifier_normalized = any(?::text[]) limit 1',
-);
+export type PasswordOrPassCodeRow = CustomerSummaryRow & {
+  password_hash: string | null;
+  token_id: string | null;
+  token_state: string | null;
+  token_pass_code_hash: string | null;
+};
 
-/** The access token an identifier names, with what checking its pass code needs. */
-async function findByIdentifier(em: EntityManager, identifier: string): Promise<{ id: string; state: string; passCodeHash: string | null } | undefined> {
-  const [row] = await queryPrepared<PassCodeRow>(em, FIND_BY_IDENTIFIER, [identifierCandidates(identifier)]);
-  return row && { id: row.id, state: row.state, passCodeHash: row.pass_code_hash };
+/** The look-up behind verifyPasswordOrPassCode, for the sign-in pipeline to run with its reservation. */
+export function passwordOrPassCodeLookup(identifier: string): CompanionRead<PasswordOrPassCodeRow> {
+  return { sql: PASSWORD_OR_PASS_CODE, bindings: [normalizeEmail(identifier), identifierCandidates(identifier)] };
 }
 
 /** The customer a token identifies (every link of a token is to the same customer), if still usable. */
@@ -32,28 +38,18 @@ export async function linkedCustomer(em: EntityManager, tokenId: string): Promis
 }
 
 /**
- * Identifier + pass code of an access token. "Only 'Effective' Access Tokens will allow customers
- * to be logged-in": a Pending Verification or Not Effective token — or one whose customer is gone
- * — fails exactly like a wrong pass code. Exactly one argon2 verification runs whatever the
- * outcome (against a decoy hash when no token matches), so timing does not tell them apart.
- */
-export async function authenticateWithCredentialToken(em: EntityManager, identifier: string, passCode: string): Promise<CustomerRow | null> {
-  const token = await findByIdentifier(em, identifier);
-  const matches = await verifyPassword(token?.passCodeHash, passCode);
-  if (!matches || !token || token.state !== 'EFFECTIVE') return null;
-  return linkedCustomer(em, token.id);
-}
-
-/**
  * The password grant's credential: an account's e-mail + password, or else the identifier + pass
- * code of an Effective access token. One argon2 verification when the identifier names one of
- * them (or neither: a decoy), so the cost, the answer and the limiter's count are the same
- * whichever was unknown or wrong.
+ * code of an Effective access token ("Only 'Effective' Access Tokens will allow customers to be
+ * logged-in": a Pending Verification or Not Effective token, or one whose customer is gone, fails
+ * exactly like a wrong pass code). `found` is the row of passwordOrPassCodeLookup. One argon2
+ * verification when the identifier names one of them (or neither: a decoy), so the cost, the
+ * answer and the limiter's count are the same whichever was unknown or wrong.
  */
-export async function authenticateWithPasswordOrPassCode(em: EntityManager, identifier: string, secret: string): Promise<CustomerRow | null> {
-  const [customer, token] = await Promise.all([findCustomerByEmail(em, identifier), findByIdentifier(em, identifier)]);
-  if (customer?.passwordHash || !token?.passCodeHash) {
-    if (await verifyPassword(customer?.passwordHash, secret)) return customer;
+export async function verifyPasswordOrPassCode(em: EntityManager, found: PasswordOrPassCodeRow | undefined, secret: string): Promise<ClaimSource | null> {
+  const customer = found?.id ? found : undefined;
+  const token = found?.token_id ? { id: found.token_id, state: found.token_state, passCodeHash: found.token_pass_code_hash } : undefined;
+  if (customer?.password_hash || !token?.passCodeHash) {
+    if (await verifyPassword(customer?.password_hash, secret)) return customerSummaryFromRow(customer!);
     if (!token?.passCodeHash) return null;
   }
   const matches = await verifyPassword(token.passCodeHash, secret);
