@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { DeferredWrite } from '../platform/db/companion-writes.js';
 import type { CompanionRead, CredentialLimiter } from './limits/credential-limiter.js';
 import { loginAttemptInsert, recordLoginAttempt, type AttemptContext } from './login-attempts/service.js';
 
@@ -44,6 +45,12 @@ export interface SignInRequest<T extends Verified, Row = never> {
    * (per IP), so one valid token cannot reset the count of guesses at others.
    */
   onSuccess?: 'clear' | 'refund';
+  /**
+   * A success's settlement and attempt record are not run here but handed back (`settlement`),
+   * for the caller's next statement to carry (the token endpoint stores them with the tokens:
+   * one round trip, one commit). The caller must claim or run it.
+   */
+  settleSuccessLater?: boolean;
 }
 
 /** What a verifier proves; `customerId` goes into the login-attempt record. */
@@ -52,7 +59,7 @@ export type Verified = { customerId?: string };
 export type SignInOutcome<T extends Verified> =
   | { result: 'locked'; retryAfterSeconds: number }
   | { result: 'failed'; reason: string; cause?: unknown }
-  | ({ result: 'success' } & T);
+  | ({ result: 'success'; settlement?: DeferredWrite } & T);
 
 /**
  * The one sign-in pipeline (issue #12 §3): reserve an attempt with the limiter (reading what the
@@ -82,6 +89,9 @@ export async function signIn<T extends Verified, Row = never>(em: EntityManager,
     return { result: 'failed', reason: error.message, cause: error.cause };
   }
   const recorded = attempt('success', verified.customerId);
+  if (request.settleSuccessLater) {
+    return { result: 'success', ...verified, settlement: reservation.later(request.onSuccess === 'refund' ? 'release' : 'succeed', recorded) };
+  }
   await (request.onSuccess === 'refund' ? reservation.release(recorded) : reservation.succeed(recorded));
   return { result: 'success', ...verified };
 }

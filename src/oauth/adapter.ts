@@ -4,7 +4,9 @@ import Provider, { errors, type Adapter, type AdapterPayload } from 'oidc-provid
 import { poolConnection, type Orm } from '../platform/db/orm.js';
 import type { ClientMetadataCache } from './clients/cache.js';
 import { decrypt, deriveKey, encrypt, sha256 } from '../platform/crypto/secrets.js';
-import { preparedStatement, queryPreparedOnPool, type PreparedStatement } from '../platform/db/prepared.js';
+import { preparedStatement, queryPreparedOnPool, queryPreparedText, type PreparedStatement } from '../platform/db/prepared.js';
+import { withLeadingWrites, type DeferredWrite } from '../platform/db/companion-writes.js';
+import { noteReplicatedWrite } from '../platform/db/read-replica.js';
 import {
   CUSTOMER_SUMMARY_COLUMNS,
   customerSummaryFromRow,
@@ -92,6 +94,9 @@ export function prefetchedAccount(accountId: string): CustomerSummary | null | u
 interface ModelWriteBatch {
   rows: unknown[][];
   run?: (statement: PreparedStatement, params: unknown[]) => Promise<unknown>;
+  runText?: (sql: string, bindings: unknown[]) => Promise<unknown>;
+  /** Another layer's writes to store in the same statement (a sign-in's settlement, src/identity/sign-in.ts). */
+  companion?: DeferredWrite;
 }
 
 const writeBatches = new AsyncLocalStorage<ModelWriteBatch>();
@@ -121,17 +126,32 @@ async function flushBatch(batch: ModelWriteBatch): Promise<void> {
   for (const row of batch.rows.splice(0)) byKey.set(`${String(row[0])} ${String(row[1])}`, row);
   const rows = [...byKey.values()];
   if (rows.length === 0 || !batch.run) return;
+  const companion = batch.companion?.claim();
+  if (companion && batch.runText) {
+    const { sql, bindings } = withLeadingWrites(companion, { sql: upsertOf(rows.length).knexText, bindings: rows.flat() });
+    await batch.runText(sql, bindings);
+    return;
+  }
   await batch.run(upsertOf(rows.length), rows.flat());
 }
 
 /**
  * Runs `work` with every oidc-provider model write it makes stored in one statement at its end
- * (or earlier, when it reads). If `work` throws, nothing it held back is stored.
+ * (or earlier, when it reads). If `work` throws, nothing it held back is stored. A `companion`
+ * write rides in the first of those statements; with none (or when `work` throws) it runs alone.
  */
-export async function withBatchedModelWrites<T>(work: () => Promise<T>): Promise<T> {
-  const batch: ModelWriteBatch = { rows: [] };
-  const result = await writeBatches.run(batch, work);
-  await flushBatch(batch);
+export async function withBatchedModelWrites<T>(work: () => Promise<T>, companion?: DeferredWrite): Promise<T> {
+  const batch: ModelWriteBatch = { rows: [], companion };
+  let result: T;
+  try {
+    result = await writeBatches.run(batch, work);
+    await flushBatch(batch);
+  } catch (error) {
+    // The work's own error is the one to report.
+    await companion?.runAlone().catch(() => undefined);
+    throw error;
+  }
+  await companion?.runAlone();
   return result;
 }
 
@@ -209,6 +229,7 @@ export async function revokeGrantEverywhere(orm: Orm, grantId: string, rememberS
     [grantId, new Date(Date.now() + rememberSeconds * 1000), grantId],
     'run',
   );
+  noteReplicatedWrite(orm, 'revocations');
 }
 
 /**
@@ -225,6 +246,7 @@ export function createAdapterClass(options: AdapterOptions) {
   // The statements of every token request, prepared (src/platform/db/prepared.ts); on a pooled
   // connection of their own, outside whatever unit of work the request has.
   const runPrepared = <T>(statement: PreparedStatement, params: unknown[]): Promise<T[]> => queryPreparedOnPool<T>(orm.em as EntityManager, statement, params);
+  const runText = (sql: string, bindings: unknown[]) => queryPreparedText(poolConnection(orm).getKnex(), sql, bindings);
 
   const toPayload = (model: string, row: Row | undefined, presentedId?: string): AdapterPayload | undefined => {
     if (!row) return undefined;
@@ -296,6 +318,7 @@ export function createAdapterClass(options: AdapterOptions) {
       const batch = writeBatches.getStore();
       if (batch && spentRefreshTokenId === undefined) {
         batch.run ??= runPrepared;
+        batch.runText ??= runText;
         batch.rows.push(values);
         return;
       }
@@ -374,6 +397,7 @@ export function createAdapterClass(options: AdapterOptions) {
          delete from oidc_model where grant_id = ? and model <> 'Grant'`,
         [grantId, new Date(Date.now() + options.accessTokenTtlSeconds * 1000), grantId],
       );
+      noteReplicatedWrite(orm, 'revocations');
     }
   };
 }

@@ -11,6 +11,7 @@ import { pairDeviceWithGrant } from '../identity/credentials/devices/service.js'
 import { OIDC_SCOPES } from '../identity/scopes.js';
 import { resourceServer } from './provider.js';
 import { withBatchedModelWrites } from './adapter.js';
+import type { DeferredWrite } from '../platform/db/companion-writes.js';
 
 type ProviderClient = NonNullable<KoaContextWithOIDC['oidc']['client']>;
 
@@ -43,6 +44,12 @@ export interface IssueCustomerTokensInput {
    * claims come from it instead of a second read of the same row.
    */
   customer?: Parameters<typeof customerClaims>[0];
+  /**
+   * The sign-in's settlement and attempt record (src/identity/sign-in.ts), stored in the statement
+   * that stores the Grant and the RefreshToken: a login's writes in one round trip and one commit
+   * (issue 14 item 2). Run on its own when issuing fails before that statement.
+   */
+  settlement?: DeferredWrite;
 }
 
 export class DevicePairingError extends Error {}
@@ -53,6 +60,16 @@ export class DevicePairingError extends Error {}
  * JWT access token, rotating refresh token and ID token, bound to one oidc-provider Grant.
  */
 export async function issueCustomerTokens(input: IssueCustomerTokensInput): Promise<CustomerTokenResponse & { grantId: string }> {
+  try {
+    return await issueTokens(input);
+  } catch (error) {
+    // A refused scope or device token: the sign-in itself succeeded and is recorded as such.
+    await input.settlement?.runAlone().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function issueTokens(input: IssueCustomerTokensInput): Promise<CustomerTokenResponse & { grantId: string }> {
   const { provider, config, client, customerId } = input;
   const allowed = client.scope ? client.scope.split(' ') : [...OIDC_SCOPES];
   const requested = input.requestedScope ? [...new Set(input.requestedScope.split(/\s+/).filter(Boolean))] : allowed;
@@ -102,7 +119,7 @@ export async function issueCustomerTokens(input: IssueCustomerTokensInput): Prom
       response.refresh_token = await refreshToken.save();
     }
     return response;
-  });
+  }, input.settlement);
 
   if (input.ctx && oidcScopes.includes('openid')) {
     const customer = input.customer ?? (await readCustomerSummary(connectionEntityManager(input.orm), customerId));

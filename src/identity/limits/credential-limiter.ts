@@ -1,6 +1,7 @@
 import type { Knex } from '@mikro-orm/postgresql';
 import { sha256 } from '../../platform/crypto/secrets.js';
 import { queryPreparedText } from '../../platform/db/prepared.js';
+import { DeferredWrite, type CompanionWrite, type StatementParts } from '../../platform/db/companion-writes.js';
 
 export interface CredentialLimiterOptions {
   /** Distinguishes limiters sharing the table: 'login', 'otp', 'passcode', … */
@@ -13,16 +14,6 @@ export interface CredentialLimiterOptions {
   /** First lock-out; each further failure doubles it, up to maxLockSeconds. */
   baseLockSeconds: number;
   maxLockSeconds: number;
-}
-
-/**
- * A write of another table to run in the same statement as a settlement (the sign-in pipeline's
- * login-attempt record): one round trip and one commit instead of three (issue 14 item 2).
- * `sql` is a single INSERT/UPDATE/DELETE with `?` placeholders.
- */
-export interface CompanionWrite {
-  sql: string;
-  bindings: unknown[];
 }
 
 /**
@@ -42,7 +33,8 @@ export interface CompanionRead<Row> {
  * One reserved attempt at a credential. It is counted from the moment it is reserved, so the
  * caller settles it once the credential has been checked: `fail()` keeps it counted, `succeed()`
  * clears the identifier's failures, `release()` refunds an attempt that was no guess at all.
- * Each may carry a companion write that commits with it.
+ * Each may carry a companion write that commits with it. `later()` hands a success or a refund to
+ * the caller's next statement instead (the token endpoint's, src/oauth/adapter.ts).
  */
 export interface Reservation<Row = never> {
   allowed: boolean;
@@ -52,6 +44,7 @@ export interface Reservation<Row = never> {
   fail(alongside?: CompanionWrite): Promise<void>;
   succeed(alongside?: CompanionWrite): Promise<void>;
   release(alongside?: CompanionWrite): Promise<void>;
+  later(settlement: 'succeed' | 'release', alongside?: CompanionWrite): DeferredWrite;
 }
 
 export type CredentialLimiter = ReturnType<typeof createCredentialLimiter>;
@@ -122,25 +115,30 @@ export function createCredentialLimiter(knex: Knex, options: CredentialLimiterOp
   });
 
   /**
-   * The counter writes of one settlement (and a companion write) as one statement. Data-modifying
-   * CTEs run in no guaranteed order, so each counter write waits for the one before it (a
-   * condition on its row count): rows are locked in key order, as `increment` locks them.
+   * The counter writes of one settlement, and a companion write, as the CTEs of one statement.
+   * Data-modifying CTEs run in no guaranteed order, so each counter write waits for the one before
+   * it (a condition on its row count): rows are locked in key order, as `increment` locks them.
    */
-  const settle = async (writes: Array<{ key: string; write: CounterWrite }>, alongside?: CompanionWrite) => {
+  const settlementParts = (writes: Array<{ key: string; write: CounterWrite }>, alongside?: CompanionWrite): StatementParts => {
     const ordered = [...writes].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    const parts: string[] = [];
+    const ctes: string[] = [];
     const bindings: unknown[] = [];
     ordered.forEach(({ write }, index) => {
       const { sql, bindings: own } = write(index === 0 ? '' : ` and (select count(*) from settled_${index - 1}) >= 0`);
-      parts.push(`settled_${index} as (${sql} returning 1)`);
+      ctes.push(`settled_${index} as (${sql} returning 1)`);
       bindings.push(...own);
     });
-    const last = `(select count(*) from settled_${ordered.length - 1}) >= 0`;
-    const main = alongside ? alongside.sql : `select ${last} as done`;
-    await queryPreparedText(knex, `with ${parts.join(', ')} ${main}`, [...bindings, ...(alongside?.bindings ?? [])]);
+    if (alongside) {
+      ctes.push(`companion as (${alongside.sql})`);
+      bindings.push(...alongside.bindings);
+    }
+    return { ctes, bindings };
   };
-  const refund = (keys: string[], alongside?: CompanionWrite) =>
-    settle(
+  const settle = async (parts: StatementParts) => {
+    await queryPreparedText(knex, `with ${parts.ctes.join(', ')} select true as done`, parts.bindings);
+  };
+  const refundParts = (keys: string[], alongside?: CompanionWrite) =>
+    settlementParts(
       keys.map((key) => ({ key, write: refundOne(key) })),
       alongside,
     );
@@ -156,47 +154,64 @@ export function createCredentialLimiter(knex: Knex, options: CredentialLimiterOp
       if (over.length > 0) {
         // A refused attempt is no guess: give its points back so it neither lengthens the lock
         // nor eats the IP's allowance for other accounts.
-        await refund(keys);
+        await settle(refundParts(keys));
         const retryAfterSeconds = Math.max(1, ...over.map((counter) => Math.ceil((Number(counter.expire) - now) / 1000)));
         // Nothing to settle; a companion write still happens.
         const companionOnly = async (alongside?: CompanionWrite) => {
           if (alongside) await knex.raw(alongside.sql, alongside.bindings as never[]);
         };
-        return { allowed: false, found, retryAfterSeconds, fail: companionOnly, succeed: companionOnly, release: companionOnly };
+        return {
+          allowed: false,
+          found,
+          retryAfterSeconds,
+          fail: companionOnly,
+          succeed: companionOnly,
+          release: companionOnly,
+          later: (_settlement, alongside) =>
+            new DeferredWrite(alongside ? { ctes: [`companion as (${alongside.sql})`], bindings: alongside.bindings } : { ctes: [], bindings: [] }, () =>
+              companionOnly(alongside),
+            ),
+        };
       }
+      const succeedParts = (alongside?: CompanionWrite) =>
+        settlementParts(
+          [
+            { key: idKey, write: clearOne(idKey) },
+            { key: byIpKey, write: refundOne(byIpKey) },
+          ],
+          alongside,
+        );
+      const failParts = (alongside?: CompanionWrite) =>
+        settlementParts(
+          [
+            { key: idKey, write: lockIfSpent(idKey, options.failuresPerIdentifier) },
+            { key: byIpKey, write: lockIfSpent(byIpKey, options.failuresPerIp) },
+          ],
+          alongside,
+        );
       let done = false;
-      const once = (action: (alongside?: CompanionWrite) => Promise<unknown>) => async (alongside?: CompanionWrite) => {
+      const once = (parts: (alongside?: CompanionWrite) => StatementParts) => async (alongside?: CompanionWrite) => {
         if (done) {
           // Settled already: the companion write still happens, on its own.
           if (alongside) await knex.raw(alongside.sql, alongside.bindings as never[]);
           return;
         }
         done = true;
-        await action(alongside);
+        await settle(parts(alongside));
       };
       return {
         allowed: true,
         found,
         retryAfterSeconds: 0,
-        fail: once((alongside) =>
-          settle(
-            [
-              { key: idKey, write: lockIfSpent(idKey, options.failuresPerIdentifier) },
-              { key: byIpKey, write: lockIfSpent(byIpKey, options.failuresPerIp) },
-            ],
-            alongside,
-          ),
-        ),
-        succeed: once((alongside) =>
-          settle(
-            [
-              { key: idKey, write: clearOne(idKey) },
-              { key: byIpKey, write: refundOne(byIpKey) },
-            ],
-            alongside,
-          ),
-        ),
-        release: once((alongside) => refund(keys, alongside)),
+        fail: once(failParts),
+        succeed: once(succeedParts),
+        release: once((alongside) => refundParts(keys, alongside)),
+        later: (settlement, alongside) => {
+          if (done) throw new Error('the reservation is settled already');
+          done = true;
+          const parts = settlement === 'succeed' ? succeedParts(alongside) : refundParts(keys, alongside);
+          return new DeferredWrite(parts, () => settle(parts));
+        },
       };
     },
   };

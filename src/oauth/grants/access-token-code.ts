@@ -3,7 +3,7 @@ import { GRANT_TYPES } from '../clients/grant-types.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { customerForAuthenticationCode } from '../../identity/credentials/credential-tokens/authentication.js';
 import { CredentialRejected } from '../../identity/sign-in.js';
-import { requireParam, respondWithCustomerTokens, signInForGrant, type GrantDefinition } from './context.js';
+import { requireParam, signInAndRespond, type GrantDefinition } from './context.js';
 
 export const ACCESS_TOKEN_CODE_GRANT_TYPE = GRANT_TYPES.accessTokenCode;
 
@@ -19,7 +19,7 @@ export const accessTokenCodeGrant: GrantDefinition = {
   parameters: ['authentication_code', 'scope', 'device_token', 'source'],
   buildHandler: (deps) => async (ctx) => {
     const code = requireParam(ctx, 'authentication_code');
-    const { customerId } = await signInForGrant(ctx, deps, {
+    await signInAndRespond(ctx, deps, ACCESS_TOKEN_CODE_GRANT_TYPE, {
       limiter: deps.limiters.token,
       limiterKey: `access-token-code:${ctx.ip}`,
       method: 'access_token',
@@ -30,6 +30,5 @@ export const accessTokenCodeGrant: GrantDefinition = {
         return { customerId: customer.id };
       },
     });
-    await respondWithCustomerTokens(ctx, deps, customerId, ACCESS_TOKEN_CODE_GRANT_TYPE);
   },
 };

@@ -4,7 +4,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { consumeAutologinToken } from '../../identity/credentials/autologin/service.js';
 import { findCustomerById } from '../../identity/customers/service.js';
 import { CredentialRejected } from '../../identity/sign-in.js';
-import { requireParam, respondWithCustomerTokens, signInForGrant, type GrantDefinition } from './context.js';
+import { requireParam, signInAndRespond, type GrantDefinition } from './context.js';
 
 /** REMP autologin: `autologin_token` + `device_token` (required, as in REMP) → tokens paired with the device. */
 export const autologinTokenGrant: GrantDefinition = {
@@ -13,7 +13,7 @@ export const autologinTokenGrant: GrantDefinition = {
   buildHandler: (deps) => async (ctx) => {
     const token = requireParam(ctx, 'autologin_token');
     requireParam(ctx, 'device_token');
-    const { customerId } = await signInForGrant(ctx, deps, {
+    await signInAndRespond(ctx, deps, GRANT_TYPES.autologinToken, {
       limiter: deps.limiters.token,
       limiterKey: `autologin:${ctx.ip}`,
       method: 'autologin',
@@ -26,6 +26,5 @@ export const autologinTokenGrant: GrantDefinition = {
         return { customerId: customer.id };
       },
     });
-    await respondWithCustomerTokens(ctx, deps, customerId, GRANT_TYPES.autologinToken);
   },
 };

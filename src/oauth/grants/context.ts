@@ -1,11 +1,11 @@
 import { requestEntityManager } from '../../platform/db/orm.js';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../../platform/config.js';
 import type { Orm } from '../../platform/db/orm.js';
 import type { CredentialLimiter } from '../../identity/limits/credential-limiter.js';
 import { signIn, type SignInRequest } from '../../identity/sign-in.js';
 import type { SocialProviders } from '../../identity/credentials/social/providers.js';
+import type { ClaimSource } from '../../identity/customers/service.js';
 import { DevicePairingError, issueCustomerTokens, type IssueCustomerTokensInput } from '../customer-tokens.js';
 
 /** What every grant handler may use; built once in server.ts and passed to registerGrants. */
@@ -53,22 +53,24 @@ export function attemptContext(ctx: KoaContextWithOIDC) {
 }
 
 /**
- * Runs the sign-in pipeline (src/identity/sign-in.ts) for a grant and maps its outcome to RFC 6749
- * errors: locked → 429 with Retry-After, a rejected credential → invalid_grant.
+ * A custom grant's sign-in and its answer: the sign-in pipeline (src/identity/sign-in.ts), its
+ * outcome mapped to RFC 6749 errors (locked → 429 with Retry-After, a rejected credential →
+ * invalid_grant), then the customer's tokens. The limiter's settlement and the attempt record are
+ * stored in the statement that stores the tokens (issue 14 item 2).
  */
-export async function signInForGrant<T extends { customerId: string }, Row = never>(
+export async function signInAndRespond<T extends { customerId: string; customer?: ClaimSource }, Row = never>(
   ctx: KoaContextWithOIDC,
   deps: GrantDependencies,
-  request: Omit<SignInRequest<T, Row>, 'attempt'>,
-): Promise<T> {
-  const outcome = await signIn<T, Row>(requestEntityManager(deps.orm), { ...request, attempt: attemptContext(ctx) });
+  grantType: string,
+  request: Omit<SignInRequest<T, Row>, 'attempt' | 'settleSuccessLater'>,
+): Promise<void> {
+  const outcome = await signIn<T, Row>(requestEntityManager(deps.orm), { ...request, attempt: attemptContext(ctx), settleSuccessLater: true });
   if (outcome.result === 'locked') {
     ctx.set('Retry-After', String(outcome.retryAfterSeconds));
     throw new TooManyAttempts(outcome.retryAfterSeconds);
   }
   if (outcome.result === 'failed') throw new errors.InvalidGrant(outcome.reason);
-  const { result: _result, ...verified } = outcome;
-  return verified as unknown as T;
+  await respondWithCustomerTokens(ctx, deps, outcome.customerId, grantType, { customer: outcome.customer, settlement: outcome.settlement });
 }
 
 /** Issues the standard token response for a customer authenticated by a custom grant. */
@@ -77,7 +79,7 @@ export async function respondWithCustomerTokens(
   deps: GrantDependencies,
   customerId: string,
   grantType: string,
-  customer?: IssueCustomerTokensInput['customer'],
+  signedIn: Pick<IssueCustomerTokensInput, 'customer' | 'settlement'> = {},
 ) {
   try {
     const { grantId: _grantId, ...body } = await issueCustomerTokens({
@@ -90,7 +92,7 @@ export async function respondWithCustomerTokens(
       requestedScope: param(ctx, 'scope'),
       deviceToken: param(ctx, 'device_token'),
       ctx,
-      customer,
+      ...signedIn,
     });
     ctx.body = body;
   } catch (error) {

@@ -4,7 +4,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { findCustomerById } from '../../identity/customers/service.js';
 import { findActiveDeviceToken } from '../../identity/credentials/devices/service.js';
 import { CredentialRejected } from '../../identity/sign-in.js';
-import { requireParam, respondWithCustomerTokens, signInForGrant, type GrantDefinition } from './context.js';
+import { requireParam, signInAndRespond, type GrantDefinition } from './context.js';
 
 /**
  * Exchanges a paired device token for fresh tokens (mobile apps re-authenticating silently).
@@ -15,7 +15,7 @@ export const deviceTokenGrant: GrantDefinition = {
   parameters: ['device_token', 'scope', 'source'],
   buildHandler: (deps) => async (ctx) => {
     const token = requireParam(ctx, 'device_token');
-    const { customerId } = await signInForGrant(ctx, deps, {
+    await signInAndRespond(ctx, deps, GRANT_TYPES.deviceToken, {
       limiter: deps.limiters.token,
       limiterKey: `device:${ctx.ip}`,
       method: 'device_token',
@@ -28,6 +28,5 @@ export const deviceTokenGrant: GrantDefinition = {
         return { customerId: customer.id };
       },
     });
-    await respondWithCustomerTokens(ctx, deps, customerId, GRANT_TYPES.deviceToken);
   },
 };

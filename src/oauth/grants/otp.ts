@@ -7,7 +7,7 @@ import { CredentialRejected } from '../../identity/sign-in.js';
 import { createOtpKeys } from '../../identity/credentials/otp/codes.js';
 import { parseOtpIdentifier, type OtpIdentifier } from '../../identity/credentials/otp/identifier.js';
 import { verifyOtp } from '../../identity/credentials/otp/service.js';
-import { param, requireParam, respondWithCustomerTokens, signInForGrant, type GrantDefinition } from './context.js';
+import { param, requireParam, signInAndRespond, type GrantDefinition } from './context.js';
 
 export const OTP_GRANT_TYPE = GRANT_TYPES.otp;
 
@@ -33,7 +33,7 @@ export const otpGrant: GrantDefinition = {
     return async (ctx) => {
       const identifier = identifierFromParams(ctx);
       const code = requireParam(ctx, 'code');
-      const { customerId } = await signInForGrant(ctx, deps, {
+      await signInAndRespond(ctx, deps, OTP_GRANT_TYPE, {
         limiter: deps.limiters.otp,
         limiterKey: `${identifier.channel}:${identifier.value}`,
         method: 'otp',
@@ -43,7 +43,6 @@ export const otpGrant: GrantDefinition = {
           return { customerId };
         },
       });
-      await respondWithCustomerTokens(ctx, deps, customerId, OTP_GRANT_TYPE);
     };
   },
 };

@@ -3,7 +3,7 @@ import { GRANT_TYPES } from '../clients/grant-types.js';
 import { errors } from 'oidc-provider';
 import { passwordOrPassCodeLookup, verifyPasswordOrPassCode } from '../../identity/credentials/credential-tokens/authentication.js';
 import { CredentialRejected } from '../../identity/sign-in.js';
-import { param, requireParam, respondWithCustomerTokens, signInForGrant, type GrantDefinition } from './context.js';
+import { param, requireParam, signInAndRespond, type GrantDefinition } from './context.js';
 
 /**
  * Resource-owner password grant (SessionM's S2S login): `username` or `email` + `password`, or
@@ -17,7 +17,7 @@ export const passwordGrant: GrantDefinition = {
     const identifier = param(ctx, 'email') ?? param(ctx, 'username');
     if (!identifier) throw new errors.InvalidRequest("missing required parameter 'username' or 'email'");
     const password = requireParam(ctx, 'password');
-    const { customerId, customer } = await signInForGrant(ctx, deps, {
+    await signInAndRespond(ctx, deps, GRANT_TYPES.password, {
       limiter: deps.limiters.password,
       limiterKey: identifier,
       method: 'password',
@@ -25,10 +25,9 @@ export const passwordGrant: GrantDefinition = {
       verify: async ([found]) => {
         const customer = await verifyPasswordOrPassCode(requestEntityManager(deps.orm), found, password);
         if (!customer) throw new CredentialRejected('invalid credentials');
+        // The verified row carries the ID token's claims: no second read of the customer.
         return { customerId: customer.id, customer };
       },
     });
-    // The verified row carries the ID token's claims: no second read of the customer.
-    await respondWithCustomerTokens(ctx, deps, customerId, GRANT_TYPES.password, customer);
   },
 };
