@@ -215,17 +215,18 @@ const CONSUME_MODEL = preparedStatement(
 const DESTROY_MODEL = preparedStatement('oidc_model_destroy', 'delete from oidc_model where model = ? and id = ?');
 
 /**
- * Revokes a whole grant (RFC 6749 §4.1.2, RFC 9700 §4.14.2): every stored model of it, the grant
- * itself, and — since JWT access tokens are not rows — a record that resource servers and
- * introspection consult until the last of its access tokens would have expired.
+ * Revokes a whole grant (RFC 6749 §4.1.2, RFC 9700 §4.14.2): every stored model of it (the grant
+ * row too, unless `keepGrantRow`: oidc-provider destroys that one itself after revokeByGrantId)
+ * and, since JWT access tokens are not rows, a record that resource servers and introspection
+ * consult until the last of its access tokens would have expired.
  */
-export async function revokeGrantEverywhere(orm: Orm, grantId: string, rememberSeconds: number): Promise<void> {
+export async function revokeGrantEverywhere(orm: Orm, grantId: string, rememberSeconds: number, keepGrantRow = false): Promise<void> {
   await poolConnection(orm).execute(
     `with remembered as (
        insert into revoked_token (kind, value, expires_at) values ('grant', ?, ?)
        on conflict (kind, value) do update set expires_at = greatest(revoked_token.expires_at, excluded.expires_at)
      )
-     delete from oidc_model where grant_id = ?`,
+     delete from oidc_model where grant_id = ?${keepGrantRow ? " and model <> 'Grant'" : ''}`,
     [grantId, new Date(Date.now() + rememberSeconds * 1000), grantId],
     'run',
   );
@@ -242,7 +243,6 @@ export function createAdapterClass(options: AdapterOptions) {
   const { orm } = options;
   const sealKey = deriveKey(options.secret, 'oidc-model-ids');
 
-  const run = <T>(sql: string, params: unknown[]): Promise<T[]> => poolConnection(orm).execute<T[]>(sql, params as never[]);
   // The statements of every token request, prepared (src/platform/db/prepared.ts); on a pooled
   // connection of their own, outside whatever unit of work the request has.
   const runPrepared = <T>(statement: PreparedStatement, params: unknown[]): Promise<T[]> => queryPreparedOnPool<T>(orm.em as EntityManager, statement, params);
@@ -281,7 +281,10 @@ export function createAdapterClass(options: AdapterOptions) {
    */
   const lostTheRace = async (model: string, storedId: string): Promise<never> => {
     if (!GRANT_SOURCES.has(model)) throw new errors.InvalidRequestUri('request_uri already used');
-    const [lost] = await run<{ grant_id: string | null }>('select grant_id from oidc_model where model = ? and id = ?', [model, storedId]);
+    const [lost] = await poolConnection(orm).execute<Array<{ grant_id: string | null }>>('select grant_id from oidc_model where model = ? and id = ?', [
+      model,
+      storedId,
+    ]);
     if (lost?.grant_id) await revokeGrantEverywhere(orm, lost.grant_id, options.accessTokenTtlSeconds);
     throw new errors.InvalidGrant('grant already used');
   };
@@ -387,17 +390,7 @@ export function createAdapterClass(options: AdapterOptions) {
 
     async revokeByGrantId(grantId: string): Promise<void> {
       await flushPending();
-      // JWT access tokens of the grant are not rows here: remember the grant as revoked until
-      // the last of them would have expired, so introspection and resource servers refuse them.
-      await run(
-        `with remembered as (
-           insert into revoked_token (kind, value, expires_at) values ('grant', ?, ?)
-           on conflict (kind, value) do update set expires_at = greatest(revoked_token.expires_at, excluded.expires_at)
-         )
-         delete from oidc_model where grant_id = ? and model <> 'Grant'`,
-        [grantId, new Date(Date.now() + options.accessTokenTtlSeconds * 1000), grantId],
-      );
-      noteReplicatedWrite(orm, 'revocations');
+      await revokeGrantEverywhere(orm, grantId, options.accessTokenTtlSeconds, true);
     }
   };
 }
