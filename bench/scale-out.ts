@@ -11,6 +11,12 @@
  *
  * Needs `apt-get install -y nginx pgbouncer` (run as root; the script runs PgBouncer as the
  * `postgres` user, which the embedded PostgreSQL already uses).
+ *
+ * `SCALE_OUT_REPLICA=true` adds a streaming standby of the bench database (test/support/replica.ts)
+ * and points both nodes' DATABASE_REPLICA_URL at it through a second PgBouncer database entry: one
+ * pooler fronts both, so DATABASE_PREPARED_STATEMENTS (which covers both pools) means the same for
+ * each, and the standby's server connections are pooled like the primary's. User info then reads
+ * the standby (src/platform/db/read-replica.ts); the nodes' routing counters are printed.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -29,6 +35,7 @@ import { startBenchDatabase } from './lib/postgres.js';
 import { processTreeCpuSeconds } from './lib/process-stats.js';
 import { formatInstanceChecks, type InstanceCheck } from './lib/report.js';
 import { bearerRequests, clientCredentialsRequests, RefreshTokenPool, refreshTokenRequests } from './scenarios/token-requests.js';
+import { startStreamingReplica, type StreamingReplica } from '../test/support/replica.js';
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
@@ -38,6 +45,7 @@ const serverDir = values['server-dir'] ? path.resolve(values['server-dir']) : un
 const durationSeconds = Number(values.duration);
 const connections = Number(values.connections);
 const say = (line: string) => process.stdout.write(`${line}\n`);
+const withReplica = process.env.SCALE_OUT_REPLICA === 'true';
 
 for (const binary of ['nginx', 'pgbouncer']) {
   if (spawnSync('sh', ['-c', `command -v ${binary}`]).status !== 0) {
@@ -72,6 +80,18 @@ function startBinary(name: string, command: string, args: string[]): NodeProcess
   };
 }
 
+/** `gatehouse_db_read_mostly_reads_total` of every node, summed by path, source and route. */
+async function readMostlyRouting(urls: string[]): Promise<Record<string, number>> {
+  const totals: Record<string, number> = {};
+  for (const url of urls) {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    for (const [, labels, count] of text.matchAll(/^gatehouse_db_read_mostly_reads_total\{([^}]*)\} (\d+)$/gm)) {
+      totals[labels!] = (totals[labels!] ?? 0) + Number(count);
+    }
+  }
+  return totals;
+}
+
 async function waitForPort(port: number, what: string, process: NodeProcess) {
   const { portAcceptsConnections } = await import('../src/platform/db/embedded-postgres.js');
   for (let attempt = 0; attempt < 100; attempt += 1) {
@@ -93,6 +113,12 @@ try {
   const entry = buildServer(serverDir);
   const database = await startBenchDatabase();
   cleanups.push(() => database.stop());
+  let replica: StreamingReplica | undefined;
+  if (withReplica) {
+    replica = await startStreamingReplica(database.url);
+    cleanups.push(() => replica!.remove());
+    say(`streaming standby of the bench database on port ${replica.port}`);
+  }
   const work = mkdtempSync(path.join(tmpdir(), 'gatehouse-scale-out-'));
   // PgBouncer runs as `postgres`, nginx's workers as `nobody`: both must reach their files.
   chmodSync(work, 0o777);
@@ -108,6 +134,7 @@ try {
     [
       '[databases]',
       `gatehouse = host=127.0.0.1 port=${db.port} dbname=${db.pathname.slice(1)}`,
+      ...(replica ? [`gatehouse_replica = host=127.0.0.1 port=${replica.port} dbname=${db.pathname.slice(1)}`] : []),
       '[pgbouncer]',
       'listen_addr = 127.0.0.1',
       `listen_port = ${bouncerPort}`,
@@ -150,7 +177,11 @@ try {
           dataDir,
           serverDir,
           // PgBouncer 1.18 in transaction pooling cannot keep named prepared statements (src/platform/db/prepared.ts).
-          extraEnv: { DATABASE_POOL_MAX: '5', DATABASE_PREPARED_STATEMENTS: process.env.SCALE_OUT_PREPARED ?? 'false' },
+          extraEnv: {
+            DATABASE_POOL_MAX: '5',
+            DATABASE_PREPARED_STATEMENTS: process.env.SCALE_OUT_PREPARED ?? 'false',
+            ...(replica ? { DATABASE_REPLICA_URL: viaBouncer.replace(/\/gatehouse$/, '/gatehouse_replica') } : {}),
+          },
         },
         entry,
       ),
@@ -213,6 +244,7 @@ http {
     nginx: processTreeCpuSeconds([nginx.pid]),
     pgbouncer: processTreeCpuSeconds([bouncer.pid]),
     postgres: processTreeCpuSeconds([database.postmasterPid()]),
+    replica: replica ? processTreeCpuSeconds([replica.pid]) : 0,
   });
   const measurements: Array<Record<string, unknown>> = [];
   const pool = new RefreshTokenPool(await issueRefreshTokens(issuer, fixtures, connections * 4));
@@ -250,17 +282,27 @@ http {
       requestsPerSecond: Math.round(load.requestsPerSecond),
       p99Ms: load.latencyP99Ms,
       failed,
-      cpuMsPerRequest: { gatehouse: perRequest('gatehouse'), nginx: perRequest('nginx'), pgbouncer: perRequest('pgbouncer'), postgres: perRequest('postgres') },
+      cpuMsPerRequest: {
+        gatehouse: perRequest('gatehouse'),
+        nginx: perRequest('nginx'),
+        pgbouncer: perRequest('pgbouncer'),
+        postgres: perRequest('postgres'),
+        ...(replica ? { replica: perRequest('replica') } : {}),
+      },
       statementsPerRequest: database?.statements,
       peakRssMb: load.peakRssMb,
     };
     measurements.push(row);
     say(
       `${name}: ${row.requestsPerSecond}/s, p99 ${row.p99Ms} ms, ${failed} failed; CPU ms/req gatehouse ${row.cpuMsPerRequest.gatehouse} + nginx ${row.cpuMsPerRequest.nginx} ` +
-        `+ pgbouncer ${row.cpuMsPerRequest.pgbouncer} + postgres ${row.cpuMsPerRequest.postgres}; ${row.statementsPerRequest ?? '?'} statements/req` +
+        `+ pgbouncer ${row.cpuMsPerRequest.pgbouncer} + postgres ${row.cpuMsPerRequest.postgres}` +
+        (replica ? ` + standby ${row.cpuMsPerRequest.replica}` : '') +
+        `; ${row.statementsPerRequest ?? '?'} statements/req on the primary` +
         (failed > 0 ? `; status codes ${JSON.stringify(load.statusCodes)}, errors ${JSON.stringify(load.errorKinds)}` : ''),
     );
   }
+
+  if (replica) say(`read-mostly routing (both nodes, /metrics): ${JSON.stringify(await readMostlyRouting(nodes.map((node) => node.url)))}`);
 
   // nginx keeps no counters an outsider can read: its access log says which node answered what.
   const nginxBalancer: Balancer = {
@@ -308,7 +350,8 @@ http {
   const pgbouncerLog = readFileSync(path.join(work, 'pgbouncer.log'), 'utf8');
   const bouncerErrors = pgbouncerLog.split('\n').filter((line) => / (ERROR|FATAL|WARNING) /.test(line));
   say(`PgBouncer log: ${bouncerErrors.length} errors or warnings${bouncerErrors.length ? `, e.g. ${bouncerErrors.slice(0, 3).join(' | ')}` : ''}`);
-  say(JSON.stringify({ topology: 'nginx -> 2 nodes -> PgBouncer (transaction) -> PostgreSQL', connections, durationSeconds, measurements }));
+  const topology = `nginx -> 2 nodes -> PgBouncer (transaction) -> PostgreSQL${replica ? ' (+ streaming standby for read-mostly paths)' : ''}`;
+  say(JSON.stringify({ topology, connections, durationSeconds, measurements }));
   if (checks.some((check) => !check.passed) || failedRequests > 0) process.exitCode = 1;
 } catch (error) {
   process.exitCode = 1;

@@ -26,7 +26,7 @@ import { createInteractionRoutes } from './oauth/interactions.js';
 import type { ProviderHolder } from './oauth/provider-holder.js';
 import { createTokenRoutes, tokenEndpointKnowsScopes, tokenEndpointTakesPost } from './oauth/token-routes.js';
 import type { ClientAuthentication } from './oauth/client-auth.js';
-import { isAccessTokenRevoked } from './oauth/callers/access-tokens.js';
+import { isAccessTokenRevokedForIntrospection } from './oauth/callers/access-tokens.js';
 import type { GrantDependencies } from './oauth/grants/context.js';
 import type { ClientMetadataCache } from './oauth/clients/cache.js';
 import { createSessionRoutes } from './api/remp/session-routes.js';
@@ -193,7 +193,8 @@ export function buildApp(deps: AppDependencies): GatehouseApp {
       apiAudience: deps.config.apiAudience,
       verifyAccessToken: deps.verifyAccessToken,
       resolveAccessToken: deps.resolveAccessToken,
-      isRevokedNow: (claims) => isAccessTokenRevoked(deps.orm, claims),
+      // Introspection's check may read the replica (DATABASE_REPLICA_URL); bounded by DATABASE_REPLICA_MAX_LAG_MS.
+      isRevokedNow: (claims) => isAccessTokenRevokedForIntrospection(deps.orm, claims),
       clientAuthentication: deps.clientAuthentication,
     }),
     createApiKeyRoutes({ orm: deps.orm, logger: deps.logger, auth: deps.auth, apiKeys: deps.apiKeys }),

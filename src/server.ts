@@ -9,6 +9,8 @@ import { createAuthenticator, type Authenticator } from './oauth/callers/authent
 import { createMetrics } from './platform/http/metrics.js';
 import { createCredentialLimiter } from './identity/limits/credential-limiter.js';
 import { createRevocationCache } from './oauth/callers/revocation-cache.js';
+import { startReadReplica } from './platform/db/read-replica.js';
+import { customerOfWrite } from './modules/read-mostly.js';
 import { createViewRenderer } from './platform/http/views.js';
 import { ensureSigningKeys } from './oauth/keys/service.js';
 import { createLogger, type Logger } from './platform/logger.js';
@@ -87,6 +89,9 @@ export async function startGatehouse(config: Config, logger: Logger = createLogg
   await ensureSigningKeys(orm.em.fork() as EntityManager, config.secret, [config.accessTokenAlg]);
 
   const metrics = createMetrics();
+  // DATABASE_REPLICA_URL: user info, introspection and SessionM search may read the standby (src/platform/db/read-replica.ts).
+  const readReplica = config.databaseReplica ? startReadReplica(orm, { maxLagMs: config.databaseReplica.maxLagMs, logger, customerOfWrite }) : undefined;
+  if (readReplica) metrics.registry.registerMetric(readReplica.reads);
   const renderView = createViewRenderer(config.isProduction);
   const limiters = createLimiters(orm, config);
   const notifier = await createNotifier({ config, orm, logger });
@@ -178,6 +183,7 @@ export async function startGatehouse(config: Config, logger: Logger = createLogg
     // A taken port must not leave the embedded PostgreSQL running after the process exits.
     providers.stopWatching();
     revocations.stop();
+    readReplica?.stop();
     await notifier.close();
     await orm.close(true);
     await embedded?.stop();
@@ -230,6 +236,7 @@ export async function startGatehouse(config: Config, logger: Logger = createLogg
       await webhooksStopped;
       // Messages already dispatched (an OTP just requested) are delivered before the database goes.
       await notifier.close();
+      readReplica?.stop();
       await orm.close(true);
       await embedded?.stop();
       logger.info('Gatehouse stopped');

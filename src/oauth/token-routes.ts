@@ -1,9 +1,9 @@
-import { connectionEntityManager, requestEntityManager } from '../platform/db/orm.js';
+import { requestEntityManager } from '../platform/db/orm.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context, Next } from 'koa';
 import type { Orm } from '../platform/db/orm.js';
 import { customerClaims } from '../identity/customers/service.js';
-import { readCustomerSummary } from '../identity/customers/read-model.js';
+import { readCustomerSummaryReadMostly } from '../identity/customers/read-model.js';
 import { presentedAccessToken, tokenError, type ResolveAccessToken } from './callers/access-token-resolver.js';
 import { ApiError } from '../platform/http/errors.js';
 import { looksLikeJwt, revokeAccessToken, type AccessTokenClaims, type VerifyAccessToken } from './callers/access-tokens.js';
@@ -106,7 +106,7 @@ export function createTokenRoutes(deps: TokenRouteDependencies) {
     const claims = await deps.resolveAccessToken(ctx, presented, { authoritative: true });
     const scopes = new Set((claims.scope ?? '').split(' '));
     if (!scopes.has('openid')) throw tokenError(presented.scheme, 403, 'insufficient_scope', 'access token missing openid scope');
-    const customer = await readCustomerSummary(connectionEntityManager(deps.orm), claims.sub);
+    const customer = await readCustomerSummaryReadMostly(deps.orm, claims.sub);
     if (!customer) throw tokenError(presented.scheme, 401, 'invalid_token', 'the token subject is not a customer');
     const all = customerClaims(customer);
     const released = [...scopes].flatMap((scope) => CLAIMS_BY_SCOPE[scope] ?? []);

@@ -35,6 +35,10 @@ const environmentSchema = z.object({
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   // Off behind a pooler that cannot keep named statements (PgBouncer < 1.21 in transaction pooling).
   DATABASE_PREPARED_STATEMENTS: booleanString.default(true),
+  // A streaming standby of DATABASE_URL for the read-mostly paths (src/platform/db/read-replica.ts),
+  // used only while it has replayed everything the primary had committed this long ago.
+  DATABASE_REPLICA_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  DATABASE_REPLICA_MAX_LAG_MS: z.coerce.number().int().min(0).max(60_000).default(500),
   // Server processes (node:cluster) sharing the port: one per core on a larger machine (src/main.ts).
   WORKERS: z.coerce.number().int().min(1).max(256).default(1),
   DATA_DIR: z.string().min(1).default('.data'),
@@ -183,6 +187,8 @@ function buildConfig(env: z.infer<typeof environmentSchema>, secret: string) {
     databaseUrl: env.DATABASE_URL,
     databasePoolMax: env.DATABASE_POOL_MAX,
     databasePreparedStatements: env.DATABASE_PREPARED_STATEMENTS,
+    /** User info, JWT introspection and SessionM search may read here; unset, everything reads the primary. */
+    databaseReplica: env.DATABASE_REPLICA_URL ? { url: env.DATABASE_REPLICA_URL, maxLagMs: env.DATABASE_REPLICA_MAX_LAG_MS } : undefined,
     workers: env.WORKERS,
     dataDir: path.resolve(env.DATA_DIR),
     embeddedPgPort: env.EMBEDDED_PG_PORT,
@@ -317,6 +323,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   // Each worker would start (or race to share) the embedded cluster; several workers need a real database.
   if (env.WORKERS > 1 && !env.DATABASE_URL) {
     throw new ConfigError('Invalid configuration: WORKERS above 1 needs DATABASE_URL (the embedded PostgreSQL serves one process)');
+  }
+  // The embedded cluster is one development process's own: there is no standby of it to read from.
+  if (env.DATABASE_REPLICA_URL && !env.DATABASE_URL) {
+    throw new ConfigError('Invalid configuration: DATABASE_REPLICA_URL needs DATABASE_URL (the embedded PostgreSQL has no replica)');
   }
   const socialProblem = socialConfigProblem(env);
   if (socialProblem) throw new ConfigError(`Invalid configuration: ${socialProblem}`);

@@ -50,8 +50,14 @@ export function testServerEnv(port: number, databaseUrl: string): Record<string,
 }
 
 /** Boots the real Gatehouse (HTTP server, migrations, provider) on its own database. */
-export async function startTestServer(extraEnv: Record<string, string> = {}, options: { logDestination?: DestinationStream } = {}): Promise<TestServer> {
-  const databaseUrl = await createTestDatabase();
+export async function startTestServer(
+  extraEnv: Record<string, string> = {},
+  options: {
+    logDestination?: DestinationStream /** A database of the test's own cluster (e.g. one with a replica) instead of a fresh one in the run's. */;
+    databaseUrl?: string;
+  } = {},
+): Promise<TestServer> {
+  const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
   const port = await freePort();
   const env: Record<string, string> = {
     ...testServerEnv(port, databaseUrl),

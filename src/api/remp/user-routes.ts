@@ -1,4 +1,4 @@
-import { connectionEntityManager, requestEntityManager } from '../../platform/db/orm.js';
+import { requestEntityManager } from '../../platform/db/orm.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { findCustomerByEmail, findCustomerById, findCustomerByRef } from '../../identity/customers/service.js';
 import { findActiveDeviceToken } from '../../identity/credentials/devices/service.js';
@@ -11,7 +11,7 @@ import { route, routerFor, type DeclaredRoute } from '../../platform/openapi/rou
 import { rempErrors, rempFailure, rempOk } from '../../platform/openapi/shapes.js';
 import { assertMayActOn, assertMayActOnIds, isAdminUser, userNotFound, userTokenEndpoint } from '../../oauth/callers/user-access.js';
 import { email as emailField } from '../../identity/customers/remp-fields.js';
-import { readCustomerSummary } from '../../identity/customers/read-model.js';
+import { readCustomerSummaryReadMostly } from '../../identity/customers/read-model.js';
 import { rempId, rempUser } from './user-presenter.js';
 import {
   createUserInput,
@@ -149,7 +149,7 @@ export function createUserRoutes(deps: UserRouteDependencies) {
       },
       async handler(ctx) {
         const caller = currentCaller(ctx);
-        const customer = caller.kind === 'user' ? await readCustomerSummary(connectionEntityManager(deps.orm), caller.customerId) : null;
+        const customer = caller.kind === 'user' ? await readCustomerSummaryReadMostly(deps.orm, caller.customerId) : null;
         if (!customer) throw userNotFound();
         ctx.body = { status: 'ok', user: rempUser(customer), user_meta: customer.publicMeta };
       },

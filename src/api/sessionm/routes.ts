@@ -1,4 +1,5 @@
 import { requestEntityManager } from '../../platform/db/orm.js';
+import { findReadMostly } from '../../platform/db/read-replica.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from 'koa';
 import type { Orm } from '../../platform/db/orm.js';
@@ -163,7 +164,8 @@ export function createSessionmRoutes(deps: SessionmRouteDependencies) {
         ...profileNotFoundResponse,
       },
       async handler(ctx, { query }) {
-        const found = await searchProfiles(fork(deps.orm), query);
+        // Read-mostly: from the read replica when it is caught up and no customer was written on this node since.
+        const found = await findReadMostly(deps.orm, 'sessionm_search', 'any_customer', (em, options) => searchProfiles(em, query, options));
         if (!found.first) throw profileNotFound();
         ctx.set('Cache-Control', 'no-store');
         ctx.body = {

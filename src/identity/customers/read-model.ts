@@ -2,6 +2,8 @@ import { isUuid } from '../../platform/uuid.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { CustomerRow } from './entities.js';
 import { preparedStatement, queryPrepared } from '../../platform/db/prepared.js';
+import { queryPreparedReadMostly } from '../../platform/db/read-replica.js';
+import type { Orm } from '../../platform/db/orm.js';
 
 export type CustomerSummary = Pick<
   CustomerRow,
@@ -58,6 +60,17 @@ const READ_CUSTOMER_SUMMARY = preparedStatement('customer_summary', `select ${CU
 export async function readCustomerSummary(em: EntityManager, id: string): Promise<CustomerSummary | null> {
   if (!isUuid(id)) return null;
   const [row] = await queryPrepared<CustomerSummaryRow>(em, READ_CUSTOMER_SUMMARY, [id]);
+  return row ? customerSummaryFromRow(row) : null;
+}
+
+/**
+ * User info (`GET /api/v1/user/info`, `/oauth/userinfo`): the same read, from the read replica when
+ * one is configured and caught up, unless this customer's rows were written on this node since
+ * (src/platform/db/read-replica.ts). ID-token claims at issuance keep reading the primary.
+ */
+export async function readCustomerSummaryReadMostly(orm: Orm, id: string): Promise<CustomerSummary | null> {
+  if (!isUuid(id)) return null;
+  const [row] = await queryPreparedReadMostly<CustomerSummaryRow>(orm, 'user_info', { customerId: id }, READ_CUSTOMER_SUMMARY, [id]);
   return row ? customerSummaryFromRow(row) : null;
 }
 

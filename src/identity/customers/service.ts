@@ -1,7 +1,7 @@
 import { isUuid } from '../../platform/uuid.js';
 import { randomUUID } from 'node:crypto';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import type { EntityManager } from '@mikro-orm/postgresql';
+import type { ConnectionType, EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { hashPassword, passwordPolicy, verifyPassword } from '../../platform/crypto/passwords.js';
 import { conflict } from '../../platform/errors.js';
@@ -72,8 +72,9 @@ export async function createCustomer(em: EntityManager, raw: z.input<typeof crea
 
 const usable = { deactivatedAt: null, anonymizedAt: null } as const;
 
-export async function findCustomerByEmail(em: EntityManager, email: string): Promise<CustomerRow | null> {
-  return em.findOne(CustomerEntity, { emailNormalized: normalizeEmail(email), ...usable });
+/** `options.connectionType: 'read'` reads the read replica (src/platform/db/read-replica.ts decides when). */
+export async function findCustomerByEmail(em: EntityManager, email: string, options: { connectionType?: ConnectionType } = {}): Promise<CustomerRow | null> {
+  return em.findOne(CustomerEntity, { emailNormalized: normalizeEmail(email), ...usable }, options);
 }
 
 export async function findCustomerByPhone(em: EntityManager, phoneNumber: string): Promise<CustomerRow | null> {

@@ -12,11 +12,16 @@ export type Orm = MikroORM;
 /** The entities of every module; assembled in src/modules/entities.ts, never listed here. */
 export type EntityList = ReadonlyArray<EntitySchema<any, any>>;
 
-export function ormOptions(databaseUrl: string, entities: EntityList, poolMax = 10, logger?: Logger): Options {
+export function ormOptions(databaseUrl: string, entities: EntityList, poolMax = 10, logger?: Logger, replicaUrl?: string): Options {
   return {
     // MikroORM's own output (migrator progress) goes to the structured log, not stdout.
     logger: (message) => logger?.debug({ orm: message }, 'mikro-orm'),
     clientUrl: databaseUrl,
+    // DATABASE_REPLICA_URL: MikroORM's read connection (`em.getConnection('read')`, pool settings as
+    // below). Nothing reads there unless it asks: every read stays on the primary by default, and
+    // src/platform/db/read-replica.ts alone decides when a read-mostly path may use the replica.
+    replicas: replicaUrl ? [{ name: 'read-replica', clientUrl: replicaUrl }] : [],
+    preferReadReplicas: false,
     entities: [...entities],
     extensions: [Migrator],
     // A database that stops answering (rather than refusing) must turn into a 503 within seconds, not knex's 60 s.
@@ -35,8 +40,8 @@ export function ormOptions(databaseUrl: string, entities: EntityList, poolMax = 
   };
 }
 
-export async function connectDatabase(databaseUrl: string, entities: EntityList, poolMax: number, logger?: Logger): Promise<Orm> {
-  return MikroORM.init(ormOptions(databaseUrl, entities, poolMax, logger));
+export async function connectDatabase(databaseUrl: string, entities: EntityList, poolMax: number, logger?: Logger, replicaUrl?: string): Promise<Orm> {
+  return MikroORM.init(ormOptions(databaseUrl, entities, poolMax, logger, replicaUrl));
 }
 
 /**
@@ -101,7 +106,7 @@ export async function openDatabase(config: Config, entities: EntityList, logger:
   }
   let orm: Orm | undefined;
   try {
-    orm = await connectDatabase(url, entities, config.databasePoolMax, logger);
+    orm = await connectDatabase(url, entities, config.databasePoolMax, logger, config.databaseReplica?.url);
     usePreparedStatements(orm.em as EntityManager, config.databasePreparedStatements);
     await applyMigrations(orm, logger);
     return { orm, embedded };

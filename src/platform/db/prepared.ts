@@ -39,10 +39,13 @@ interface KnexPoolClient {
  */
 const unnamedOnly = new WeakSet<object>();
 
+/** For the primary's pool and the read replica's (the same pooler usually fronts both). */
 export function usePreparedStatements(em: EntityManager, enabled: boolean): void {
-  const client = em.getConnection().getKnex().client as object;
-  if (enabled) unnamedOnly.delete(client);
-  else unnamedOnly.add(client);
+  for (const type of ['write', 'read'] as const) {
+    const client = em.getConnection(type).getKnex().client as object;
+    if (enabled) unnamedOnly.delete(client);
+    else unnamedOnly.add(client);
+  }
 }
 
 /**
@@ -65,6 +68,14 @@ const POOLER_MOVED_SESSION = new Set(['26000', '42P05']);
 /** Runs a prepared statement on a pooled connection of its own, whatever unit of work is current (oidc-provider's adapter). */
 export function queryPreparedOnPool<Row>(em: EntityManager, statement: PreparedStatement, values: unknown[]): Promise<Row[]> {
   return runOnPool<Row>(em.getConnection().getKnex().client as KnexPoolClient, statement, values);
+}
+
+/**
+ * Runs a prepared statement on a pooled connection of the read replica (DATABASE_REPLICA_URL),
+ * never in a transaction; src/platform/db/read-replica.ts decides when a read may go there.
+ */
+export function queryPreparedOnReplica<Row>(em: EntityManager, statement: PreparedStatement, values: unknown[]): Promise<Row[]> {
+  return runOnPool<Row>(em.getConnection('read').getKnex().client as KnexPoolClient, statement, values);
 }
 
 /** Statements prepared by their text (queryPreparedText), up to a bound: past it, text is sent unnamed. */

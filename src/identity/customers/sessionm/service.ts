@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
-import type { EntityManager } from '@mikro-orm/postgresql';
+import type { ConnectionType, EntityManager } from '@mikro-orm/postgresql';
 import { CustomerEntity, CustomerPhoneEntity, type CustomerPhoneRow, type CustomerRow } from '../entities.js';
 import { normalizePhoneNumber } from '../phone.js';
 import { findCustomerByEmail, findCustomerById, insertCustomer, normalizeEmail } from '../service.js';
@@ -30,9 +30,19 @@ const AS_GIVEN = /^\+?[0-9]{4,19}$/;
 const usable = { deactivatedAt: null, anonymizedAt: null } as const;
 const SOURCE = 'sessionm';
 
-export async function findCustomerByExternalId(em: EntityManager, externalId: string, externalIdType?: string): Promise<CustomerRow | null> {
+/** Where a search's finds run: `read` is the read replica, when src/platform/db/read-replica.ts sends the search there. */
+export interface ReadOptions {
+  connectionType?: ConnectionType;
+}
+
+export async function findCustomerByExternalId(
+  em: EntityManager,
+  externalId: string,
+  externalIdType?: string,
+  options: ReadOptions = {},
+): Promise<CustomerRow | null> {
   if (externalId.length > 36) return null;
-  const customer = await em.findOne(CustomerEntity, { externalId, ...usable });
+  const customer = await em.findOne(CustomerEntity, { externalId, ...usable }, options);
   return customer && (externalIdType === undefined || customer.externalIdType === externalIdType) ? customer : null;
 }
 
@@ -42,10 +52,16 @@ export async function findProfileCustomer(em: EntityManager, id: string): Promis
 }
 
 /** Every usable profile matching the search, a page at a time, oldest first. */
-export async function searchProfileCustomers(em: EntityManager, query: SearchQuery): Promise<{ customers: CustomerRow[]; total: number }> {
+export async function searchProfileCustomers(
+  em: EntityManager,
+  query: SearchQuery,
+  options: ReadOptions = {},
+): Promise<{ customers: CustomerRow[]; total: number }> {
   if (query.email !== undefined || query.external_id !== undefined) {
     const one =
-      query.email !== undefined ? await findCustomerByEmail(em, query.email) : await findCustomerByExternalId(em, query.external_id!, query.external_id_type);
+      query.email !== undefined
+        ? await findCustomerByEmail(em, query.email, options)
+        : await findCustomerByExternalId(em, query.external_id!, query.external_id_type, options);
     return { customers: one && query.page === 1 ? [one] : [], total: one ? 1 : 0 };
   }
   const where =
@@ -56,6 +72,7 @@ export async function searchProfileCustomers(em: EntityManager, query: SearchQue
     orderBy: { createdAt: 'asc', id: 'asc' },
     limit: query.per_page,
     offset: (query.page - 1) * query.per_page,
+    ...options,
   });
   return { customers, total };
 }
@@ -63,18 +80,18 @@ export async function searchProfileCustomers(em: EntityManager, query: SearchQue
 /** A name matched case-insensitively and literally: `%` and `_` in it are no wildcards. */
 const escapeLike = (value: string) => value.replace(/[\\%_]/g, (character) => `\\${character}`);
 
-export async function loadProfile(em: EntityManager, customer: CustomerRow): Promise<SessionmProfile> {
-  const [profile] = await loadProfiles(em, [customer]);
+export async function loadProfile(em: EntityManager, customer: CustomerRow, options: ReadOptions = {}): Promise<SessionmProfile> {
+  const [profile] = await loadProfiles(em, [customer], options);
   return profile!;
 }
 
 /** The profiles of several customers in two queries (a search page), in the customers' order. */
-export async function loadProfiles(em: EntityManager, customers: readonly CustomerRow[]): Promise<SessionmProfile[]> {
+export async function loadProfiles(em: EntityManager, customers: readonly CustomerRow[], options: ReadOptions = {}): Promise<SessionmProfile[]> {
   if (customers.length === 0) return [];
   const customerIds = customers.map((customer) => customer.id);
   const [phones, extras] = await Promise.all([
-    em.find(CustomerPhoneEntity, { customerId: { $in: customerIds } }, { orderBy: { createdAt: 'asc', phoneNumber: 'asc' } }),
-    em.find(SessionmProfileEntity, { customerId: { $in: customerIds } }),
+    em.find(CustomerPhoneEntity, { customerId: { $in: customerIds } }, { orderBy: { createdAt: 'asc', phoneNumber: 'asc' }, ...options }),
+    em.find(SessionmProfileEntity, { customerId: { $in: customerIds } }, options),
   ]);
   return customers.map((customer) => ({
     customer,
@@ -95,12 +112,12 @@ export interface ProfileSearchResult {
  * Step 1 with paging: SessionM answers one `user`, which stays the first match overall whatever
  * page is asked, and the page of matches comes beside it.
  */
-export async function searchProfiles(em: EntityManager, query: SearchQuery): Promise<ProfileSearchResult> {
-  const { customers, total } = await searchProfileCustomers(em, query);
+export async function searchProfiles(em: EntityManager, query: SearchQuery, options: ReadOptions = {}): Promise<ProfileSearchResult> {
+  const { customers, total } = await searchProfileCustomers(em, query, options);
   const firstCustomer =
-    query.page === 1 ? customers[0] : total > 0 ? (await searchProfileCustomers(em, { ...query, page: 1, per_page: 1 })).customers[0] : undefined;
-  const page = await loadProfiles(em, customers);
-  const first = firstCustomer ? (page.find((profile) => profile.customer.id === firstCustomer.id) ?? (await loadProfile(em, firstCustomer))) : null;
+    query.page === 1 ? customers[0] : total > 0 ? (await searchProfileCustomers(em, { ...query, page: 1, per_page: 1 }, options)).customers[0] : undefined;
+  const page = await loadProfiles(em, customers, options);
+  const first = firstCustomer ? (page.find((profile) => profile.customer.id === firstCustomer.id) ?? (await loadProfile(em, firstCustomer, options))) : null;
   return { first, page, total };
 }
 
