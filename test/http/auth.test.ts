@@ -1,3 +1,4 @@
+import { createHmac, createPublicKey } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { assertSelfOrScope, type Caller } from '../../src/oauth/callers/authenticator.js';
 import { ApiError } from '../../src/platform/http/errors.js';
@@ -68,6 +69,29 @@ describe('resource-server authentication', () => {
     const expired = await listKeys(bearer(await signWithServerKey(server, genuineClaims(server, { iat: now - 120, exp: now - 60 }))));
     expectInvalidToken(expired);
     expect(expired.headers.get('www-authenticate')).toContain('error_description="The access token expired"');
+  });
+
+  it("refuses unsigned tokens, HMAC with the public key as secret, another algorithm than the key's, and missing or unknown key ids", async () => {
+    const encode = (part: object) => Buffer.from(JSON.stringify(part)).toString('base64url');
+    const claims = genuineClaims(server);
+    const rsaKey = server.gatehouse.providers.keys.publicJwks.keys.find((key) => key.alg === 'RS256')!;
+    // alg "none" (RFC 7518 §3.6), with and without the server's kid.
+    expectInvalidToken(await listKeys(bearer(`${encode({ alg: 'none', typ: 'at+jwt' })}.${encode(claims)}.`)));
+    expectInvalidToken(await listKeys(bearer(`${encode({ alg: 'none', kid: rsaKey.kid, typ: 'at+jwt' })}.${encode(claims)}.`)));
+    // Key confusion (RFC 8725 §2.1): HS256 keyed with the published RSA public key.
+    const publicPem = createPublicKey({ key: rsaKey as Record<string, unknown>, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
+    const confused = `${encode({ alg: 'HS256', kid: rsaKey.kid, typ: 'at+jwt' })}.${encode(claims)}`;
+    expectInvalidToken(await listKeys(bearer(`${confused}.${createHmac('sha256', publicPem).update(confused).digest('base64url')}`)));
+    // A genuine signature under a header that names another algorithm, no kid, or a kid nobody published.
+    const genuine = await signWithServerKey(server, claims);
+    const [, payload, signature] = genuine.split('.');
+    for (const header of [
+      { alg: 'ES256', kid: rsaKey.kid, typ: 'at+jwt' },
+      { alg: 'RS256', typ: 'at+jwt' },
+      { alg: 'RS256', kid: 'someone-elses-key', typ: 'at+jwt' },
+    ]) {
+      expectInvalidToken(await listKeys(bearer(`${encode(header)}.${payload}.${signature}`)));
+    }
   });
 
   it('answers a token without the required scope with 403 insufficient_scope naming the scope', async () => {

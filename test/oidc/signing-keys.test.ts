@@ -75,3 +75,24 @@ describe('signing keys', () => {
     expect((await introspect(newToken)).body.active).toBe(true);
   });
 });
+
+describe('access tokens of every selectable algorithm verify at the resource server', () => {
+  for (const algorithm of ['RS256', 'EdDSA'] as const) {
+    it(`ACCESS_TOKEN_ALG=${algorithm}: issued with it, active at introspection, refused once tampered`, async () => {
+      const other = await startTestServer({ ACCESS_TOKEN_ALG: algorithm });
+      try {
+        const app = await other.createClient({ name: algorithm, grantTypes: ['client_credentials'], scope: 'users:read' });
+        const issued = await postForm(`${other.url}/oauth/token`, { grant_type: 'client_credentials' }, { basic: [app.clientId, app.clientSecret!] });
+        const token = issued.body.access_token as string;
+        expect(decodeProtectedHeader(token)).toMatchObject({ alg: algorithm, typ: 'at+jwt' });
+        const check = (presented: string) => postForm(`${other.url}/oauth/introspect`, { token: presented }, { basic: [app.clientId, app.clientSecret!] });
+        expect((await check(token)).body).toMatchObject({ active: true, client_id: app.clientId });
+        const [header, payload, signature] = token.split('.');
+        const flipped = `${signature!.slice(0, -2)}${signature!.endsWith('AA') ? 'BA' : 'AA'}`;
+        expect((await check(`${header}.${payload}.${flipped}`)).body).toEqual({ active: false });
+      } finally {
+        await other.stop();
+      }
+    });
+  }
+});

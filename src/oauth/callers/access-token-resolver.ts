@@ -1,6 +1,5 @@
 import type { Context } from 'koa';
-import { errors as joseErrors } from 'jose';
-import type { AccessTokenClaims, VerifyAccessToken } from './access-tokens.js';
+import { InvalidAccessToken, type AccessTokenClaims, type VerifyAccessToken } from './access-tokens.js';
 import { DPOP_ALGORITHMS, DpopProofError, type DpopVerifier } from './dpop.js';
 import { ApiError } from '../../platform/http/errors.js';
 
@@ -68,7 +67,12 @@ export function createAccessTokenResolver(deps: AccessTokenResolverDependencies)
     try {
       claims = await deps.verifyAccessToken(token);
     } catch (error) {
-      throw tokenError(scheme, 401, 'invalid_token', error instanceof joseErrors.JWTExpired ? 'The access token expired' : 'The access token is invalid');
+      throw tokenError(
+        scheme,
+        401,
+        'invalid_token',
+        error instanceof InvalidAccessToken && error.expired ? 'The access token expired' : 'The access token is invalid',
+      );
     }
     const revoked = options.authoritative ? await deps.isRevokedNow(claims) : await deps.isRevokedCached(claims);
     if (revoked) throw tokenError(scheme, 401, 'invalid_token', 'The access token was revoked');
