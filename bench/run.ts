@@ -239,7 +239,7 @@ try {
       const failed = load.non2xx + load.errors + load.warmup.non2xx + load.warmup.errors;
       if (failed > 0) {
         invalidReasons.push(
-          `round ${index + 1}: ${failed} failed (status ${JSON.stringify(load.statusCodes)}, warm-up non-2xx ${load.warmup.non2xx}, ` +
+          `round ${index + 1}: ${failed} failed (status ${JSON.stringify(load.statusCodes)}, warm-up ${JSON.stringify(load.warmup.failures)}, ` +
             `errors ${load.errors + load.warmup.errors}${Object.keys(load.errorKinds).length ? ` ${JSON.stringify(load.errorKinds)}` : ''})`,
         );
       }

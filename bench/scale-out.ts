@@ -192,7 +192,11 @@ try {
 
   // nginx: round robin over the two, keep-alive to them; a refused connection is retried on the
   // other node, a request already sent is never replayed (POST is not idempotent: a refresh token
-  // may have been spent), so it fails with 502.
+  // may have been spent), so it fails with 502. Towards the load generator, keep-alive connections
+  // are never closed mid-run: with nginx's default (keepalive_requests 1000) autocannon now and then
+  // sent its next request into the connection nginx was closing, and that request failed with
+  // ECONNRESET at the client while nginx logged nothing (3 of 5 runs, user info, 1-2 requests each;
+  // none in 3 runs since).
   const accessLog = path.join(work, 'access.log');
   writeFileSync(
     path.join(work, 'nginx.conf'),
@@ -216,6 +220,7 @@ http {
   }
   server {
     listen 127.0.0.1:${nginxPort};
+    keepalive_requests 1000000;
     location / {
       proxy_pass http://gatehouse;
       proxy_http_version 1.1;
@@ -298,11 +303,16 @@ http {
         `+ pgbouncer ${row.cpuMsPerRequest.pgbouncer} + postgres ${row.cpuMsPerRequest.postgres}` +
         (replica ? ` + standby ${row.cpuMsPerRequest.replica}` : '') +
         `; ${row.statementsPerRequest ?? '?'} statements/req on the primary` +
-        (failed > 0 ? `; status codes ${JSON.stringify(load.statusCodes)}, errors ${JSON.stringify(load.errorKinds)}` : ''),
+        (failed > 0
+          ? `; status codes ${JSON.stringify(load.statusCodes)}, errors ${JSON.stringify(load.errorKinds)}, warm-up failures ${JSON.stringify(load.warmup.failures)}`
+          : ''),
     );
   }
 
   if (replica) say(`read-mostly routing (both nodes, /metrics): ${JSON.stringify(await readMostlyRouting(nodes.map((node) => node.url)))}`);
+  // What nginx itself saw go wrong during the measurements (the kill check below adds its own errors).
+  const nginxErrors = readFileSync(path.join(work, 'nginx-error.log'), 'utf8').trim().split('\n').filter(Boolean);
+  say(`nginx error log during the measurements: ${nginxErrors.length} lines${nginxErrors.length ? `, e.g. ${nginxErrors.slice(0, 3).join(' | ')}` : ''}`);
 
   // nginx keeps no counters an outsider can read: its access log says which node answered what.
   const nginxBalancer: Balancer = {

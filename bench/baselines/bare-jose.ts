@@ -6,20 +6,41 @@
  * that user info returns — answered as JSON. No revocation check, no middleware, no validation
  * beyond that: what "verify, read, answer" costs. Run as a child process.
  *
- * Environment: PORT, ISSUER, AUDIENCE, JWKS (the JSON of Gatehouse's /oauth/jwks), DATABASE_URL (optional).
+ * With VERIFIER=fast-jwt the token is checked by Gatehouse's own verifier instead (fast-jwt on the
+ * calling thread, createAccessTokenVerifier), so (d) can be compared with a baseline that verifies
+ * the way Gatehouse does as well as with the jose one the issue defines.
+ *
+ * Environment: PORT, ISSUER, AUDIENCE, JWKS (the JSON of Gatehouse's /oauth/jwks), DATABASE_URL (optional), VERIFIER (jose | fast-jwt).
  */
 import Koa from 'koa';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import pg from 'pg';
+import { createAccessTokenVerifier } from '../../src/oauth/callers/access-tokens.js';
 
 const env = (name: string) => {
   const value = process.env[name];
   if (!value) throw new Error(`${name} is required`);
   return value;
 };
-const keySet = createLocalJWKSet(JSON.parse(env('JWKS')));
+const jwks = JSON.parse(env('JWKS'));
+const keySet = createLocalJWKSet(jwks);
 const issuer = env('ISSUER');
 const audience = env('AUDIENCE');
+const gatehouseVerifier = process.env.VERIFIER === 'fast-jwt' ? createAccessTokenVerifier({ issuer, audience, publicJwks: () => jwks }) : undefined;
+
+/** The subject of a valid access token, by the verifier chosen. */
+async function verifiedSubject(token: string): Promise<string> {
+  if (gatehouseVerifier) return (await gatehouseVerifier(token)).sub;
+  const { payload } = await jwtVerify(token, keySet, {
+    issuer,
+    audience,
+    algorithms: ['RS256', 'ES256', 'EdDSA'],
+    typ: 'at+jwt',
+    requiredClaims: ['exp', 'iat', 'jti', 'sub', 'client_id'],
+    clockTolerance: 5,
+  });
+  return payload.sub!;
+}
 const pool = process.env.DATABASE_URL ? new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 }) : undefined;
 
 const READ_CUSTOMER = {
@@ -43,15 +64,7 @@ app.use(async (ctx) => {
   }
   let subject: string;
   try {
-    const { payload } = await jwtVerify(match[1]!, keySet, {
-      issuer,
-      audience,
-      algorithms: ['RS256', 'ES256', 'EdDSA'],
-      typ: 'at+jwt',
-      requiredClaims: ['exp', 'iat', 'jti', 'sub', 'client_id'],
-      clockTolerance: 5,
-    });
-    subject = payload.sub!;
+    subject = await verifiedSubject(match[1]!);
   } catch {
     ctx.status = 401;
     return;

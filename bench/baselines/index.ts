@@ -14,6 +14,7 @@ export type BaselineKey =
   | 'bare-provider-introspection'
   | 'bare-jose-verify'
   | 'bare-jose-pg-read'
+  | 'bare-fast-jwt-pg-read'
   | 'argon2id-verify'
   | 'argon2id-http'
   | 'jose-sign';
@@ -25,6 +26,7 @@ export const BASELINE_LABELS: Record<BaselineKey, string> = {
   'bare-provider-introspection': 'bare oidc-provider (refresh token, in-memory)',
   'bare-jose-verify': 'bare Koa + jose verify',
   'bare-jose-pg-read': 'bare Koa + jose + one prepared pg read',
+  'bare-fast-jwt-pg-read': "bare Koa + Gatehouse's fast-jwt verifier + one prepared pg read",
   'argon2id-verify': 'raw argon2id verify (in-process)',
   'argon2id-http': 'bare Koa + argon2id verify over HTTP',
   'jose-sign': 'raw jose signs (in-process)',
@@ -88,6 +90,7 @@ export class Baselines {
   private bareProviderPg?: BareProvider;
   private bareJose?: { process: NodeProcess; url: string };
   private bareJosePg?: { process: NodeProcess; url: string };
+  private bareFastJwtPg?: { process: NodeProcess; url: string };
   private bareArgon2?: { process: NodeProcess; url: string };
   private readonly refreshPools = new Map<string, RefreshTokenPool>();
 
@@ -104,6 +107,7 @@ export class Baselines {
       this.bareProviderPg?.process.stop(),
       this.bareJose?.process.stop(),
       this.bareJosePg?.process.stop(),
+      this.bareFastJwtPg?.process.stop(),
       this.bareArgon2?.process.stop(),
     ]);
     await this.bareProviderPg?.counters?.close();
@@ -198,6 +202,10 @@ export class Baselines {
         const bare = await this.startBareJose(true);
         return this.http(key, bare, bearerRequests('/user/info', this.settings.userAccessToken), timing);
       }
+      case 'bare-fast-jwt-pg-read': {
+        const bare = await this.startBareJose(true, 'fast-jwt');
+        return this.http(key, bare, bearerRequests('/user/info', this.settings.userAccessToken), timing);
+      }
       case 'argon2id-http': {
         const bare = await this.startBareArgon2();
         const body = new URLSearchParams({ grant_type: 'password', username: 'bench@example.com', password: ARGON2_PASSWORD }).toString();
@@ -273,14 +281,15 @@ export class Baselines {
     return this.bareArgon2;
   }
 
-  private async startBareJose(withRead: boolean) {
-    const existing = withRead ? this.bareJosePg : this.bareJose;
+  private async startBareJose(withRead: boolean, verifier: 'jose' | 'fast-jwt' = 'jose') {
+    const existing = verifier === 'fast-jwt' ? this.bareFastJwtPg : withRead ? this.bareJosePg : this.bareJose;
     if (existing) return existing;
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const { issuer, audience, jwks } = this.settings.gatehouse;
-    const child = startScript(withRead ? 'bare jose + pg' : 'bare jose', 'bench/baselines/bare-jose.ts', {
+    const child = startScript(`bare ${verifier}${withRead ? ' + pg' : ''}`, 'bench/baselines/bare-jose.ts', {
       env: {
+        VERIFIER: verifier,
         PORT: String(port),
         ISSUER: issuer,
         AUDIENCE: audience,
@@ -291,7 +300,8 @@ export class Baselines {
     });
     await waitUntilServing(child, `${url}/healthz`);
     const started = { process: child, url };
-    if (withRead) this.bareJosePg = started;
+    if (verifier === 'fast-jwt') this.bareFastJwtPg = started;
+    else if (withRead) this.bareJosePg = started;
     else this.bareJose = started;
     return started;
   }

@@ -41,7 +41,7 @@ export interface LoadResult {
   /** Connection errors by code (ECONNRESET, ECONNREFUSED, timeouts...). */
   errorKinds: Record<string, number>;
   /** How long the warm-up ran, whether the rate had settled, and what failed during it. */
-  warmup: { seconds: number; steady: boolean; lastRates: number[]; non2xx: number; errors: number };
+  warmup: WarmupResult;
   /** Peak RSS of the measured server (process tree) over warm-up and measurement, MiB. */
   peakRssMb?: number;
   /** Server CPU time (all threads, all processes of its tree) per 2xx response, ms. */
@@ -52,6 +52,16 @@ export interface LoadResult {
   databaseCpuMsPerRequest?: number;
   /** The two together: what a request costs the machine. */
   totalCpuMsPerRequest?: number;
+}
+
+export interface WarmupResult {
+  seconds: number;
+  steady: boolean;
+  lastRates: number[];
+  non2xx: number;
+  errors: number;
+  /** What the failures were: non-2xx statuses and connection errors by kind. */
+  failures: Record<string, number>;
 }
 
 export function runAutocannon(options: autocannon.Options, onStart?: (instance: autocannon.Instance) => void): Promise<autocannon.Result> {
@@ -82,14 +92,20 @@ const steadyRates = (rates: number[], tolerance: number) => {
  * `tolerance` of their mean, after `minSeconds`), or `maxSeconds` have passed. Its numbers are
  * discarded except its failures, which invalidate the scenario like the measured run's.
  */
-async function warmUp(common: autocannon.Options, spec: LoadSpec, policy: WarmupPolicy): Promise<LoadResult['warmup']> {
+async function warmUp(common: autocannon.Options, spec: LoadSpec, policy: WarmupPolicy): Promise<WarmupResult> {
   const rates: number[] = [];
   let steady = false;
+  const failures: Record<string, number> = {};
   const started = performance.now();
   const result = await runAutocannon({ ...common, duration: policy.maxSeconds, requests: spec.requests() }, (instance) => {
     let window = 0;
     instance.on('response', (_client: unknown, statusCode: number) => {
       if (statusCode >= 200 && statusCode < 300) window += 1;
+      else failures[String(statusCode)] = (failures[String(statusCode)] ?? 0) + 1;
+    });
+    instance.on('reqError', (error: NodeJS.ErrnoException) => {
+      const kind = error?.code ?? error?.message ?? String(error);
+      failures[kind] = (failures[kind] ?? 0) + 1;
     });
     const timer = setInterval(() => {
       rates.push(window);
@@ -104,7 +120,14 @@ async function warmUp(common: autocannon.Options, spec: LoadSpec, policy: Warmup
     instance.on('done', () => clearInterval(timer));
   });
   await drain(result);
-  return { seconds: Math.round((performance.now() - started) / 100) / 10, steady, lastRates: rates.slice(-3), non2xx: result.non2xx, errors: result.errors };
+  return {
+    seconds: Math.round((performance.now() - started) / 100) / 10,
+    steady,
+    lastRates: rates.slice(-3),
+    non2xx: result.non2xx,
+    errors: result.errors,
+    failures,
+  };
 }
 
 /**
@@ -126,7 +149,8 @@ export async function measureLoad(
 ): Promise<LoadResult> {
   const rss = observe.serverPids ? new PeakRss(observe.serverPids).start() : undefined;
   const common = { url: spec.url, connections: spec.connections, pipelining: 1, timeout: 10 };
-  const warmup = timing.warmup.maxSeconds > 0 ? await warmUp(common, spec, timing.warmup) : { seconds: 0, steady: false, lastRates: [], non2xx: 0, errors: 0 };
+  const warmup: WarmupResult =
+    timing.warmup.maxSeconds > 0 ? await warmUp(common, spec, timing.warmup) : { seconds: 0, steady: false, lastRates: [], non2xx: 0, errors: 0, failures: {} };
   const errorKinds: Record<string, number> = {};
   let serverCpuAtStart = 0;
   let mainThreadCpuAtStart = 0;

@@ -81,7 +81,7 @@ export const SCENARIOS: Scenario[] = [
   {
     id: 'd',
     title: 'user info (JWT bearer)',
-    baselines: ['bare-jose-pg-read', 'bare-jose-verify'],
+    baselines: ['bare-jose-pg-read', 'bare-fast-jwt-pg-read', 'bare-jose-verify'],
     prepare: async ({ userInfoPath, userAccessToken }) => ({
       endpoint: `GET ${userInfoPath}`,
       requests: bearerRequests(userInfoPath, userAccessToken),
