@@ -1,11 +1,11 @@
 import { isUuid } from '../../platform/uuid.js';
 import { randomUUID } from 'node:crypto';
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { ConnectionType, EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { hashPassword, passwordPolicy, verifyPassword } from '../../platform/crypto/passwords.js';
 import { conflict } from '../../platform/errors.js';
 import { CustomerEntity, type CustomerRow } from './entities.js';
+import { flushOrConflict } from '../../platform/db/orm.js';
 
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
@@ -33,18 +33,14 @@ export async function insertCustomer(em: EntityManager, input: NewCustomer): Pro
     createdAt: now,
     updatedAt: now,
   });
-  try {
-    await em.flush();
-  } catch (error) {
-    if (error instanceof UniqueConstraintViolationException) {
-      em.clear();
-      const constraint = String((error as { constraint?: string }).constraint ?? error.message);
-      if (constraint.includes('phone')) throw conflict('A customer with this phone number already exists', 'phone_taken');
-      if (constraint.includes('external_id')) throw conflict('A customer with this external id already exists', 'external_id_taken');
-      throw conflict('A customer with this e-mail already exists', 'email_taken');
-    }
-    throw error;
-  }
+  await flushOrConflict(em, (error) => {
+    // The failed insert stays in the unit of work otherwise, and the request's next flush would retry it.
+    em.clear();
+    const constraint = String((error as { constraint?: string }).constraint ?? error.message);
+    if (constraint.includes('phone')) return conflict('A customer with this phone number already exists', 'phone_taken');
+    if (constraint.includes('external_id')) return conflict('A customer with this external id already exists', 'external_id_taken');
+    return conflict('A customer with this e-mail already exists', 'email_taken');
+  });
   return customer;
 }
 

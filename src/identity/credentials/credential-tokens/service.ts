@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
+import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../../../platform/config.js';
 import type { CustomerRow } from '../../customers/entities.js';
@@ -30,6 +30,7 @@ import {
 } from './entities.js';
 import { parseTokenIdentifier } from './identifiers.js';
 import { linkedCustomer } from './authentication.js';
+import { flushOrConflict } from '../../../platform/db/orm.js';
 
 /** What every state-changing operation needs; `em` is the caller's transaction. */
 export interface CredentialTokenDependencies {
@@ -171,13 +172,8 @@ export async function createCredentialToken(deps: CredentialTokenDependencies, i
     createdAt: now,
     updatedAt: now,
   });
-  try {
-    // The token row first: the link and state-change rows reference it.
-    await em.flush();
-  } catch (error) {
-    if (error instanceof UniqueConstraintViolationException) throw conflict('An access token with this identifier already exists', 'identifier_taken');
-    throw error;
-  }
+  // The token row first: the link and state-change rows reference it.
+  await flushOrConflict(em, () => conflict('An access token with this identifier already exists', 'identifier_taken'));
   const initialState = input.link ? stateOnAssignment(definition, token) : 'NOT_EFFECTIVE';
   recordStateChange(em, token, initialState, 'CREATED', input.actor, now, null);
   const verificationCode = initialState === 'PENDING_VERIFICATION' ? startVerification(deps, token, definition, now) : undefined;

@@ -3,16 +3,12 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { conflict } from '../../../platform/errors.js';
 import { recordEvent } from '../../events/outbox.js';
 import { UserGroupEntity, UserGroupMemberEntity, type UserGroupRow } from './entities.js';
+import { flushOrConflict } from '../../../platform/db/orm.js';
 
 /** A new group; names are unique regardless of case. */
 export async function createGroup(em: EntityManager, name: string): Promise<UserGroupRow> {
   const group = em.create(UserGroupEntity, { name, createdAt: new Date() });
-  try {
-    await em.flush();
-  } catch (error) {
-    if (error instanceof UniqueConstraintViolationException) throw conflict('A group with this name already exists', 'group_exists');
-    throw error;
-  }
+  await flushOrConflict(em, () => conflict('A group with this name already exists', 'group_exists'));
   return group;
 }
 
