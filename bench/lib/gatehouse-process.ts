@@ -61,7 +61,12 @@ export function buildServer(serverDir = REPO_ROOT): string {
  * promise hooks: MikroORM's request context and oidc-provider's ctx then cost no hook per promise
  * (about 10% of the server's main-thread CPU per token in this bench).
  */
-export const PRODUCTION_NODE_FLAGS = ['--enable-source-maps', '--experimental-async-context-frame'];
+export const PRODUCTION_NODE_FLAGS = [
+  '--enable-source-maps',
+  '--experimental-async-context-frame',
+  // BENCH_NODE_FLAGS: V8 flags NODE_OPTIONS refuses (--max-old-space-size=160, --optimize-for-size), for trying memory caps.
+  ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+];
 
 /** The server as its own process, configured as production would be except for the limits above. */
 export async function startGatehouseProcess(launch: GatehouseLaunch, entry: string): Promise<GatehouseProcess> {
