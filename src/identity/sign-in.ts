@@ -64,9 +64,10 @@ export type SignInOutcome<T extends Verified> =
 /**
  * The one sign-in pipeline (issue #12 §3): reserve an attempt with the limiter (reading what the
  * verifier needs in the same statement) → verify the credential → settle the reservation and
- * record the login attempt (one statement) → hand back the customer, for the caller to issue tokens in its API family's shape. Reserving first means
- * N concurrent guesses verify at most the allowance (issue #10 §2); an unexpected error (a
- * database outage) gives the attempt back.
+ * record the login attempt (one statement, or handed to the caller's token statement with
+ * `settleSuccessLater`) → hand back the customer, for the caller to issue tokens in its API
+ * family's shape. Reserving first means N concurrent guesses verify at most the allowance
+ * (issue #10 §2); an unexpected error (a database outage) gives the attempt back.
  */
 export async function signIn<T extends Verified, Row = never>(em: EntityManager, request: SignInRequest<T, Row>): Promise<SignInOutcome<T>> {
   const reservation = await request.limiter.reserve<Row>(request.limiterKey, request.attempt.ip, request.lookup);
