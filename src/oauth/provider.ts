@@ -47,6 +47,7 @@ import { OIDC_ROUTES } from './routes.js';
 export { OIDC_ROUTES };
 
 import { INTERNAL_CLIENT_ID } from './clients/internal-client.js';
+import { LocalSigningKey } from './keys/local-signing-key.js';
 
 export { INTERNAL_CLIENT_ID };
 
@@ -94,7 +95,9 @@ export function buildProvider(deps: ProviderDependencies): Provider {
       accessTokenTtlSeconds: Math.max(config.ttl.accessToken, config.ttl.clientCredentials),
       secret: config.secret,
     }),
-    jwks: deps.keys.privateJwks as Configuration['jwks'],
+    // Current keys sign through node:crypto (LocalSigningKey); `next` and `retired` keys
+    // (key_ops: verify) stay JWKs, published and never chosen to sign.
+    jwks: { keys: deps.keys.privateJwks.keys.map((jwk) => (jwk.key_ops ? jwk : new LocalSigningKey(jwk))) } as Configuration['jwks'],
     clients: [INTERNAL_CLIENT(config)],
     findAccount,
     routes: OIDC_ROUTES,
@@ -142,6 +145,9 @@ export function buildProvider(deps: ProviderDependencies): Provider {
     },
     features: {
       devInteractions: { enabled: false },
+      // LocalSigningKey above. Experimental in oidc-provider 9: a release that changes it refuses
+      // to start until this acknowledgement is updated, so an upgrade cannot change signing silently.
+      externalSigningSupport: { enabled: true, ack: 'experimental-01' },
       clientCredentials: { enabled: true },
       introspection: {
         enabled: true,

@@ -1,4 +1,4 @@
-import { decodeProtectedHeader } from 'jose';
+import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { postForm, startTestServer, type TestServer } from '../support/server.js';
@@ -27,6 +27,22 @@ describe('signing keys', () => {
     expect(keys.every((key) => key.d === undefined)).toBe(true);
     const discovery = await (await fetch(`${server.url}/.well-known/openid-configuration`)).json();
     expect(discovery.id_token_signing_alg_values_supported).toEqual(expect.arrayContaining(['RS256', 'ES256']));
+  });
+
+  it('publishes, for the keys that sign through node:crypto (LocalSigningKey), exactly their public halves', async () => {
+    const served = (await (await fetch(`${server.url}/oauth/jwks`)).json()).keys as Array<Record<string, unknown>>;
+    const own = server.gatehouse.providers.keys.publicJwks.keys;
+    expect(served.map((key) => key.kid).sort()).toEqual(own.map((key) => key.kid).sort());
+    for (const key of served) {
+      const expected = own.find((candidate) => candidate.kid === key.kid)!;
+      for (const member of ['kty', 'crv', 'x', 'y', 'n', 'e', 'alg'])
+        expect(key[member], `${String(key.kid)} ${member}`).toEqual(expected[member as keyof typeof expected]);
+      for (const member of ['d', 'p', 'q', 'dp', 'dq', 'qi']) expect(key[member]).toBeUndefined();
+    }
+    // And what they sign verifies against what they publish: an access token (ES256) here, ID tokens in test/oidc/refresh-token.test.ts.
+    const token = await issue();
+    const { payload } = await jwtVerify(token, createRemoteJWKSet(new URL(`${server.url}/oauth/jwks`)), { issuer: server.url });
+    expect(payload.client_id).toBe(client.clientId);
   });
 
   it('stores private keys encrypted, never as plain JWK', async () => {
