@@ -45,9 +45,10 @@ const isAccessTokenAlgorithm = (alg: unknown): alg is AccessTokenAlgorithm => Ob
  * refused). No network or database call; revocation is checked separately.
  *
  * fast-jwt rather than jose here: it verifies with node:crypto on the calling thread, where jose
- * (WebCrypto) hands every verification to the libuv pool and back. That hop cost more than the
- * ECDSA verification itself: 79 against 53 µs of CPU per ES256 token on this machine, on the path
- * every API request takes (README Benchmarks, scenario d). jose stays for everything else.
+ * runs every verification through WebCrypto, as a job on the libuv pool wrapped in WebCrypto's
+ * per-call machinery. Together those cost more than the ECDSA verification itself: 79 against
+ * 53 µs of CPU per ES256 token on this machine, on the path every API request takes (README
+ * Benchmarks, scenario d). Signing avoids WebCrypto too (src/oauth/keys/local-signing-key.ts).
  */
 export function createAccessTokenVerifier(options: { issuer: string; audience: string; publicJwks: () => JSONWebKeySet }) {
   const verifierOf = (jwk: JWK) => {
