@@ -25,6 +25,13 @@ describe('routing by path prefix', () => {
     expect(reply.headers.get('allow')).toContain('GET');
   });
 
+  it('answers a method no API route uses with a JSON 501 naming it', async () => {
+    const reply = await get('/api/v1/user/info', { method: 'PURGE' });
+    expect(reply.status).toBe(501);
+    expect(reply.headers.get('content-type')).toContain('application/json');
+    expect(JSON.stringify(await reply.json())).toContain('Method PURGE is not supported by this API');
+  });
+
   it('answers an unknown API path with the JSON 404, and hands other paths to oidc-provider', async () => {
     const unknown = await get('/api/v1/no-such-endpoint');
     expect(unknown.status).toBe(404);

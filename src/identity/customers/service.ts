@@ -1,6 +1,7 @@
 import { isUuid } from '../../platform/uuid.js';
 import { randomUUID } from 'node:crypto';
-import type { ConnectionType, EntityManager } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { ReadMostlyOptions } from '../../platform/db/read-replica.js';
 import { z } from 'zod';
 import { hashPassword, passwordPolicy, verifyPassword } from '../../platform/crypto/passwords.js';
 import { conflict } from '../../platform/errors.js';
@@ -68,8 +69,8 @@ export async function createCustomer(em: EntityManager, raw: z.input<typeof crea
 
 const usable = { deactivatedAt: null, anonymizedAt: null } as const;
 
-/** `options.connectionType: 'read'` reads the read replica (src/platform/db/read-replica.ts decides when). */
-export async function findCustomerByEmail(em: EntityManager, email: string, options: { connectionType?: ConnectionType } = {}): Promise<CustomerRow | null> {
+/** `options` from findReadMostly read the read replica (src/platform/db/read-replica.ts decides when). */
+export async function findCustomerByEmail(em: EntityManager, email: string, options: ReadMostlyOptions = {}): Promise<CustomerRow | null> {
   return em.findOne(CustomerEntity, { emailNormalized: normalizeEmail(email), ...usable }, options);
 }
 

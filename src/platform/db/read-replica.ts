@@ -88,20 +88,24 @@ export function queryPreparedReadMostly<Row>(
   );
 }
 
+/** Find options of a read-mostly entity read; pass them into every find of it. */
+export interface ReadMostlyOptions {
+  connectionType?: ConnectionType;
+  disableIdentityMap?: boolean;
+}
+
 /**
- * Entity reads of a read-mostly path. On the standby they get an EntityManager of their own, so
- * rows read there never join the request's unit of work (a later flush could write stale values
- * back); `connectionType: 'read'` goes into each find's options there, nothing on the primary.
+ * Entity reads of a read-mostly path, in the request's unit of work. On the standby each find
+ * gets `connectionType: 'read'` and `disableIdentityMap`: rows read there never join the unit of
+ * work (a later flush could write stale values back), and no EntityManager is forked for them.
  */
 export function findReadMostly<T>(
   orm: Orm,
   path: ReadMostlyPath,
   dependsOn: ReadDependency,
-  read: (em: EntityManager, options: { connectionType?: ConnectionType }) => Promise<T>,
+  read: (em: EntityManager, options: ReadMostlyOptions) => Promise<T>,
 ): Promise<T> {
-  return routed(orm, path, dependsOn, (onReplica) =>
-    onReplica ? read(orm.em.fork() as EntityManager, { connectionType: 'read' }) : read(requestEntityManager(orm), {}),
-  );
+  return routed(orm, path, dependsOn, (onReplica) => read(requestEntityManager(orm), onReplica ? { connectionType: 'read', disableIdentityMap: true } : {}));
 }
 
 /** For writes that bypass the unit of work (raw SQL): reads depending on them stay on the primary until the standby has them. */

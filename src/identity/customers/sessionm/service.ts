@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
-import type { ConnectionType, EntityManager } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { ReadMostlyOptions } from '../../../platform/db/read-replica.js';
 import { CustomerEntity, CustomerPhoneEntity, type CustomerPhoneRow, type CustomerRow } from '../entities.js';
 import { normalizePhoneNumber } from '../phone.js';
 import { findCustomerByEmail, findCustomerById, insertCustomer, normalizeEmail } from '../service.js';
@@ -30,10 +31,8 @@ const AS_GIVEN = /^\+?[0-9]{4,19}$/;
 const usable = { deactivatedAt: null, anonymizedAt: null } as const;
 const SOURCE = 'sessionm';
 
-/** Where a search's finds run: `read` is the read replica, when src/platform/db/read-replica.ts sends the search there. */
-export interface ReadOptions {
-  connectionType?: ConnectionType;
-}
+/** Where a search's finds run: the read replica, when src/platform/db/read-replica.ts sends the search there. */
+type ReadOptions = ReadMostlyOptions;
 
 export async function findCustomerByExternalId(
   em: EntityManager,
