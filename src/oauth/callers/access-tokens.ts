@@ -6,6 +6,7 @@ import { createPublicKey } from 'node:crypto';
 import { createVerifier, TokenError } from 'fast-jwt';
 import { decodeProtectedHeader, type JSONWebKeySet, type JWK, type JWTPayload } from 'jose';
 import type { Orm } from '../../platform/db/orm.js';
+import { KEY_ALGORITHMS } from '../keys/service.js';
 
 export interface AccessTokenClaims extends JWTPayload {
   jti: string;
@@ -33,11 +34,6 @@ export class InvalidAccessToken extends Error {
   }
 }
 
-/** What each signing key may sign: its registered `alg`, else the one its type implies. */
-const ACCESS_TOKEN_ALGORITHMS = { RSA: 'RS256', EC: 'ES256', OKP: 'EdDSA' } as const;
-type AccessTokenAlgorithm = (typeof ACCESS_TOKEN_ALGORITHMS)[keyof typeof ACCESS_TOKEN_ALGORITHMS];
-const isAccessTokenAlgorithm = (alg: unknown): alg is AccessTokenAlgorithm => Object.values(ACCESS_TOKEN_ALGORITHMS).includes(alg as AccessTokenAlgorithm);
-
 /**
  * Verifies Gatehouse JWT access tokens against the provider's own published keys: signature,
  * issuer, audience, expiry, `nbf`, `typ: at+jwt` (RFC 9068 §4), the required claims, and one
@@ -52,8 +48,9 @@ const isAccessTokenAlgorithm = (alg: unknown): alg is AccessTokenAlgorithm => Ob
  */
 export function createAccessTokenVerifier(options: { issuer: string; audience: string; publicJwks: () => JSONWebKeySet }) {
   const verifierOf = (jwk: JWK) => {
-    const algorithm = jwk.alg ?? ACCESS_TOKEN_ALGORITHMS[jwk.kty as keyof typeof ACCESS_TOKEN_ALGORITHMS];
-    if (!jwk.kid || !isAccessTokenAlgorithm(algorithm) || (jwk.use && jwk.use !== 'sig')) return undefined;
+    // Every Gatehouse key carries its algorithm (src/oauth/keys/service.ts); it is the only one it verifies.
+    const algorithm = KEY_ALGORITHMS.find((known) => known === jwk.alg);
+    if (!jwk.kid || !algorithm || (jwk.use && jwk.use !== 'sig')) return undefined;
     const verify = createVerifier({
       key: createPublicKey({ key: jwk as Record<string, unknown>, format: 'jwk' }).export({ type: 'spki', format: 'pem' }) as string,
       algorithms: [algorithm],
