@@ -1,6 +1,7 @@
 import cluster from 'node:cluster';
 import { ConfigError, loadConfig, type Config } from './platform/config.js';
 import { createLogger, type Logger } from './platform/logger.js';
+import { applyThreadPoolSize } from './platform/runtime/thread-pool.js';
 import { superviseWorkers } from './workers.js';
 
 let config: Config;
@@ -14,6 +15,9 @@ try {
   throw error;
 }
 
+// Before anything can queue work on libuv's pool (the logger's stream included): the pool takes
+// its size from the environment when it starts. Forked workers inherit it.
+applyThreadPoolSize(config.threads);
 const logger = createLogger(config.logLevel);
 
 // WORKERS=N: this process only supervises N server processes sharing the port (src/workers.ts);

@@ -31,6 +31,7 @@ import { createClientMetadataCache } from './oauth/clients/cache.js';
 import { createSocialProviders } from './identity/credentials/social/providers.js';
 import { startWebhookDispatcher } from './jobs/webhook-dispatcher.js';
 import type { GrantDependencies } from './oauth/grants/context.js';
+import { limitConcurrentHashes } from './platform/crypto/passwords.js';
 
 export interface RunningGatehouse {
   url: string;
@@ -93,6 +94,7 @@ export async function startGatehouse(config: Config, logger: Logger = createLogg
   const readReplica = config.databaseReplica ? startReadReplica(orm, { maxLagMs: config.databaseReplica.maxLagMs, logger, customerOfWrite }) : undefined;
   if (readReplica) metrics.registry.registerMetric(readReplica.reads);
   const renderView = createViewRenderer(config.isProduction);
+  limitConcurrentHashes(config.threads.hashConcurrency);
   const limiters = createLimiters(orm, config);
   const notifier = await createNotifier({ config, orm, logger });
   const socialProviders = await createSocialProviders(config.social);
@@ -204,7 +206,10 @@ export async function startGatehouse(config: Config, logger: Logger = createLogg
   // Outbox events to WEBHOOK_URLS (src/jobs/webhook-dispatcher.ts); state in PostgreSQL, so safe to run on every instance.
   const webhooks = config.webhooks.urls.length > 0 ? startWebhookDispatcher({ orm, logger, settings: config.webhooks }) : undefined;
 
-  logger.info({ issuer: config.issuer, port }, 'Gatehouse listening');
+  logger.info(
+    { issuer: config.issuer, port, threadPool: Number(process.env.UV_THREADPOOL_SIZE ?? 4), passwordHashesAtOnce: config.threads.hashConcurrency },
+    'Gatehouse listening',
+  );
 
   return {
     url: `http://127.0.0.1:${port}`,

@@ -3,7 +3,7 @@ import { closedLoop } from '../lib/closed-loop.js';
 
 /**
  * Baseline for (c): argon2id with Gatehouse's parameters, in this process, through Gatehouse's own
- * hashPassword/verifyPassword so the concurrency bound (MAX_CONCURRENT_HASHES in
+ * hashPassword/verifyPassword so the concurrency bound (limitConcurrentHashes in
  * src/platform/crypto/passwords.ts) is the one the server applies. `callers` plays the connections.
  */
 export async function measureArgon2(seconds: number, callers: number) {

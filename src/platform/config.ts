@@ -1,9 +1,11 @@
 import { createPrivateKey, randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { deriveKey } from './crypto/secrets.js';
 import { isCountryIso } from './countries.js';
+import { threadBudget } from './runtime/thread-pool.js';
 
 /** Thrown when the environment is unusable; main prints its one-line message and exits. */
 export class ConfigError extends Error {}
@@ -41,6 +43,10 @@ const environmentSchema = z.object({
   DATABASE_REPLICA_MAX_LAG_MS: z.coerce.number().int().min(0).max(60_000).default(500),
   // Server processes (node:cluster) sharing the port: one per core on a larger machine (src/main.ts).
   WORKERS: z.coerce.number().int().min(1).max(256).default(1),
+  // argon2 hashes one process runs at once; unset, this process's share of the cores (src/platform/runtime/thread-pool.ts).
+  PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(256).optional(),
+  // libuv's own variable, read when its pool starts; unset, Gatehouse sizes the pool above the hashes (same file).
+  UV_THREADPOOL_SIZE: z.coerce.number().int().min(1).max(1024).optional(),
   DATA_DIR: z.string().min(1).default('.data'),
   EMBEDDED_PG_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
   GATEHOUSE_SECRET: z.string().min(32, 'at least 32 characters of random data').optional(),
@@ -190,6 +196,12 @@ function buildConfig(env: z.infer<typeof environmentSchema>, secret: string) {
     /** User info, JWT introspection and SessionM search may read here; unset, everything reads the primary. */
     databaseReplica: env.DATABASE_REPLICA_URL ? { url: env.DATABASE_REPLICA_URL, maxLagMs: env.DATABASE_REPLICA_MAX_LAG_MS } : undefined,
     workers: env.WORKERS,
+    threads: threadBudget({
+      cores: availableParallelism(),
+      workers: env.WORKERS,
+      hashConcurrency: env.PASSWORD_HASH_CONCURRENCY,
+      poolSize: env.UV_THREADPOOL_SIZE,
+    }),
     dataDir: path.resolve(env.DATA_DIR),
     embeddedPgPort: env.EMBEDDED_PG_PORT,
     secret,

@@ -26,14 +26,16 @@ beforeAll(async () => {
 });
 
 /** `npm start` as an operator runs it, in a process group of its own (as a terminal or supervisor would). */
-async function npmStart(): Promise<StartedByNpm> {
+async function npmStart(extraEnv: Record<string, string> = {}): Promise<StartedByNpm> {
   const port = await freePort();
-  const env = {
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...testServerEnv(port, databaseUrl),
     SHUTDOWN_GRACE: String(SHUTDOWN_GRACE),
     LOG_LEVEL: 'info',
+    ...extraEnv,
   };
+  delete env.UV_THREADPOOL_SIZE;
   const npm = spawn('npm', ['start'], { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   npm.stdout!.on('data', (chunk) => (output += chunk));
@@ -166,6 +168,22 @@ describe('npm start stops cleanly', () => {
       expect(isRunning(started.server), started.output()).toBe(false);
       expect(await portAccepts(started.port)).toBe(false);
       expect(Date.now() - sentAt).toBeLessThanOrEqual(stopBoundMs);
+    } finally {
+      killGroup(started.npm.pid!);
+    }
+  }, 90_000);
+});
+
+describe('npm start sizes the thread pool', () => {
+  it("starts libuv's pool with two threads beside the password hashes (src/platform/runtime/thread-pool.ts)", async () => {
+    const started = await npmStart({ PASSWORD_HASH_CONCURRENCY: '5' });
+    try {
+      const poolThreads = readdirSync(`/proc/${started.server}/task`).filter((task) =>
+        readFileSync(`/proc/${started.server}/task/${task}/comm`, 'utf8').startsWith('libuv-worker'),
+      );
+      // Start-up signs and hashes on the pool, so it exists by now, at the size main.ts set.
+      expect(poolThreads, started.output()).toHaveLength(7);
+      expect(started.output()).toMatch(/"threadPool":7,"passwordHashesAtOnce":5/);
     } finally {
       killGroup(started.npm.pid!);
     }

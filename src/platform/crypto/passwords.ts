@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import argon2 from 'argon2';
 
 /** OWASP's argon2id baseline: 19 MiB, two passes, one lane. */
@@ -5,20 +6,39 @@ export const ARGON2_PARAMETERS = { type: argon2.argon2id, memoryCost: 19_456, ti
 
 /**
  * Each hash holds 19 MiB and a thread-pool slot: bound how many run at once so a burst of logins
- * queues instead of exhausting memory or starving jose's crypto on the same pool.
+ * queues instead of exhausting memory or starving token signing on the same pool. The server sets
+ * the bound from its thread budget (src/platform/runtime/thread-pool.ts); this is the default.
  */
-const MAX_CONCURRENT_HASHES = 4;
+let maxConcurrentHashes = availableParallelism();
 let running = 0;
 const waiting: Array<() => void> = [];
 
-async function withHashSlot<T>(work: () => Promise<T>): Promise<T> {
-  if (running >= MAX_CONCURRENT_HASHES) await new Promise<void>((resolve) => waiting.push(resolve));
+/** Called once at start-up with `config.threads.hashConcurrency`. */
+export function limitConcurrentHashes(limit: number): void {
+  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`hash concurrency must be a positive integer, got ${limit}`);
+  maxConcurrentHashes = limit;
+  while (waiting.length && running < maxConcurrentHashes) startNextHash();
+}
+
+/** Hashes running and queued now (tests, and the start-up log). */
+export function passwordHashingLoad(): { running: number; queued: number; limit: number } {
+  return { running, queued: waiting.length, limit: maxConcurrentHashes };
+}
+
+function startNextHash(): void {
+  // The slot passes straight to the next in line, so a newcomer cannot overtake the queue.
   running += 1;
+  waiting.shift()!();
+}
+
+async function withHashSlot<T>(work: () => Promise<T>): Promise<T> {
+  if (running >= maxConcurrentHashes) await new Promise<void>((resolve) => waiting.push(resolve));
+  else running += 1;
   try {
     return await work();
   } finally {
     running -= 1;
-    waiting.shift()?.();
+    if (waiting.length && running < maxConcurrentHashes) startNextHash();
   }
 }
 
