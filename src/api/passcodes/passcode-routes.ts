@@ -11,7 +11,7 @@ import type { ResolveAccessToken } from '../../oauth/callers/access-token-resolv
 import { currentTenantAdmin, requireTenantAdmin, TENANT_ADMIN_SCOPE } from '../../oauth/callers/tenant-admin.js';
 import { specTimestamp } from '../../identity/tenants/schemas.js';
 import { requireOwnedActiveTenant } from '../../identity/tenants/service.js';
-import { createPasscodeRateLimits } from '../../identity/passcodes/rate-limits.js';
+import { passcodeBudgets } from '../../identity/passcodes/rate-limits.js';
 import { passcodeConfigInput, passcodeSubmissionInput, passKeyParam } from '../../identity/passcodes/schemas.js';
 import { route, routerFor } from '../../platform/openapi/route.js';
 import { retryAfter, tenantFailureResponse, tenantInvalid } from '../../platform/openapi/shapes.js';
@@ -103,7 +103,7 @@ export function createPasscodeRoutes(deps: PasscodeRouteDependencies) {
   const tenantAdmin = requireTenantAdmin(deps);
   const keys = derivePasscodeKeys(deps.config.secret);
   const knex = requestEntityManager(deps.orm).getKnex();
-  const limits = createPasscodeRateLimits(knex, deps.config.passcodes);
+  const budgets = passcodeBudgets(deps.config.passcodes);
   const apiKeyLimiter = createCredentialLimiter(knex, {
     name: 'passcode-api-key',
     failuresPerIdentifier: 10,
@@ -256,7 +256,7 @@ export function createPasscodeRoutes(deps: PasscodeRouteDependencies) {
       },
       async handler(ctx, { params, body: input }) {
         const created = await submitPasscode(
-          { em: em(), keys, limits },
+          { em: em(), keys, budgets },
           { tenantId: params.tenantId, passKey: input.pass_key, passPhrase: input.pass_phrase, ip: ctx.ip },
         );
         ctx.set('Cache-Control', 'no-store');
@@ -285,7 +285,7 @@ export function createPasscodeRoutes(deps: PasscodeRouteDependencies) {
         const passKey = passKeyParam.safeParse(params.key);
         if (!passKey.success) throw new ApiError(404, 'not_found', 'Pass Key not found');
         const lookup = await lookUpPasscode(
-          { em: em(), keys, limits, apiKeyLimiter },
+          { em: em(), keys, budgets, apiKeyLimiter },
           { tenantId: params.tenantId, apiKey: ctx.get('x-api-key'), passKey: passKey.data, ip: ctx.ip, requestId: ctx.state.requestId },
         );
         ctx.set('Cache-Control', 'no-store');

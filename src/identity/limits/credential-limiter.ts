@@ -2,6 +2,7 @@ import type { Knex } from '@mikro-orm/postgresql';
 import { sha256 } from '../../platform/crypto/secrets.js';
 import { queryPreparedText } from '../../platform/db/prepared.js';
 import { DeferredWrite, type CompanionWrite, type StatementParts } from '../../platform/db/companion-writes.js';
+import { countingUpsert, lockOrder, retryAfterSpent, type CounterRow } from '../../platform/db/window-counters.js';
 
 export interface CredentialLimiterOptions {
   /** Distinguishes limiters sharing the table: 'login', 'otp', 'passcode', … */
@@ -49,12 +50,6 @@ export interface Reservation<Row = never> {
 
 export type CredentialLimiter = ReturnType<typeof createCredentialLimiter>;
 
-interface CounterRow {
-  key: string;
-  points: number;
-  expire: string | number;
-}
-
 /** A write of one counter row; `after` is a condition that makes it wait for the previous write. */
 type CounterWrite = (after: string) => { sql: string; bindings: unknown[] };
 
@@ -79,16 +74,7 @@ export function createCredentialLimiter(knex: Knex, options: CredentialLimiterOp
    * reservations on other instances cannot deadlock.
    */
   const increment = async <Row>(unordered: string[], alongside?: CompanionRead<Row>): Promise<{ counters: CounterRow[]; found: Row[] }> => {
-    const keys = [...unordered].sort();
-    const now = Date.now();
-    const expire = now + options.windowSeconds * 1000;
-    const values = keys.map(() => '(?, 1, ?)').join(', ');
-    const upsert = `insert into rate_limit (key, points, expire) values ${values}
-       on conflict (key) do update set
-         points = case when rate_limit.expire <= ? then 1 else rate_limit.points + 1 end,
-         expire = case when rate_limit.expire <= ? then excluded.expire else rate_limit.expire end
-       returning key, points, expire`;
-    const bindings = [...keys.flatMap((key) => [key, expire]), now, now];
+    const { sql: upsert, bindings } = countingUpsert(lockOrder(unordered), options.windowSeconds, Date.now());
     if (!alongside) return { counters: await queryPreparedText<CounterRow>(knex, upsert, bindings), found: [] };
     // Two shapes of row from one statement: each side aggregated into a JSON array.
     const [row] = await queryPreparedText<{ counters: CounterRow[] | null; found: Row[] | null }>(
@@ -149,13 +135,15 @@ export function createCredentialLimiter(knex: Knex, options: CredentialLimiterOp
       const byIpKey = ipKey(ip);
       const keys = [idKey, byIpKey];
       const { counters, found } = await increment(keys, alongside);
-      const now = Date.now();
-      const over = counters.filter((counter) => counter.points > allowanceOf(counter.key));
-      if (over.length > 0) {
+      const retryAfterSeconds = retryAfterSpent(
+        keys.map((key) => ({ key, allowance: allowanceOf(key) })),
+        counters,
+        Date.now(),
+      );
+      if (retryAfterSeconds !== undefined) {
         // A refused attempt is no guess: give its points back so it neither lengthens the lock
         // nor eats the IP's allowance for other accounts.
         await settle(refundParts(keys));
-        const retryAfterSeconds = Math.max(1, ...over.map((counter) => Math.ceil((Number(counter.expire) - now) / 1000)));
         // Nothing to settle; a companion write still happens.
         const companionOnly = async (alongside?: CompanionWrite) => {
           if (alongside) await knex.raw(alongside.sql, alongside.bindings as never[]);

@@ -3,12 +3,15 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { decrypt, deriveKey, encrypt, hmac, sha256 } from '../../platform/crypto/secrets.js';
 import { Conflict, Invalid, Locked } from '../../platform/errors.js';
 import type { CredentialLimiter } from '../limits/credential-limiter.js';
+import { countingUpsert, lockOrder, retryAfterSpent, withinBudgets, type Budget, type CounterRow } from '../../platform/db/window-counters.js';
+import { queryPreparedText } from '../../platform/db/prepared.js';
+import { tenantIdParam } from '../tenants/schemas.js';
 import { TenantAdminEntity, type TenantRow } from '../tenants/entities.js';
-import { fieldError, findTenant, findTenantByApiKey } from '../tenants/service.js';
+import { fieldError, findTenantByApiKey } from '../tenants/service.js';
 import { PasscodeConfigEntity, PasscodeLookupAuditEntity, type LookupResult, type PasscodeConfigRow } from './entities.js';
 import { normalizePassKey } from './pass-key.js';
 import { generatePassPhrase, manualPhraseProblem } from './phrase.js';
-import type { PasscodeRateLimits } from './rate-limits.js';
+import type { PasscodeBudgets } from './rate-limits.js';
 import { DEFAULT_PASSCODE_CONFIG, type PasscodeConfigInput } from './schemas.js';
 
 /**
@@ -115,23 +118,85 @@ export async function savePasscodeConfig(
 export interface SubmitPasscodeDependencies {
   em: EntityManager;
   keys: PasscodeKeys;
-  limits: PasscodeRateLimits;
+  budgets: PasscodeBudgets;
+}
+
+/** The tenant a submission names, with its passcode configuration (columns null when it saved none). */
+interface SubmissionTenant {
+  id: string;
+  status: string;
+  pass_key_expires: number | null;
+  pass_phrase_mode: EffectivePasscodeConfig['passPhraseMode'] | null;
+  allowed_characters: EffectivePasscodeConfig['allowedCharacters'] | null;
+  pass_phrase_length: number | null;
+}
+
+/**
+ * A submission's budgets, its tenant and the tenant's configuration, in one statement. The
+ * address is counted first; only within its budget, for an active tenant and a well-formed key
+ * are the tenant's and the key's budgets counted, so a flood from one address, at a tenant that
+ * does not exist or with garbage keys, spends no tenant's budget.
+ */
+async function countSubmission(deps: SubmitPasscodeDependencies, tenantId: string | null, ip: string, keyBudgets: Budget[]) {
+  const now = Date.now();
+  const byIp = deps.budgets.creationByIp(ip);
+  const counted = countingUpsert([byIp.key], deps.budgets.windowSeconds, now);
+  const tenantRead = `select t.id, t.status, c.pass_key_expires, c.pass_phrase_mode, c.allowed_characters, c.pass_phrase_length
+                        from tenant t left join passcode_config c on c.tenant_id = t.id where t.id = ?::uuid`;
+  const withinIp = withinBudgets('by_ip', [byIp]);
+  const forKeys =
+    keyBudgets.length > 0
+      ? countingUpsert(lockOrder(keyBudgets.map((budget) => budget.key)), deps.budgets.windowSeconds, now, {
+          sql: `${withinIp.sql} and exists (select 1 from submitted_tenant where status = 'ACTIVE')`,
+          bindings: withinIp.bindings,
+        })
+      : undefined;
+  // The address's key sorts before the tenant's and the key's (create-ip < create-key < create-tenant):
+  // rows are locked in one order, as the credential limiter's are.
+  const [row] = await queryPreparedText<{ counters: CounterRow[] | null; tenant: SubmissionTenant | null }>(
+    deps.em.getKnex(),
+    `with by_ip as (${counted.sql}),
+          submitted_tenant as (${tenantRead})${
+            forKeys
+              ? `,
+          by_key as (${forKeys.sql})`
+              : ''
+          }
+     select (select json_agg(counted) from (select * from by_ip${forKeys ? ' union all select * from by_key' : ''}) as counted) as counters,
+            (select to_json(submitted_tenant) from submitted_tenant) as tenant`,
+    [...counted.bindings, tenantId, ...(forKeys?.bindings ?? [])],
+  );
+  return { counters: row?.counters ?? [], tenant: row?.tenant ?? null, now, byIp };
 }
 
 export async function submitPasscode(
   deps: SubmitPasscodeDependencies,
   input: { tenantId: string; passKey: string; passPhrase?: string; ip: string },
 ): Promise<{ passPhrase: string; expiresIn: number }> {
-  await deps.limits.creationByIp(input.ip);
-  const tenant = await findTenant(deps.em, input.tenantId);
-  if (!tenant || tenant.status !== 'ACTIVE') throw invalidTenant();
-
+  // Tenant ids are UUIDs, hashed into the key in their canonical (lower-case) form.
+  const tenantId = tenantIdParam.safeParse(input.tenantId).success ? input.tenantId.toLowerCase() : null;
   const normalizedKey = normalizePassKey(input.passKey);
-  if (!normalizedKey || normalizedKey === '+') throw fieldError('pass_key', 'The pass key format is invalid.');
-  const keyHash = passKeyHash(deps.keys, tenant.id, normalizedKey);
-  await deps.limits.creation(tenant.id, keyHash);
+  const keyIsValid = Boolean(normalizedKey) && normalizedKey !== '+';
+  const keyHash = tenantId && keyIsValid ? passKeyHash(deps.keys, tenantId, normalizedKey) : undefined;
+  const keyBudgets = tenantId && keyHash ? deps.budgets.creation(tenantId, keyHash) : [];
 
-  const config = await getPasscodeConfig(deps.em, tenant.id);
+  const { counters, tenant, now, byIp } = await countSubmission(deps, tenantId, input.ip, keyBudgets);
+  const addressWait = retryAfterSpent([byIp], counters, now);
+  if (addressWait !== undefined) throw new Locked(addressWait);
+  if (!tenant || tenant.status !== 'ACTIVE' || !tenantId) throw invalidTenant();
+  if (!keyHash) throw fieldError('pass_key', 'The pass key format is invalid.');
+  const budgetWait = retryAfterSpent(keyBudgets, counters, now);
+  if (budgetWait !== undefined) throw new Locked(budgetWait);
+
+  const config: EffectivePasscodeConfig =
+    tenant.pass_key_expires === null
+      ? { ...DEFAULT_PASSCODE_CONFIG }
+      : {
+          passKeyExpires: tenant.pass_key_expires,
+          passPhraseMode: tenant.pass_phrase_mode ?? DEFAULT_PASSCODE_CONFIG.passPhraseMode,
+          allowedCharacters: tenant.allowed_characters ?? DEFAULT_PASSCODE_CONFIG.allowedCharacters,
+          passPhraseLength: tenant.pass_phrase_length ?? DEFAULT_PASSCODE_CONFIG.passPhraseLength,
+        };
   let passPhrase: string;
   if (config.passPhraseMode === 'manual') {
     if (!input.passPhrase) throw fieldError('pass_phrase', 'The pass phrase field is required.');
@@ -143,12 +208,12 @@ export async function submitPasscode(
     passPhrase = generatePassPhrase(config.allowedCharacters, config.passPhraseLength);
   }
 
-  const connection = deps.em.getConnection();
   // Expired rows are removed by the server's purge timer (purgeExpiredPasscodes), not here: a
   // per-request delete scanned the tenant's rows on every submission.
   // One statement decides, so two customers racing for one key cannot both win: a row whose
   // passcode is still valid is left alone and nothing is returned.
-  const stored = await connection.execute<{ expires_at: Date }[]>(
+  const stored = await queryPreparedText<{ expires_at: Date }>(
+    deps.em.getKnex(),
     `insert into passcode (tenant_id, key_hash, phrase_encrypted, expires_at, created_at)
      values (?, ?, ?, now() + make_interval(secs => ?), now())
      on conflict (tenant_id, key_hash) do update
@@ -209,30 +274,38 @@ export async function lookUpPasscode(
     return { result: 'invalid_tenant' };
   }
 
-  try {
-    await deps.limits.lookup(tenant.id, keyHash);
-  } catch (error) {
-    if (error instanceof Locked) await audit('rate_limited');
-    throw error;
-  }
-
   // A ONE TIME PASSCODE (spec, trust flow): the look-up that reveals it also spends it, in one
   // conditional update, so of two agents asking at once only one hears it. A spent passcode
-  // answers as an unknown one until it expires, then as expired.
-  const [row] = await deps.em.getConnection().execute<{ phrase: string | null; expired: boolean | null }[]>(
-    `with present as (select expires_at <= now() as expired from passcode where tenant_id = ? and key_hash = ?),
+  // answers as an unknown one until it expires, then as expired. The same statement counts the
+  // look-up against the tenant's and the key's budgets (the passcode is spent only within them)
+  // and records the audit line, whatever the outcome.
+  const now = Date.now();
+  const budgets = deps.budgets.lookup(tenant.id, keyHash);
+  const counted = countingUpsert(lockOrder(budgets.map((budget) => budget.key)), deps.budgets.windowSeconds, now);
+  const within = withinBudgets('counted', budgets);
+  const [row] = await queryPreparedText<{ counters: CounterRow[] | null; phrase: string | null; expired: boolean | null }>(
+    deps.em.getKnex(),
+    `with counted as (${counted.sql}),
+          allowed as (select ${within.sql} as ok),
+          present as (select expires_at <= now() as expired from passcode where tenant_id = ? and key_hash = ?),
           taken as (update passcode set consumed_at = now()
-                     where tenant_id = ? and key_hash = ? and consumed_at is null and expires_at > now() returning phrase_encrypted)
-     select (select phrase_encrypted from taken) as phrase, (select expired from present) as expired`,
-    [tenant.id, keyHash, tenant.id, keyHash],
+                     where tenant_id = ? and key_hash = ? and consumed_at is null and expires_at > now() and (select ok from allowed)
+                     returning phrase_encrypted),
+          audited as (insert into passcode_lookup_audit (tenant_id, key_hash, result, ip, request_id, created_at)
+                      select ?, ?, case when not (select ok from allowed) then 'rate_limited'
+                                        when exists (select 1 from taken) then 'found'
+                                        when (select expired from present) then 'expired'
+                                        else 'not_found' end, ?, ?, now())
+     select (select json_agg(counted) from counted) as counters, (select phrase_encrypted from taken) as phrase, (select expired from present) as expired`,
+    [...counted.bindings, ...within.bindings, tenant.id, keyHash, tenant.id, keyHash, presentedTenant, keyHash, input.ip || 'unknown', input.requestId ?? null],
   );
-  const outcome: AgentLookup = row?.phrase
+  const wait = retryAfterSpent(budgets, row?.counters ?? [], now);
+  if (wait !== undefined) throw new Locked(wait);
+  return row?.phrase
     ? { result: 'found', passPhrase: decrypt(deps.keys.phrase, row.phrase, phraseContext(tenant.id, keyHash)) }
     : row?.expired
       ? { result: 'expired' }
       : { result: 'not_found' };
-  await audit(outcome.result);
-  return outcome;
 }
 
 /** For an operator's schedule: drop passcodes long expired, in every tenant. */

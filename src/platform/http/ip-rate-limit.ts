@@ -1,6 +1,7 @@
 import type { Knex } from '@mikro-orm/postgresql';
 import type { Context, Next } from 'koa';
-import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
+import { queryPreparedText } from '../db/prepared.js';
+import { countingUpsert, retryAfterSpent, type CounterRow } from '../db/window-counters.js';
 import { tooManyRequests } from './errors.js';
 
 export interface IpRateLimitOptions {
@@ -18,23 +19,12 @@ export interface IpRateLimitOptions {
  * (RFC 6585 §4). Counters live in PostgreSQL, so all instances share them.
  */
 export function ipRateLimit(knex: Knex, options: IpRateLimitOptions) {
-  const limiter = new RateLimiterPostgres({
-    storeClient: knex,
-    storeType: 'knex',
-    tableName: 'rate_limit',
-    tableCreated: true,
-    keyPrefix: `ip-limit:${options.name}`,
-    points: options.points,
-    duration: options.windowSeconds,
-    clearExpiredByTimeout: false,
-  });
   return async (ctx: Context, next: Next) => {
-    try {
-      await limiter.consume(ctx.ip || 'unknown');
-    } catch (rejection) {
-      if (!(rejection instanceof RateLimiterRes)) throw rejection;
-      throw tooManyRequests(Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)));
-    }
+    const budget = { key: `ip-limit:${options.name}:${ctx.ip || 'unknown'}`, allowance: options.points };
+    const now = Date.now();
+    const counted = countingUpsert([budget.key], options.windowSeconds, now);
+    const wait = retryAfterSpent([budget], await queryPreparedText<CounterRow>(knex, counted.sql, counted.bindings), now);
+    if (wait !== undefined) throw tooManyRequests(wait);
     await next();
   };
 }

@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../support/server.js';
+import { call, getPasscode, phoneNumber, postPasscode, readyTenant, serviceAdminToken, type ReadyTenant } from './support.js';
+
+/**
+ * The passcode budgets are counted in the statement that does the work (src/identity/passcodes/
+ * service.ts): concurrent requests cannot overrun them, a refused look-up spends no passcode and is
+ * audited, and an address past its budget spends no tenant's.
+ */
+let server: TestServer;
+let tenant: ReadyTenant;
+beforeAll(async () => {
+  server = await startTestServer({
+    TRUST_PROXY: 'true',
+    PASSCODE_CREATE_PER_KEY: '2',
+    PASSCODE_CREATE_PER_IP: '3',
+    PASSCODE_CREATE_PER_TENANT: '13',
+    PASSCODE_LOOKUP_PER_KEY: '3',
+  });
+  tenant = await readyTenant(server, await serviceAdminToken(server), { pass_key_expires: 60, pass_phrase: 'system' });
+});
+afterAll(() => server?.stop());
+
+const fromAddress = (address: string, json: unknown) =>
+  call(server, 'POST', `/api/v2/${tenant.tenantId}/identity/passcode`, { json, headers: { 'x-forwarded-for': address } });
+const tally = (statuses: number[]) => statuses.reduce<Record<number, number>>((counts, status) => ({ ...counts, [status]: (counts[status] ?? 0) + 1 }), {});
+
+describe('passcode budgets under concurrency', () => {
+  it('lets exactly the allowance of parallel submissions for one key through', async () => {
+    const key = phoneNumber();
+    const statuses = await Promise.all(
+      Array.from({ length: 8 }, (_, index) => fromAddress(`198.51.100.${index + 1}`, { pass_key: key }).then((r) => r.status)),
+    );
+    // Two within the key's budget: one stores the passcode, the other finds the key taken.
+    expect(tally(statuses)).toEqual({ 200: 1, 409: 1, 429: 6 });
+  });
+
+  it('spends a passcode only within the look-up budget, and audits every look-up in the same statement', async () => {
+    const key = phoneNumber();
+    expect((await postPasscode(server, tenant.tenantId, { pass_key: key })).status).toBe(200);
+    const statuses = await Promise.all(Array.from({ length: 7 }, () => getPasscode(server, tenant.tenantId, key, tenant.apiKey).then((r) => r.status)));
+    expect(tally(statuses)).toEqual({ 200: 1, 404: 2, 429: 4 });
+    const audit: Array<{ result: string; n: number }> = await server
+      .em()
+      .getConnection()
+      .execute(
+        `select result, count(*)::int as n from passcode_lookup_audit
+          where tenant_id = ? and created_at > now() - interval '1 minute' and key_hash = (select key_hash from passcode where tenant_id = ? order by created_at desc limit 1)
+          group by result order by result`,
+        [tenant.tenantId, tenant.tenantId],
+      );
+    expect(audit).toEqual([
+      { result: 'found', n: 1 },
+      { result: 'not_found', n: 2 },
+      { result: 'rate_limited', n: 4 },
+    ]);
+  });
+
+  it('counts nothing against the tenant for an address past its own budget', async () => {
+    const flood = [];
+    for (let index = 0; index < 8; index += 1) flood.push((await fromAddress('203.0.113.7', { pass_key: phoneNumber() })).status);
+    expect(tally(flood)).toEqual({ 200: 3, 429: 5 });
+    // The tenant's budget of 13 has 8 (first test, refusals by key included) + 1 (second) + 3 counted:
+    // one more fits. Had the address's refused five been counted against the tenant, it would not.
+    expect((await fromAddress('203.0.113.8', { pass_key: phoneNumber() })).status).toBe(200);
+    expect((await fromAddress('203.0.113.9', { pass_key: phoneNumber() })).status).toBe(429);
+  });
+});
