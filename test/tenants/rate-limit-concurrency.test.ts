@@ -65,4 +65,17 @@ describe('passcode budgets under concurrency', () => {
     expect((await fromAddress('203.0.113.8', { pass_key: phoneNumber() })).status).toBe(200);
     expect((await fromAddress('203.0.113.9', { pass_key: phoneNumber() })).status).toBe(429);
   });
+
+  it("refunds a known API key's reservation with each look-up, carried or alone, so an agent is never locked out by its own key", async () => {
+    // The key limiter allows 10 failures per agent and tenant: 12 answered look-ups would pass it were a refund lost.
+    const unknownKeys = await Promise.all(Array.from({ length: 12 }, () => getPasscode(server, tenant.tenantId, phoneNumber(), tenant.apiKey)));
+    expect(new Set(unknownKeys.map((r) => r.status))).toEqual(new Set([404]));
+    const otherTenant = '00000000-0000-4000-8000-000000000001';
+    const elsewhere = [];
+    for (let attempt = 0; attempt < 12; attempt += 1) elsewhere.push((await getPasscode(server, otherTenant, phoneNumber(), tenant.apiKey)).status);
+    expect(new Set(elsewhere)).toEqual(new Set([400]));
+    const counters: Array<{ points: number }> = await server.em().getConnection().execute("select points from rate_limit where key like 'passcode-api-key:%'");
+    expect(counters.length).toBeGreaterThan(0);
+    expect(counters.every((counter) => counter.points === 0)).toBe(true);
+  });
 });

@@ -5,42 +5,57 @@ import { Conflict, Invalid, Locked } from '../../platform/errors.js';
 import type { CredentialLimiter } from '../limits/credential-limiter.js';
 import { countingUpsert, lockOrder, retryAfterSpent, withinBudgets, type Budget, type CounterRow } from '../../platform/db/window-counters.js';
 import { queryPreparedText } from '../../platform/db/prepared.js';
+import type { DeferredWrite } from '../../platform/db/companion-writes.js';
 import { tenantIdParam } from '../tenants/schemas.js';
-import { TenantAdminEntity, type TenantRow } from '../tenants/entities.js';
-import { fieldError, findTenantByApiKey } from '../tenants/service.js';
+import { TenantAdminEntity } from '../tenants/entities.js';
+import { fieldError } from '../tenants/service.js';
 import { PasscodeConfigEntity, PasscodeLookupAuditEntity, type LookupResult, type PasscodeConfigRow } from './entities.js';
 import { normalizePassKey } from './pass-key.js';
 import { generatePassPhrase, manualPhraseProblem } from './phrase.js';
 import type { PasscodeBudgets } from './rate-limits.js';
 import { DEFAULT_PASSCODE_CONFIG, type PasscodeConfigInput } from './schemas.js';
 
+/** The tenant an API key belongs to, as the limiter's companion read returns it. */
+interface KeyTenant {
+  id: string;
+  status: string;
+}
+
+/** A checked API key: its tenant, and for a known key the refund of its reservation, still to run. */
+interface KeyCheck {
+  tenant: KeyTenant | null;
+  refund?: DeferredWrite;
+}
+
 /**
  * The agent's API key, checked under the limiter: reserved before the look-up, failed when the
- * key is unknown. Concurrent look-ups by one agent (same IP, tenant and key) share one
- * reservation and one check, so in-flight reservations never crowd a valid key into 429.
+ * key is unknown. The tenant is read in the reservation's own statement; a known key's refund
+ * rides in the look-up's statement (or runs alone when there is none). Concurrent look-ups by one
+ * agent (same IP, tenant and key) share one reservation and one check, so in-flight reservations
+ * never crowd a valid key into 429; the first of them to reach its statement carries the refund.
  */
-const keyChecks = new Map<string, Promise<TenantRow | null>>();
+const keyChecks = new Map<string, Promise<KeyCheck>>();
 
 function tenantOfApiKey(
-  deps: Pick<LookUpPasscodeDependencies, 'em' | 'apiKeyLimiter'>,
+  deps: Pick<LookUpPasscodeDependencies, 'apiKeyLimiter'>,
   limiterIdentity: string,
   ip: string,
   apiKey: string | undefined,
-): Promise<TenantRow | null> {
+): Promise<KeyCheck> {
   const key = `${limiterIdentity}|${sha256(apiKey ?? '')}`;
   const pending = keyChecks.get(key);
   if (pending) return pending;
-  const check = (async () => {
-    const limit = await deps.apiKeyLimiter.reserve(limiterIdentity, ip);
+  const check = (async (): Promise<KeyCheck> => {
+    // By hash over an index: timing reveals nothing about any stored key.
+    const read = apiKey && apiKey.length <= 256 ? { sql: 'select id, status from tenant where api_key_hash = ?', bindings: [sha256(apiKey)] } : undefined;
+    const limit = await deps.apiKeyLimiter.reserve<KeyTenant>(limiterIdentity, ip, read);
     if (!limit.allowed) throw new Locked(limit.retryAfterSeconds);
-    try {
-      const tenant = apiKey ? await findTenantByApiKey(deps.em.fork(), apiKey) : null;
-      await (tenant ? limit.release() : limit.fail());
-      return tenant;
-    } catch (error) {
-      await limit.release();
-      throw error;
+    const tenant = limit.found[0] ?? null;
+    if (!tenant) {
+      await limit.fail();
+      return { tenant: null };
     }
+    return { tenant, refund: limit.later('release') };
   })().finally(() => keyChecks.delete(key));
   keyChecks.set(key, check);
   return check;
@@ -258,13 +273,28 @@ export async function lookUpPasscode(
     });
   const limiterIdentity = `${input.ip}|${presentedTenant}`;
 
-  let tenant: TenantRow | null;
+  let checked: KeyCheck;
   try {
-    tenant = await tenantOfApiKey(deps, limiterIdentity, input.ip, input.apiKey);
+    checked = await tenantOfApiKey(deps, limiterIdentity, input.ip, input.apiKey);
   } catch (error) {
     if (error instanceof Locked) await audit('rate_limited');
     throw error;
   }
+  const { tenant, refund } = checked;
+  try {
+    return await lookUpForTenant(deps, input, { tenant, presentedTenant, keyHash, audit, refund });
+  } finally {
+    // Unless the look-up's statement carried it (then this does nothing).
+    await refund?.runAlone();
+  }
+}
+
+async function lookUpForTenant(
+  deps: LookUpPasscodeDependencies,
+  input: { ip: string; requestId?: string },
+  context: { tenant: KeyTenant | null; presentedTenant: string; keyHash: string; audit: (result: LookupResult) => Promise<unknown>; refund?: DeferredWrite },
+): Promise<AgentLookup> {
+  const { tenant, presentedTenant, keyHash, audit } = context;
   if (!tenant) {
     await audit('unauthorized');
     return { result: 'unauthorized' };
@@ -283,9 +313,11 @@ export async function lookUpPasscode(
   const budgets = deps.budgets.lookup(tenant.id, keyHash);
   const counted = countingUpsert(lockOrder(budgets.map((budget) => budget.key)), deps.budgets.windowSeconds, now);
   const within = withinBudgets('counted', budgets);
+  // The API key's refund, when no concurrent look-up has carried it yet, commits with this statement.
+  const leading = context.refund?.claim() ?? { ctes: [], bindings: [] };
   const [row] = await queryPreparedText<{ counters: CounterRow[] | null; phrase: string | null; expired: boolean | null }>(
     deps.em.getKnex(),
-    `with counted as (${counted.sql}),
+    `with ${leading.ctes.map((cte) => `${cte},\n          `).join('')}counted as (${counted.sql}),
           allowed as (select ${within.sql} as ok),
           present as (select expires_at <= now() as expired from passcode where tenant_id = ? and key_hash = ?),
           taken as (update passcode set consumed_at = now()
@@ -297,7 +329,19 @@ export async function lookUpPasscode(
                                         when (select expired from present) then 'expired'
                                         else 'not_found' end, ?, ?, now())
      select (select json_agg(counted) from counted) as counters, (select phrase_encrypted from taken) as phrase, (select expired from present) as expired`,
-    [...counted.bindings, ...within.bindings, tenant.id, keyHash, tenant.id, keyHash, presentedTenant, keyHash, input.ip || 'unknown', input.requestId ?? null],
+    [
+      ...leading.bindings,
+      ...counted.bindings,
+      ...within.bindings,
+      tenant.id,
+      keyHash,
+      tenant.id,
+      keyHash,
+      presentedTenant,
+      keyHash,
+      input.ip || 'unknown',
+      input.requestId ?? null,
+    ],
   );
   const wait = retryAfterSpent(budgets, row?.counters ?? [], now);
   if (wait !== undefined) throw new Locked(wait);

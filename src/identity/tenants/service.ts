@@ -106,12 +106,6 @@ export async function refreshApiKey(em: EntityManager, tenant: TenantRow): Promi
 }
 
 /** The tenant holding this API key, whatever tenant the caller named: the caller compares. */
-export async function findTenantByApiKey(em: EntityManager, apiKey: string): Promise<TenantRow | null> {
-  if (!apiKey || apiKey.length > 256) return null;
-  // The lookup is by hash over an index: timing reveals nothing about any stored key.
-  return em.findOne(TenantEntity, { apiKeyHash: sha256(apiKey) });
-}
-
 /**
  * The caller's own tenant, ready for use. Not theirs and not existing are one answer, in the
  * endpoint's own wording; only the owner learns that their tenant awaits activation.
