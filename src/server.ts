@@ -1,8 +1,7 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from './platform/config.js';
 import { buildApp, type RouteSummary } from './app.js';
-import { poolConnection, type Orm } from './platform/db/orm.js';
+import { detachedEntityManager, poolConnection, type Orm } from './platform/db/orm.js';
 import { openGatehouseDatabase as openDatabase } from './modules/database.js';
 import { createApiKeyVerifier } from './identity/api-keys/verifier.js';
 import { createAuthenticator, type Authenticator } from './oauth/callers/authenticator.js';
@@ -87,7 +86,7 @@ function createHttpServer(listener: RequestListener, timeouts: Config['httpTimeo
 
 export async function startGatehouse(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningGatehouse> {
   const { orm, embedded } = await openDatabase(config, logger);
-  await ensureSigningKeys(orm.em.fork() as EntityManager, config.secret, [config.accessTokenAlg]);
+  await ensureSigningKeys(detachedEntityManager(orm), config.secret, [config.accessTokenAlg]);
 
   const metrics = createMetrics();
   // DATABASE_REPLICA_URL: user info, introspection and SessionM search may read the standby (src/platform/db/read-replica.ts).
@@ -195,7 +194,7 @@ export async function startGatehouse(config: Config, logger: Logger = createLogg
   const port = typeof address === 'object' && address ? address.port : config.port;
 
   const purgeTimer = setInterval(() => {
-    Promise.all([purgeExpired(orm), purgeExpiredPasscodes(orm.em.fork() as EntityManager)]).catch((error) =>
+    Promise.all([purgeExpired(orm), purgeExpiredPasscodes(detachedEntityManager(orm))]).catch((error) =>
       logger.warn({ err: error }, 'purge of expired rows failed'),
     );
     purgeOtpChallenges(orm).catch((error) => logger.warn({ err: error }, 'purge of old OTP challenges failed'));

@@ -1,11 +1,10 @@
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import { ZodError } from 'zod';
 import { ConfigError, loadConfig } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
 import { openDatabase } from '../server.js';
-import type { Orm } from '../platform/db/orm.js';
+import { type Orm, detachedEntityManager } from '../platform/db/orm.js';
 import { apiKeyFields, createApiKey, listApiKeys, revokeApiKey } from '../identity/api-keys/service.js';
 import { createClient, deleteClient, listClients } from '../oauth/clients/service.js';
 import { createCustomer, findCustomerByEmail } from '../identity/customers/service.js';
@@ -21,7 +20,7 @@ import { createGroupInput } from '../identity/customers/groups/schemas.js';
 type Command = (context: { orm: Orm; config: Config; args: string[] }) => Promise<void>;
 
 const print = (value: unknown) => process.stdout.write(`${typeof value === 'string' ? value : JSON.stringify(value, null, 2)}\n`);
-const em = (orm: Orm) => orm.em.fork() as EntityManager;
+const em = (orm: Orm) => detachedEntityManager(orm);
 
 const commands: Record<string, { usage: string; run: Command }> = {
   'clients:create': {

@@ -1,7 +1,6 @@
 import { randomInt } from 'node:crypto';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../platform/config.js';
-import type { Orm } from '../platform/db/orm.js';
+import { type Orm, detachedEntityManager } from '../platform/db/orm.js';
 import type { Logger } from '../platform/logger.js';
 import { signWebhook } from '../identity/events/signature.js';
 import { claimDueDeliveries, fanOutEvents, markAttemptFailed, markDelivered, type ClaimedDelivery } from '../identity/events/service.js';
@@ -59,7 +58,7 @@ function describeFailure(error: unknown, timeoutMs: number): string {
  */
 export function startWebhookDispatcher(deps: { orm: Orm; logger: Logger; settings: WebhookSettings }): WebhookDispatcher {
   const { settings, logger } = deps;
-  const em = () => deps.orm.em.fork() as EntityManager;
+  const em = () => detachedEntityManager(deps.orm);
   const leaseSeconds = Math.ceil(settings.timeoutMs / 1000) + LEASE_GRACE_SECONDS;
   let stopping = false;
   let timer: NodeJS.Timeout | undefined;

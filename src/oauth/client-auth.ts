@@ -1,6 +1,5 @@
 import { requestEntityManager } from '../platform/db/orm.js';
 import { createHash } from 'node:crypto';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context, Next } from 'koa';
 import { createLocalJWKSet, decodeJwt, jwtVerify, type JSONWebKeySet } from 'jose';
 import type { Orm } from '../platform/db/orm.js';

@@ -1,7 +1,6 @@
 import { connectionEntityManager, requestEntityManager } from '../platform/db/orm.js';
 import { randomToken } from '../platform/crypto/secrets.js';
 import { CLAIMS_BY_SCOPE } from '../identity/scopes.js';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../platform/config.js';
 import type { Orm } from '../platform/db/orm.js';

@@ -1,7 +1,6 @@
 import { requestEntityManager } from '../platform/db/orm.js';
 import { CredentialRejected, signIn } from '../identity/sign-in.js';
 import Router from '@koa/router';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { constantTimeEqual, deriveKey, hmac } from '../platform/crypto/secrets.js';

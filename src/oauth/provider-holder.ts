@@ -1,8 +1,7 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type Provider from 'oidc-provider';
 import { loadSigningKeys, signingKeysVersion, type LoadedKeys } from './keys/service.js';
 import type { Logger } from '../platform/logger.js';
-import type { Orm } from '../platform/db/orm.js';
+import { detachedEntityManager, type Orm } from '../platform/db/orm.js';
 
 /**
  * oidc-provider fixes its keystore at construction. Instances share keys through PostgreSQL, so
@@ -22,7 +21,7 @@ export class ProviderHolder {
   ) {}
 
   static async create(options: { orm: Orm; secret: string; logger: Logger; build: (keys: LoadedKeys) => Provider }) {
-    const keys = await loadSigningKeys(options.orm.em.fork() as EntityManager, options.secret);
+    const keys = await loadSigningKeys(detachedEntityManager(options.orm), options.secret);
     return new ProviderHolder(options.build(keys), keys, options.build, options.orm, options.secret, options.logger);
   }
 
@@ -42,9 +41,9 @@ export class ProviderHolder {
   }
 
   async reloadIfKeysChanged(): Promise<boolean> {
-    const version = await signingKeysVersion(this.orm.em.fork() as EntityManager);
+    const version = await signingKeysVersion(detachedEntityManager(this.orm));
     if (version === this.loaded.version) return false;
-    const keys = await loadSigningKeys(this.orm.em.fork() as EntityManager, this.secret);
+    const keys = await loadSigningKeys(detachedEntityManager(this.orm), this.secret);
     this.provider = this.build(keys);
     this.handler = undefined;
     this.loaded = keys;

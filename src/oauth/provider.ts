@@ -1,4 +1,4 @@
-import { connectionEntityManager, requestEntityManager } from '../platform/db/orm.js';
+import { connectionEntityManager } from '../platform/db/orm.js';
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../platform/config.js';
 import type { Orm } from '../platform/db/orm.js';
@@ -26,7 +26,6 @@ function grantedScope(accessToken: string): string {
     return '';
   }
 }
-import type { EntityManager } from '@mikro-orm/postgresql';
 
 export interface ProviderDependencies {
   config: Config;

@@ -1,13 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { startSecondInstance, startTestServer, type TestServer } from '../support/server.js';
 import { call, getPasscode, phoneNumber, postPasscode, readyTenant, serviceAdminToken, type ReadyTenant } from './support.js';
 
 /**
  * The passcode budgets are counted in the statement that does the work (src/identity/passcodes/
- * service.ts): concurrent requests cannot overrun them, a refused look-up spends no passcode and is
- * audited, and an address past its budget spends no tenant's.
+ * service.ts): concurrent requests, split across two instances on one PostgreSQL, cannot overrun
+ * them; a refused look-up spends no passcode and is audited; an address past its budget spends no
+ * tenant's.
  */
 let server: TestServer;
+let second: { url: string; stop(): Promise<void> };
 let tenant: ReadyTenant;
 beforeAll(async () => {
   server = await startTestServer({
@@ -17,19 +19,26 @@ beforeAll(async () => {
     PASSCODE_CREATE_PER_TENANT: '13',
     PASSCODE_LOOKUP_PER_KEY: '3',
   });
+  second = await startSecondInstance(server);
   tenant = await readyTenant(server, await serviceAdminToken(server), { pass_key_expires: 60, pass_phrase: 'system' });
 });
-afterAll(() => server?.stop());
+afterAll(async () => {
+  await second?.stop();
+  await server?.stop();
+});
 
-const fromAddress = (address: string, json: unknown) =>
-  call(server, 'POST', `/api/v2/${tenant.tenantId}/identity/passcode`, { json, headers: { 'x-forwarded-for': address } });
+/** Alternates the two instances, so every race is also a race between nodes. */
+const instance = (index: number) => (index % 2 === 0 ? server : ({ url: second.url } as TestServer));
+
+const fromAddress = (address: string, json: unknown, index = 0) =>
+  call(instance(index), 'POST', `/api/v2/${tenant.tenantId}/identity/passcode`, { json, headers: { 'x-forwarded-for': address } });
 const tally = (statuses: number[]) => statuses.reduce<Record<number, number>>((counts, status) => ({ ...counts, [status]: (counts[status] ?? 0) + 1 }), {});
 
 describe('passcode budgets under concurrency', () => {
   it('lets exactly the allowance of parallel submissions for one key through', async () => {
     const key = phoneNumber();
     const statuses = await Promise.all(
-      Array.from({ length: 8 }, (_, index) => fromAddress(`198.51.100.${index + 1}`, { pass_key: key }).then((r) => r.status)),
+      Array.from({ length: 8 }, (_, index) => fromAddress(`198.51.100.${index + 1}`, { pass_key: key }, index).then((r) => r.status)),
     );
     // Two within the key's budget: one stores the passcode, the other finds the key taken.
     expect(tally(statuses)).toEqual({ 200: 1, 409: 1, 429: 6 });
@@ -38,7 +47,9 @@ describe('passcode budgets under concurrency', () => {
   it('spends a passcode only within the look-up budget, and audits every look-up in the same statement', async () => {
     const key = phoneNumber();
     expect((await postPasscode(server, tenant.tenantId, { pass_key: key })).status).toBe(200);
-    const statuses = await Promise.all(Array.from({ length: 7 }, () => getPasscode(server, tenant.tenantId, key, tenant.apiKey).then((r) => r.status)));
+    const statuses = await Promise.all(
+      Array.from({ length: 7 }, (_, index) => getPasscode(instance(index), tenant.tenantId, key, tenant.apiKey).then((r) => r.status)),
+    );
     expect(tally(statuses)).toEqual({ 200: 1, 404: 2, 429: 4 });
     const audit: Array<{ result: string; n: number }> = await server
       .em()
@@ -68,7 +79,9 @@ describe('passcode budgets under concurrency', () => {
 
   it("refunds a known API key's reservation with each look-up, carried or alone, so an agent is never locked out by its own key", async () => {
     // The key limiter allows 10 failures per agent and tenant: 12 answered look-ups would pass it were a refund lost.
-    const unknownKeys = await Promise.all(Array.from({ length: 12 }, () => getPasscode(server, tenant.tenantId, phoneNumber(), tenant.apiKey)));
+    const unknownKeys = await Promise.all(
+      Array.from({ length: 12 }, (_, index) => getPasscode(instance(index), tenant.tenantId, phoneNumber(), tenant.apiKey)),
+    );
     expect(new Set(unknownKeys.map((r) => r.status))).toEqual(new Set([404]));
     const otherTenant = '00000000-0000-4000-8000-000000000001';
     const elsewhere = [];
@@ -77,5 +90,27 @@ describe('passcode budgets under concurrency', () => {
     const counters: Array<{ points: number }> = await server.em().getConnection().execute("select points from rate_limit where key like 'passcode-api-key:%'");
     expect(counters.length).toBeGreaterThan(0);
     expect(counters.every((counter) => counter.points === 0)).toBe(true);
+  });
+
+  it("stores one configuration when a tenant's first saves race, the others becoming updates of it", async () => {
+    const fresh = await readyTenant(server, await serviceAdminToken(server));
+    const saves = await Promise.all(
+      Array.from({ length: 6 }, (_, index) =>
+        call(instance(index), 'POST', `/api/v2/${fresh.tenantId}/identity/passcode/config`, {
+          token: fresh.admin.token,
+          json: { tenant_config_details: { pass_key_expires: 60 + index, pass_phrase: 'system' } },
+        }),
+      ),
+    );
+    expect(saves.map((save) => save.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    const rows: Array<{ n: number }> = await server
+      .em()
+      .getConnection()
+      .execute('select count(*)::int as n from passcode_config where tenant_id = ?', [fresh.tenantId]);
+    expect(rows[0]!.n).toBe(1);
+    const details = saves.map((save) => save.body.data.data.tenantDetails);
+    expect(new Set(details.map((detail) => detail.id)).size).toBe(1);
+    expect(Number.isInteger(details[0].id)).toBe(true);
+    expect(saves.filter((save) => save.body.data.message === 'Tenant Configuration created successfully')).toHaveLength(1);
   });
 });

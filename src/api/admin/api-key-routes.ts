@@ -1,5 +1,4 @@
 import { requestEntityManager } from '../../platform/db/orm.js';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '../../platform/db/orm.js';
 import { currentCaller, type Authenticator, type Caller } from '../../oauth/callers/authenticator.js';
 import { notFound } from '../../platform/http/errors.js';

@@ -1,5 +1,4 @@
 import { requestEntityManager } from '../../platform/db/orm.js';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '../../platform/db/orm.js';
 import type { Authenticator } from '../../oauth/callers/authenticator.js';
 import type { WebhookDeliveryRow } from '../../identity/events/entities.js';

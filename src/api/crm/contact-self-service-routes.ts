@@ -2,7 +2,6 @@ import { requestEntityManager } from '../../platform/db/orm.js';
 import { DomainError } from '../../platform/errors.js';
 import { CredentialRejected, signIn } from '../../identity/sign-in.js';
 import { passwordOrPassCodeLookup, verifyPasswordOrPassCode } from '../../identity/credentials/credential-tokens/authentication.js';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from 'koa';
 import { verificationCodeKey } from '../../identity/credentials/credential-tokens/codes.js';
 import type { Config } from '../../platform/config.js';

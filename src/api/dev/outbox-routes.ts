@@ -1,5 +1,4 @@
 import { requestEntityManager } from '../../platform/db/orm.js';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '../../platform/db/orm.js';
 import { listDevOutbox } from '../../platform/notify/outbox.js';
 import { devOutboxQuery, devOutboxView } from '../../platform/notify/schemas.js';

@@ -1,6 +1,5 @@
 import { requestEntityManager } from '../../platform/db/orm.js';
 import cors from '@koa/cors';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Middleware } from 'koa';
 import { z } from 'zod';
 import type { Config } from '../../platform/config.js';

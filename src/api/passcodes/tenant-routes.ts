@@ -1,6 +1,5 @@
 import { requestEntityManager } from '../../platform/db/orm.js';
 import { CredentialRejected, signIn } from '../../identity/sign-in.js';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type Provider from 'oidc-provider';
 import { z } from 'zod';
 import type { Config } from '../../platform/config.js';

@@ -1,5 +1,4 @@
 import { requestEntityManager } from '../../platform/db/orm.js';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../../platform/config.js';
 import type { CustomerRow } from '../../identity/customers/entities.js';
 import { findCustomerByEmail } from '../../identity/customers/service.js';

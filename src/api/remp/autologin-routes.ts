@@ -1,6 +1,5 @@
 import { requestEntityManager } from '../../platform/db/orm.js';
 import { CredentialRejected, signIn } from '../../identity/sign-in.js';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { findCustomerById } from '../../identity/customers/service.js';
 import { ApiError, tooManyRequests } from '../../platform/http/errors.js';

@@ -1,5 +1,4 @@
 import { requestEntityManager } from '../../platform/db/orm.js';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../../platform/config.js';
 import type { Orm } from '../../platform/db/orm.js';
 import type { Notifier } from '../../platform/notify/notifier.js';

@@ -1,6 +1,5 @@
 import { requestEntityManager } from '../../platform/db/orm.js';
 import { CredentialRejected, signIn } from '../../identity/sign-in.js';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import type { Config } from '../../platform/config.js';
 import type { Orm } from '../../platform/db/orm.js';

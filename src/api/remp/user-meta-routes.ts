@@ -1,5 +1,4 @@
 import { requestEntityManager } from '../../platform/db/orm.js';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import { findCustomerByRef } from '../../identity/customers/service.js';
 import { rempId } from './user-presenter.js';
 import type { Orm } from '../../platform/db/orm.js';

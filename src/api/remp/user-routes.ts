@@ -1,5 +1,4 @@
 import { requestEntityManager } from '../../platform/db/orm.js';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import { findCustomerByEmail, findCustomerById, findCustomerByRef } from '../../identity/customers/service.js';
 import { findActiveDeviceToken } from '../../identity/credentials/devices/service.js';
 import { currentCaller, insufficientScope, type Authenticator } from '../../oauth/callers/authenticator.js';

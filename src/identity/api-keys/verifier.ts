@@ -1,6 +1,5 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
 import { constantTimeEqual } from '../../platform/crypto/secrets.js';
-import type { Orm } from '../../platform/db/orm.js';
+import { type Orm, detachedEntityManager } from '../../platform/db/orm.js';
 import type { Logger } from '../../platform/logger.js';
 import { findActiveApiKeyByHash, hashApiKey, isWellFormedApiKey, looksLikeApiKey, recordApiKeyUse } from './service.js';
 
@@ -43,7 +42,7 @@ export function createApiKeyVerifier(deps: { orm: Orm; logger: Logger; cacheSeco
     if (lastRecordedUse.size >= MAX_CACHED_KEYS) lastRecordedUse.clear();
     lastRecordedUse.set(keyId, now);
     // Off the request path: a failed bookkeeping write must not fail an authenticated call.
-    recordApiKeyUse(deps.orm.em.fork() as EntityManager, keyId, throttleSeconds).catch((error) =>
+    recordApiKeyUse(detachedEntityManager(deps.orm), keyId, throttleSeconds).catch((error) =>
       deps.logger.warn({ err: error, keyId }, 'recording API key use failed'),
     );
   };
@@ -71,7 +70,7 @@ export function createApiKeyVerifier(deps: { orm: Orm; logger: Logger; cacheSeco
         noteUse(hit.keyId);
         return hit;
       }
-      const row = await findActiveApiKeyByHash(deps.orm.em.fork() as EntityManager, keyHash);
+      const row = await findActiveApiKeyByHash(detachedEntityManager(deps.orm), keyHash);
       // The index lookup already matched; the constant-time comparison keeps the final decision
       // independent of how the database compares strings.
       if (!row || !constantTimeEqual(row.keyHash, keyHash)) return undefined;

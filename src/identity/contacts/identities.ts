@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { hashPassword } from '../../platform/crypto/passwords.js';
 import { constantTimeEqual } from '../../platform/crypto/secrets.js';
 import type { Config } from '../../platform/config.js';
-import type { Orm } from '../../platform/db/orm.js';
+import { type Orm, detachedEntityManager } from '../../platform/db/orm.js';
 import { CustomerEntity, CustomerIdentityEntity, type CustomerRow } from '../customers/entities.js';
 import { findCustomerByEmail, findCustomerById, findCustomerByPhone, normalizeEmail } from '../customers/service.js';
 import { channelUnavailable, type Notifier } from '../../platform/notify/notifier.js';
@@ -170,5 +170,5 @@ export async function applyPendingIdentities(tx: EntityManager, customerId: stri
 
 /** Requests whose code was never validated; run with the other purges. */
 export async function purgeExpiredPendingIdentities(orm: Orm): Promise<number> {
-  return (orm.em.fork() as EntityManager).nativeDelete(ContactPendingIdentityEntity, { expiresAt: { $lt: new Date() } });
+  return detachedEntityManager(orm).nativeDelete(ContactPendingIdentityEntity, { expiresAt: { $lt: new Date() } });
 }

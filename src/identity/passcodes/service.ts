@@ -104,8 +104,26 @@ export async function configCreatorNumber(em: EntityManager, config: Pick<Effect
   return admin?.numericId ?? null;
 }
 
-/** Creates the tenant's configuration, or replaces it: the spec has no separate update call. */
+/**
+ * Creates the tenant's configuration, or replaces it: the spec has no separate update call. Two
+ * first saves racing: the loser's insert fails on the unique tenant and is retried as an update of
+ * the winner's row. Each attempt runs in a transaction with an identity map of its own (merged into
+ * the request's on success), so the failed insert does not stay pending in the request's unit.
+ */
 export async function savePasscodeConfig(
+  em: EntityManager,
+  input: { tenantId: string; adminId: string; config: PasscodeConfigInput },
+): Promise<{ row: PasscodeConfigRow; created: boolean }> {
+  const attempt = () => em.transactional((tx) => upsertPasscodeConfig(tx, input), { clear: true });
+  try {
+    return await attempt();
+  } catch (error) {
+    if (!(error instanceof UniqueConstraintViolationException)) throw error;
+    return attempt();
+  }
+}
+
+async function upsertPasscodeConfig(
   em: EntityManager,
   input: { tenantId: string; adminId: string; config: PasscodeConfigInput },
 ): Promise<{ row: PasscodeConfigRow; created: boolean }> {
@@ -113,17 +131,9 @@ export async function savePasscodeConfig(
   const existing = await em.findOne(PasscodeConfigEntity, { tenantId: input.tenantId });
   if (existing) {
     Object.assign(existing, input.config, { updatedAt: now });
-    await em.flush();
     return { row: existing, created: false };
   }
   const row = em.create(PasscodeConfigEntity, { tenantId: input.tenantId, ...input.config, createdBy: input.adminId, createdAt: now, updatedAt: now });
-  try {
-    await em.flush();
-  } catch (error) {
-    // Two first saves racing: the loser becomes an update of the winner's row.
-    if (!(error instanceof UniqueConstraintViolationException)) throw error;
-    return savePasscodeConfig(em.fork({ clear: true }) as EntityManager, input);
-  }
   return { row, created: true };
 }
 

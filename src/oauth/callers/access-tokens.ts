@@ -1,7 +1,6 @@
 import { connectionEntityManager, requestEntityManager } from '../../platform/db/orm.js';
 import { preparedStatement, queryPrepared } from '../../platform/db/prepared.js';
 import { noteReplicatedWrite, queryPreparedReadMostly } from '../../platform/db/read-replica.js';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import { createPublicKey } from 'node:crypto';
 import { createVerifier, TokenError } from 'fast-jwt';
 import { decodeProtectedHeader, type JSONWebKeySet, type JWK, type JWTPayload } from 'jose';

@@ -1,6 +1,5 @@
 import { requestEntityManager } from '../../platform/db/orm.js';
 import { createHash } from 'node:crypto';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import { calculateJwkThumbprint, decodeProtectedHeader, jwtVerify, EmbeddedJWK, type JWTPayload } from 'jose';
 import type { Orm } from '../../platform/db/orm.js';
 import { constantTimeEqual, deriveKey, hmac } from '../../platform/crypto/secrets.js';

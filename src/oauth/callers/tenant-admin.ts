@@ -1,5 +1,4 @@
 import { requestEntityManager } from '../../platform/db/orm.js';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context, Next } from 'koa';
 import type { Orm } from '../../platform/db/orm.js';
 import { ApiError } from '../../platform/http/errors.js';

@@ -1,5 +1,4 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Orm } from '../../platform/db/orm.js';
+import { type Orm, detachedEntityManager } from '../../platform/db/orm.js';
 import { findClientMetadata } from './service.js';
 
 export type ClientMetadata = Record<string, unknown>;
@@ -15,7 +14,7 @@ export function createClientMetadataCache(orm: Orm, ttlSeconds: number, maxEntri
     async get(clientId: string): Promise<ClientMetadata | undefined> {
       const cached = entries.get(clientId);
       if (cached && cached.expiresAt > Date.now()) return cached.metadata;
-      const metadata = await findClientMetadata(orm.em.fork() as EntityManager, clientId);
+      const metadata = await findClientMetadata(detachedEntityManager(orm), clientId);
       entries.delete(clientId);
       entries.set(clientId, { metadata, expiresAt: Date.now() + ttlSeconds * 1000 });
       if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);

@@ -1,6 +1,5 @@
 import { requestEntityManager } from '../../platform/db/orm.js';
 import { GRANT_TYPES } from '../clients/grant-types.js';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import { customerForAuthenticationCode } from '../../identity/credentials/credential-tokens/authentication.js';
 import { CredentialRejected } from '../../identity/sign-in.js';
 import { requireParam, signInAndRespond, type GrantDefinition } from './context.js';

@@ -1,6 +1,5 @@
 import { requestEntityManager } from '../../platform/db/orm.js';
 import { GRANT_TYPES } from '../clients/grant-types.js';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import { findCustomerById } from '../../identity/customers/service.js';
 import { findActiveDeviceToken } from '../../identity/credentials/devices/service.js';
 import { CredentialRejected } from '../../identity/sign-in.js';

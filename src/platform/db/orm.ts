@@ -139,13 +139,23 @@ export function withUnitOfWork<T>(orm: Orm, work: () => Promise<T>): Promise<T> 
 
 /**
  * The current request's EntityManager (withUnitOfWork). Outside a request (jobs, the CLI, router
- * set-up) there is none, and a fork of its own is returned.
+ * set-up) there is none, and a detached one is returned.
  */
 export function requestEntityManager(orm: Orm): EntityManager {
   const unit = unitsOfWork.getStore();
-  if (!unit || unit.orm !== orm) return orm.em.fork() as EntityManager;
-  unit.em ??= orm.em.fork() as EntityManager;
+  if (!unit || unit.orm !== orm) return detachedEntityManager(orm);
+  unit.em ??= detachedEntityManager(orm);
   return unit.em;
+}
+
+/**
+ * An EntityManager of its own, for work that belongs to no one request: start-up, timers and
+ * jobs, the CLI, caches every request shares (client metadata, API keys, signing keys), and writes
+ * that outlive the request that set them off. Request code uses requestEntityManager. The only
+ * place Gatehouse forks MikroORM's global EntityManager.
+ */
+export function detachedEntityManager(orm: Orm): EntityManager {
+  return orm.em.fork() as EntityManager;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Orm } from '../db/orm.js';
+import { type Orm, detachedEntityManager } from '../db/orm.js';
 import type { Logger } from '../logger.js';
 import { DevOutboxMessageEntity, type DevOutboxMessageRow } from './entities.js';
 import type { EmailTransport, SmsTransport } from './transports.js';
@@ -15,7 +15,7 @@ const RETENTION_HOURS = 24;
  */
 export function createDevOutbox({ orm, logger }: { orm: Orm; logger: Logger }): { sms: SmsTransport; email: EmailTransport } {
   const store = async (message: Omit<DevOutboxMessageRow, 'id' | 'createdAt'>) => {
-    const em = orm.em.fork() as EntityManager;
+    const em = detachedEntityManager(orm);
     await em.insert(DevOutboxMessageEntity, { id: randomUUID(), createdAt: new Date(), ...message });
     logger.info(
       { channel: message.channel, recipient: message.recipient, subject: message.subject ?? undefined },
@@ -39,6 +39,6 @@ export async function listDevOutbox(em: EntityManager, filter: { to?: string; li
 }
 
 export async function purgeDevOutbox(orm: Orm): Promise<number> {
-  const em = orm.em.fork() as EntityManager;
+  const em = detachedEntityManager(orm);
   return em.nativeDelete(DevOutboxMessageEntity, { createdAt: { $lt: new Date(Date.now() - RETENTION_HOURS * 3600_000) } });
 }

@@ -254,7 +254,7 @@ export async function verifyCredentialToken(
 ): Promise<CredentialTokenRow> {
   const { em, keys } = deps;
   const now = new Date();
-  const snapshot = await em.fork().findOne(CredentialTokenEntity, { id: tokenId }, { disableIdentityMap: true });
+  const snapshot = await em.findOne(CredentialTokenEntity, { id: tokenId }, { disableIdentityMap: true });
   if (!snapshot || snapshot.state !== 'PENDING_VERIFICATION' || !snapshot.verificationCodeHash) throw invalidVerificationCode();
   const counted = await em.execute<{ affectedRows: number }>(
     `update access_token set verification_attempts = verification_attempts + 1
@@ -265,18 +265,22 @@ export async function verifyCredentialToken(
   if (counted.affectedRows !== 1) throw invalidVerificationCode();
   if (!verificationCodeMatches(keys, tokenId, code, snapshot.verificationCodeHash)) throw invalidVerificationCode();
 
-  // A fresh unit of work: the caller's may hold the token as it was before the update above.
-  return em.fork().transactional(async (tx) => {
-    const token = await lockCredentialToken(tx, tokenId);
-    // Only the code that was checked: a resend in between retired it.
-    if (token.state !== 'PENDING_VERIFICATION' || token.verificationCodeHash !== snapshot.verificationCodeHash) throw invalidVerificationCode();
-    token.verifiedAt = now;
-    clearVerification(token);
-    const linked = await tx.count(CredentialTokenLinkEntity, { accessTokenId: token.id });
-    recordStateChange(tx, token, linked > 0 ? 'EFFECTIVE' : 'NOT_EFFECTIVE', 'VERIFIED', actor, now);
-    await tx.flush();
-    return token;
-  });
+  // A clean identity map: the caller's may hold the token as it was before the update above. The
+  // verified token is merged back into the caller's unit of work on commit.
+  return em.transactional(
+    async (tx) => {
+      const token = await lockCredentialToken(tx, tokenId);
+      // Only the code that was checked: a resend in between retired it.
+      if (token.state !== 'PENDING_VERIFICATION' || token.verificationCodeHash !== snapshot.verificationCodeHash) throw invalidVerificationCode();
+      token.verifiedAt = now;
+      clearVerification(token);
+      const linked = await tx.count(CredentialTokenLinkEntity, { accessTokenId: token.id });
+      recordStateChange(tx, token, linked > 0 ? 'EFFECTIVE' : 'NOT_EFFECTIVE', 'VERIFIED', actor, now);
+      await tx.flush();
+      return token;
+    },
+    { clear: true },
+  );
 }
 
 /** A new verification code for a Pending Verification token (the previous one stops working), sent again. */

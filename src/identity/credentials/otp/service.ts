@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../../../platform/config.js';
 import { findCustomerByEmail, findCustomerById, findCustomerByPhone } from '../../customers/service.js';
 import type { CustomerRow } from '../../customers/entities.js';
-import type { Orm } from '../../../platform/db/orm.js';
+import { type Orm, detachedEntityManager } from '../../../platform/db/orm.js';
 import { Locked } from '../../../platform/errors.js';
 import { channelUnavailable, type Notifier } from '../../../platform/notify/notifier.js';
 import { codeMatches, generateCode, hashCode, hashIdentifier, hashIp, normalizePresentedCode, type OtpKeys } from './codes.js';
@@ -132,7 +132,7 @@ export async function verifyOtp(deps: OtpDependencies, input: { identifier: OtpI
 
 /** Rows older than an hour no longer count towards any limit. */
 export async function purgeOtpChallenges(orm: Orm): Promise<number> {
-  const em = orm.em.fork() as EntityManager;
+  const em = detachedEntityManager(orm);
   const now = new Date();
   return em.nativeDelete(OtpChallengeEntity, { createdAt: { $lt: new Date(now.getTime() - HOUR_MS) }, expiresAt: { $lt: now } });
 }

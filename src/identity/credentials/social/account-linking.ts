@@ -47,7 +47,8 @@ export async function customerForIdentity(em: EntityManager, identity: VerifiedI
     const lostRace = error instanceof UniqueConstraintViolationException || (error instanceof DomainError && error.code === 'email_taken');
     if (!lostRace) throw error;
     try {
-      return await em.fork().transactional((tx) => linkInTransaction(tx, identity, profile));
+      // A clean identity map: the first attempt's rows must not be flushed again.
+      return await em.transactional((tx) => linkInTransaction(tx, identity, profile), { clear: true });
     } catch (retryError) {
       // Still taken after the retry: the address belongs to a deactivated or anonymised customer.
       if (retryError instanceof DomainError && retryError.code === 'email_taken') {

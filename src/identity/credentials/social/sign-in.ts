@@ -1,5 +1,4 @@
 import { requestEntityManager } from '../../../platform/db/orm.js';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '../../../platform/db/orm.js';
 import type { CredentialLimiter } from '../../limits/credential-limiter.js';
 import { AttemptsLocked, CredentialRejected, signIn } from '../../sign-in.js';
