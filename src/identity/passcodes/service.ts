@@ -9,7 +9,7 @@ import type { DeferredWrite } from '../../platform/db/companion-writes.js';
 import { tenantIdParam } from '../tenants/schemas.js';
 import { TenantAdminEntity } from '../tenants/entities.js';
 import { fieldError } from '../tenants/service.js';
-import { PasscodeConfigEntity, PasscodeLookupAuditEntity, type LookupResult, type PasscodeConfigRow } from './entities.js';
+import { PasscodeConfigEntity, type LookupResult, type PasscodeConfigRow } from './entities.js';
 import { normalizePassKey } from './pass-key.js';
 import { generatePassPhrase, manualPhraseProblem } from './phrase.js';
 import type { PasscodeBudgets } from './rate-limits.js';
@@ -261,6 +261,22 @@ export interface LookUpPasscodeDependencies extends SubmitPasscodeDependencies {
 
 export type AgentLookup = { result: 'found'; passPhrase: string } | { result: Exclude<LookupResult, 'found' | 'rate_limited'> };
 
+interface LookupAuditRow {
+  /** As presented in the path: refused look-ups on unknown tenants are kept too. */
+  tenantId: string;
+  keyHash: string;
+  ip: string;
+  requestId: string | null;
+}
+
+/** The one writer of `passcode_lookup_audit`: alone for an early refusal, or as a CTE of the look-up's statement. */
+function lookupAuditInsert(row: LookupAuditRow, result: { sql: string; bindings: unknown[] }) {
+  return {
+    sql: `insert into passcode_lookup_audit (tenant_id, key_hash, result, ip, request_id, created_at) select ?, ?, ${result.sql}, ?, ?, now()`,
+    bindings: [row.tenantId, row.keyHash, ...result.bindings, row.ip, row.requestId],
+  };
+}
+
 /**
  * The agent's look-up, audited whatever its outcome. The API key alone decides which tenant the
  * caller is; a key used on any other tenant's path (existing or not, active or not) gets the one
@@ -272,15 +288,11 @@ export async function lookUpPasscode(
 ): Promise<AgentLookup> {
   const presentedTenant = input.tenantId.slice(0, 64);
   const keyHash = passKeyHash(deps.keys, presentedTenant, normalizePassKey(input.passKey));
-  const audit = (result: LookupResult) =>
-    deps.em.insert(PasscodeLookupAuditEntity, {
-      tenantId: presentedTenant,
-      keyHash,
-      result,
-      ip: input.ip || 'unknown',
-      requestId: input.requestId ?? null,
-      createdAt: new Date(),
-    });
+  const auditRow = { tenantId: presentedTenant, keyHash, ip: input.ip || 'unknown', requestId: input.requestId ?? null };
+  const audit = async (result: LookupResult) => {
+    const insert = lookupAuditInsert(auditRow, { sql: '?', bindings: [result] });
+    await queryPreparedText(deps.em.getKnex(), insert.sql, insert.bindings);
+  };
   const limiterIdentity = `${input.ip}|${presentedTenant}`;
 
   let checked: KeyCheck;
@@ -292,7 +304,7 @@ export async function lookUpPasscode(
   }
   const { tenant, refund } = checked;
   try {
-    return await lookUpForTenant(deps, input, { tenant, presentedTenant, keyHash, audit, refund });
+    return await lookUpForTenant(deps, { tenant, presentedTenant, keyHash, auditRow, audit, refund });
   } finally {
     // Unless the look-up's statement carried it (then this does nothing).
     await refund?.runAlone();
@@ -301,8 +313,14 @@ export async function lookUpPasscode(
 
 async function lookUpForTenant(
   deps: LookUpPasscodeDependencies,
-  input: { ip: string; requestId?: string },
-  context: { tenant: KeyTenant | null; presentedTenant: string; keyHash: string; audit: (result: LookupResult) => Promise<unknown>; refund?: DeferredWrite },
+  context: {
+    tenant: KeyTenant | null;
+    presentedTenant: string;
+    keyHash: string;
+    auditRow: LookupAuditRow;
+    audit: (result: LookupResult) => Promise<void>;
+    refund?: DeferredWrite;
+  },
 ): Promise<AgentLookup> {
   const { tenant, presentedTenant, keyHash, audit } = context;
   if (!tenant) {
@@ -325,6 +343,11 @@ async function lookUpForTenant(
   const within = withinBudgets('counted', budgets);
   // The API key's refund, when no concurrent look-up has carried it yet, commits with this statement.
   const leading = context.refund?.claim() ?? { ctes: [], bindings: [] };
+  const audited = lookupAuditInsert(context.auditRow, {
+    sql: `case when not (select ok from allowed) then 'rate_limited' when exists (select 1 from taken) then 'found'
+               when (select expired from present) then 'expired' else 'not_found' end`,
+    bindings: [],
+  });
   const [row] = await queryPreparedText<{ counters: CounterRow[] | null; phrase: string | null; expired: boolean | null }>(
     deps.em.getKnex(),
     `with ${leading.ctes.map((cte) => `${cte},\n          `).join('')}counted as (${counted.sql}),
@@ -333,25 +356,9 @@ async function lookUpForTenant(
           taken as (update passcode set consumed_at = now()
                      where tenant_id = ? and key_hash = ? and consumed_at is null and expires_at > now() and (select ok from allowed)
                      returning phrase_encrypted),
-          audited as (insert into passcode_lookup_audit (tenant_id, key_hash, result, ip, request_id, created_at)
-                      select ?, ?, case when not (select ok from allowed) then 'rate_limited'
-                                        when exists (select 1 from taken) then 'found'
-                                        when (select expired from present) then 'expired'
-                                        else 'not_found' end, ?, ?, now())
+          audited as (${audited.sql})
      select (select json_agg(counted) from counted) as counters, (select phrase_encrypted from taken) as phrase, (select expired from present) as expired`,
-    [
-      ...leading.bindings,
-      ...counted.bindings,
-      ...within.bindings,
-      tenant.id,
-      keyHash,
-      tenant.id,
-      keyHash,
-      presentedTenant,
-      keyHash,
-      input.ip || 'unknown',
-      input.requestId ?? null,
-    ],
+    [...leading.bindings, ...counted.bindings, ...within.bindings, tenant.id, keyHash, tenant.id, keyHash, ...audited.bindings],
   );
   const wait = retryAfterSpent(budgets, row?.counters ?? [], now);
   if (wait !== undefined) throw new Locked(wait);
