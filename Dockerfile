@@ -21,10 +21,11 @@ RUN npm ci --no-audit --no-fund --omit=dev \
   && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY views ./views
+COPY bin ./bin
 USER node
 EXPOSE 3000
 # Start-up applies pending migrations before listening, hence the start period.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s CMD node -e "fetch('http://127.0.0.1:3000/readyz').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"
-# node itself is PID 1 and receives `docker stop`'s SIGTERM (drained in src/main.ts): no npm or
-# shell in between that could swallow it.
-CMD ["node", "--enable-source-maps", "--experimental-async-context-frame", "dist/main.js"]
+# bin/gatehouse execs node with production's flags: node itself is PID 1 and receives `docker
+# stop`'s SIGTERM (drained in src/main.ts), no npm or shell in between that could swallow it.
+CMD ["sh", "bin/gatehouse"]

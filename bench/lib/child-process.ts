@@ -19,7 +19,8 @@ export interface NodeProcess {
 
 /**
  * Runs a script on this Node (22, from node_modules when started through npm), a TypeScript file
- * with the tsx loader in-process, compiled JavaScript (dist/main.js) as it is: either way the
+ * with the tsx loader in-process, compiled JavaScript (dist/main.js) as it is, a shell launcher
+ * (bin/gatehouse, which execs node; `nodeArgs` then go in its environment): either way the
  * child's pid is the server itself, whose /proc entry the CPU and RSS samplers read and
  * --cpu-prof profiles.
  */
@@ -30,7 +31,12 @@ export function startScript(
 ): NodeProcess {
   const cwd = options.cwd ?? REPO_ROOT;
   const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...loader, path.resolve(cwd, script), ...(options.args ?? [])], {
+  // A shell launcher (bin/gatehouse) execs node, which so keeps the child's pid.
+  const launcher = !script.endsWith('.ts') && !script.endsWith('.js');
+  const [command, commandArgs] = launcher
+    ? ['sh', [path.resolve(cwd, script), ...(options.args ?? [])]]
+    : [process.execPath, [...(options.nodeArgs ?? []), ...loader, path.resolve(cwd, script), ...(options.args ?? [])]];
+  const child = spawn(command, commandArgs, {
     cwd,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe', ...(options.ipc ? (['ipc'] as const) : [])],

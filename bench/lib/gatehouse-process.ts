@@ -44,7 +44,7 @@ const GENEROUS_LIMITS = {
 
 /**
  * What production runs (issue 14 item 5): the compiled `dist/main.js` on plain node, no tsx and no
- * npm wrapper. Built here with the checkout's own `scripts/build.ts` (as `npm start` does); a
+ * npm wrapper, started by bin/gatehouse as `npm start` and the Docker image start it. Built here with the checkout's own `scripts/build.ts` (as `npm start` does); a
  * checkout without that script (an older branch given by --server-dir) runs `src/main.ts` with tsx.
  */
 export function buildServer(serverDir = REPO_ROOT): string {
@@ -52,33 +52,35 @@ export function buildServer(serverDir = REPO_ROOT): string {
   if (!existsSync(buildScript)) return 'src/main.ts';
   const built = spawnSync(process.execPath, ['--import', 'tsx', buildScript], { cwd: serverDir, encoding: 'utf8' });
   if (built.status !== 0) throw new Error(`build failed in ${serverDir}:\n${built.stdout}\n${built.stderr}`);
-  return 'dist/main.js';
+  // The production command line (node's flags included) where the checkout has it.
+  return existsSync(path.join(serverDir, 'bin', 'gatehouse')) ? 'bin/gatehouse' : 'dist/main.js';
 }
 
+/** Node's flags for an older checkout's compiled server, one without bin/gatehouse (--server-dir). */
+const FLAGS_BEFORE_THE_LAUNCHER = ['--enable-source-maps', '--experimental-async-context-frame'];
+
 /**
- * Node's flags for the compiled server, as package.json's `start` script and the Dockerfile's CMD
- * pass them. AsyncContextFrame (the default from Node 24) carries AsyncLocalStorage without
- * promise hooks: MikroORM's request context and oidc-provider's ctx then cost no hook per promise
- * (about 10% of the server's main-thread CPU per token in this bench).
+ * Node flags beyond production's: BENCH_NODE_FLAGS (V8 flags NODE_OPTIONS refuses, such as
+ * --max-old-space-size=160, for trying memory caps) and a CPU profile's.
  */
-export const PRODUCTION_NODE_FLAGS = [
-  '--enable-source-maps',
-  '--experimental-async-context-frame',
-  // BENCH_NODE_FLAGS: V8 flags NODE_OPTIONS refuses (--max-old-space-size=160, --optimize-for-size), for trying memory caps.
-  ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
-];
+function extraNodeFlags(launch: GatehouseLaunch): string[] {
+  return [
+    ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+    ...(launch.cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${launch.cpuProfile.dir}`, `--cpu-prof-name=${launch.cpuProfile.name}`] : []),
+  ];
+}
 
 /** The server as its own process, configured as production would be except for the limits above. */
 export async function startGatehouseProcess(launch: GatehouseLaunch, entry: string): Promise<GatehouseProcess> {
-  const nodeArgs = [
-    ...(entry.endsWith('.js') ? PRODUCTION_NODE_FLAGS : []),
-    ...(launch.cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${launch.cpuProfile.dir}`, `--cpu-prof-name=${launch.cpuProfile.name}`] : []),
-  ];
+  const extra = extraNodeFlags(launch);
+  // bin/gatehouse takes extra flags from GATEHOUSE_NODE_FLAGS and runs the node on PATH: this one.
+  const viaLauncher = entry === 'bin/gatehouse';
   const started = performance.now();
   const handle = startScript(launch.name, entry, {
     cwd: launch.serverDir,
-    nodeArgs,
+    nodeArgs: viaLauncher ? [] : [...(entry.endsWith('.js') ? FLAGS_BEFORE_THE_LAUNCHER : []), ...extra],
     env: {
+      ...(viaLauncher ? { GATEHOUSE_NODE_FLAGS: extra.join(' '), PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}` } : {}),
       NODE_ENV: 'production',
       HOST: '127.0.0.1',
       PORT: String(launch.port),

@@ -195,6 +195,19 @@ describe('limiters reserve before they verify', () => {
     expect(statuses.filter((status) => status === 429)).toHaveLength(40 - verified);
     for (const locked of results.filter((result) => result.status === 429)) expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
   });
+
+  it('answers correct passwords beyond the allowance in flight with Retry-After 1, never a lock-out, and lets the account in once they settle', async () => {
+    const member = await world.server.createUser();
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, index) => tokenAt(index, { grant_type: 'password', username: member.email, password: member.password })),
+    );
+    const statuses = results.map((result) => result.status);
+    expect(statuses.filter((status) => status !== 200 && status !== 429)).toEqual([]);
+    expect(statuses.filter((status) => status === 200).length).toBeGreaterThanOrEqual(1);
+    // Refused because attempts were still being verified, not because of failures: no 15-minute wait.
+    for (const crowded of results.filter((result) => result.status === 429)) expect(crowded.headers.get('retry-after')).toBe('1');
+    expect((await tokenAt(0, { grant_type: 'password', username: member.email, password: member.password })).status).toBe(200);
+  });
 });
 
 async function nextSms(to: string, timeoutMs = 5000) {

@@ -174,7 +174,20 @@ describe('npm start stops cleanly', () => {
   }, 90_000);
 });
 
-describe('npm start sizes the thread pool', () => {
+describe('npm start runs node as production does', () => {
+  it('runs node itself, as the child of npm, with the flags of bin/gatehouse (the Docker image runs the same script)', async () => {
+    const started = await npmStart();
+    try {
+      const line = commandLine(started.server);
+      expect(line).toMatch(/(^|\/)node /);
+      expect(line).toContain('--experimental-async-context-frame');
+      expect(line).toContain('--heap-growing-percent=100');
+      expect(line).toContain('--stop-with-parent');
+    } finally {
+      killGroup(started.npm.pid!);
+    }
+  }, 90_000);
+
   it("starts libuv's pool with two threads beside the password hashes (src/platform/runtime/thread-pool.ts)", async () => {
     const started = await npmStart({ PASSWORD_HASH_CONCURRENCY: '5' });
     try {

@@ -2,7 +2,7 @@ import type { Knex } from '@mikro-orm/postgresql';
 import { sha256 } from '../../platform/crypto/secrets.js';
 import { queryPreparedText } from '../../platform/db/prepared.js';
 import { DeferredWrite, type CompanionWrite, type StatementParts } from '../../platform/db/companion-writes.js';
-import { countingUpsert, lockOrder, retryAfterSpent, type CounterRow } from '../../platform/db/window-counters.js';
+import { lockOrder, reservingUpsert, retryAfterReserved, type CounterRow } from '../../platform/db/window-counters.js';
 
 export interface CredentialLimiterOptions {
   /** Distinguishes limiters sharing the table: 'login', 'otp', 'passcode', … */
@@ -31,9 +31,10 @@ export interface CompanionRead<Row> {
 }
 
 /**
- * One reserved attempt at a credential. It is counted from the moment it is reserved, so the
- * caller settles it once the credential has been checked: `fail()` keeps it counted, `succeed()`
- * clears the identifier's failures, `release()` refunds an attempt that was no guess at all.
+ * One reserved attempt at a credential. It is counted (as in flight) from the moment it is
+ * reserved, so the caller settles it once the credential has been checked: `fail()` turns it into
+ * a failure, `succeed()` also clears the identifier's failures, `release()` refunds an attempt that
+ * was no guess at all.
  * Each may carry a companion write that commits with it. `later()` hands a success or a refund to
  * the caller's next statement instead (the token endpoint's, src/oauth/adapter.ts).
  */
@@ -56,9 +57,13 @@ type CounterWrite = (after: string) => { sql: string; bindings: unknown[] };
 /**
  * Brute-force protection for every credential check, kept in PostgreSQL (`rate_limit`) so all
  * instances share the counters. An attempt is *reserved* before the credential is verified: one
- * atomic upsert increments the identifier's and the IP's counters and returns them, so of N
- * concurrent guesses at most the allowance reach the verifier and the rest get 429 at once.
- * Past the allowance each failure doubles the lock-out, up to maxLockSeconds.
+ * atomic upsert adds it to the identifier's and the IP's attempts in flight (`pending`) and
+ * returns them with the settled failures (`points`), so of N concurrent guesses at most the
+ * allowance (less the failures) reach the verifier and the rest get 429 at once. Settling moves
+ * the attempt out of `pending`, into `points` when it failed. Reaching the allowance of failures
+ * locks the key, and each further failure doubles the lock-out, up to maxLockSeconds. A refusal
+ * only because too many attempts are in flight says Retry-After: 1, not the window's end: they
+ * are correct logins as likely as guesses (an office behind one NAT address).
  *
  * rate-limiter-flexible (used before) checks and records in separate steps, and its `set` writes
  * back a count read earlier, which concurrent failures would undo; hence plain SQL here.
@@ -74,7 +79,7 @@ export function createCredentialLimiter(knex: Knex, options: CredentialLimiterOp
    * reservations on other instances cannot deadlock.
    */
   const increment = async <Row>(unordered: string[], alongside?: CompanionRead<Row>): Promise<{ counters: CounterRow[]; found: Row[] }> => {
-    const { sql: upsert, bindings } = countingUpsert(lockOrder(unordered), options.windowSeconds, Date.now());
+    const { sql: upsert, bindings } = reservingUpsert(lockOrder(unordered), options.windowSeconds, Date.now());
     if (!alongside) return { counters: await queryPreparedText<CounterRow>(knex, upsert, bindings), found: [] };
     // Two shapes of row from one statement: each side aggregated into a JSON array.
     const [row] = await queryPreparedText<{ counters: CounterRow[] | null; found: Row[] | null }>(
@@ -87,17 +92,24 @@ export function createCredentialLimiter(knex: Knex, options: CredentialLimiterOp
     return { counters: row?.counters ?? [], found: row?.found ?? [] };
   };
 
+  // (`greatest`: a window that ended meanwhile started afresh without this attempt.)
   const refundOne: (key: string) => CounterWrite = (key) => (after) => ({
-    sql: `update rate_limit set points = greatest(points - 1, 0) where key = ?${after}`,
+    sql: `update rate_limit set pending = greatest(pending - 1, 0) where key = ?${after}`,
     bindings: [key],
   });
-  const clearOne: (key: string) => CounterWrite = (key) => (after) => ({ sql: `delete from rate_limit where key = ?${after}`, bindings: [key] });
-  // Reaching the allowance locks the key for baseLock · 2^(failures − allowance) from now; when
-  // the lock ends the counter starts afresh.
-  const lockIfSpent: (key: string, allowance: number) => CounterWrite = (key, allowance) => (after) => ({
-    sql: `update rate_limit set expire = ?::bigint + (1000 * least(?::int * power(2, points - ?::int), ?::int))::bigint
-           where key = ? and points >= ?::int${after}`,
-    bindings: [Date.now(), options.baseLockSeconds, allowance, options.maxLockSeconds, key, allowance],
+  const clearOne: (key: string) => CounterWrite = (key) => (after) => ({
+    sql: `update rate_limit set points = 0, pending = greatest(pending - 1, 0) where key = ?${after}`,
+    bindings: [key],
+  });
+  // Reaching the allowance of failures locks the key for baseLock · 2^(failures − allowance) from
+  // now; when the lock ends the counter starts afresh. (`points` on the right is the old count.)
+  const failOne: (key: string, allowance: number) => CounterWrite = (key, allowance) => (after) => ({
+    sql: `update rate_limit set points = points + 1, pending = greatest(pending - 1, 0),
+           expire = case when points + 1 >= ?::int
+             then ?::bigint + (1000 * least(?::int * power(2, points + 1 - ?::int), ?::int))::bigint
+             else expire end
+           where key = ?${after}`,
+    bindings: [allowance, Date.now(), options.baseLockSeconds, allowance, options.maxLockSeconds, key],
   });
 
   /**
@@ -135,13 +147,13 @@ export function createCredentialLimiter(knex: Knex, options: CredentialLimiterOp
       const byIpKey = ipKey(ip);
       const keys = [idKey, byIpKey];
       const { counters, found } = await increment(keys, alongside);
-      const retryAfterSeconds = retryAfterSpent(
+      const retryAfterSeconds = retryAfterReserved(
         keys.map((key) => ({ key, allowance: allowanceOf(key) })),
         counters,
         Date.now(),
       );
       if (retryAfterSeconds !== undefined) {
-        // A refused attempt is no guess: give its points back so it neither lengthens the lock
+        // A refused attempt is no guess: take it out of flight so it neither lengthens the lock
         // nor eats the IP's allowance for other accounts.
         await settle(refundParts(keys));
         // Nothing to settle; a companion write still happens.
@@ -172,8 +184,8 @@ export function createCredentialLimiter(knex: Knex, options: CredentialLimiterOp
       const failParts = (alongside?: CompanionWrite) =>
         settlementParts(
           [
-            { key: idKey, write: lockIfSpent(idKey, options.failuresPerIdentifier) },
-            { key: byIpKey, write: lockIfSpent(byIpKey, options.failuresPerIp) },
+            { key: idKey, write: failOne(idKey, options.failuresPerIdentifier) },
+            { key: byIpKey, write: failOne(byIpKey, options.failuresPerIp) },
           ],
           alongside,
         );

@@ -12,6 +12,8 @@ export interface CounterRow {
   points: number;
   /** Epoch milliseconds (bigint, so text from node-postgres and JSON alike). */
   expire: string | number;
+  /** Attempts reserved and not yet settled (reservingUpsert); request budgets leave it at 0. */
+  pending?: number;
 }
 
 /** A key and how many requests it may make in one window. */
@@ -37,6 +39,39 @@ export function countingUpsert(keys: string[], windowSeconds: number, now: numbe
          expire = case when rate_limit.expire <= ? then excluded.expire else rate_limit.expire end
        returning key, points, expire`;
   return { sql, bindings: [...keys.flatMap((key) => [key, expire]), ...(onlyIf?.bindings ?? []), now, now] };
+}
+
+/**
+ * The credential limiter's reservation (src/identity/limits/credential-limiter.ts): one more
+ * attempt in flight (`pending`) on each key, beside its settled failures (`points`), `returning
+ * key, points, pending, expire`. A window that has ended starts afresh, as in countingUpsert.
+ * Rows are locked in the order given.
+ */
+export function reservingUpsert(keys: string[], windowSeconds: number, now: number) {
+  const expire = now + windowSeconds * 1000;
+  const rows = keys.map(() => '(?, ?::bigint)').join(', ');
+  const sql = `insert into rate_limit (key, points, pending, expire)
+       select counted.key, 0, 1, counted.expire from (values ${rows}) as counted (key, expire)
+       on conflict (key) do update set
+         points = case when rate_limit.expire <= ? then 0 else rate_limit.points end,
+         pending = case when rate_limit.expire <= ? then 1 else rate_limit.pending + 1 end,
+         expire = case when rate_limit.expire <= ? then excluded.expire else rate_limit.expire end
+       returning key, points, pending, expire`;
+  return { sql, bindings: [...keys.flatMap((key) => [key, expire]), now, now, now] };
+}
+
+/**
+ * Seconds to wait before another attempt, or undefined when every key has room for the one just
+ * reserved (failures + attempts in flight within the allowance). A key whose failures reached its
+ * allowance is locked until its `expire`; one that is over only because of attempts still being
+ * verified frees up as soon as they settle, so the answer is 1 second, not the window's end.
+ */
+export function retryAfterReserved(budgets: Budget[], reserved: CounterRow[], now: number): number | undefined {
+  const allowanceOf = (key: string) => budgets.find((budget) => budget.key === key)?.allowance ?? Number.POSITIVE_INFINITY;
+  const over = reserved.filter((row) => row.points + (row.pending ?? 0) > allowanceOf(row.key));
+  if (over.length === 0) return undefined;
+  const locked = over.filter((row) => row.points >= allowanceOf(row.key));
+  return Math.max(1, ...locked.map((row) => Math.ceil((Number(row.expire) - now) / 1000)));
 }
 
 /**

@@ -15,6 +15,7 @@ import { Migration20261130000000TokenIntegrity } from './Migration20261130000000
 import { Migration20261130114859NumericIds } from './Migration20261130114859NumericIds.js';
 import { Migration20261130114900AccessTokenPassCodeTag } from './Migration20261130114900AccessTokenPassCodeTag.js';
 import { Migration20261130130000SigningKeyEdDSA } from './Migration20261130130000SigningKeyEdDSA.js';
+import { Migration20261130200000RateLimitPending } from './Migration20261130200000RateLimitPending.js';
 
 /** Every committed migration, in order. Listed explicitly so they run the same from tsx, tests and Docker. */
 export const migrations: MigrationObject[] = [
@@ -34,4 +35,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261130114859NumericIds', class: Migration20261130114859NumericIds },
   { name: 'Migration20261130114900AccessTokenPassCodeTag', class: Migration20261130114900AccessTokenPassCodeTag },
   { name: 'Migration20261130130000SigningKeyEdDSA', class: Migration20261130130000SigningKeyEdDSA },
+  { name: 'Migration20261130200000RateLimitPending', class: Migration20261130200000RateLimitPending },
 ];
