@@ -42,5 +42,14 @@ describe('operability endpoints', () => {
     expect(text).toMatch(/gatehouse_http_requests_total\{method="GET",route="\/healthz",status="200"\} \d+/);
     expect(text).toMatch(/gatehouse_tokens_issued_total\{grant_type="client_credentials"\} 1/);
     expect(text).toContain('gatehouse_http_request_duration_seconds_bucket');
+    expect(text).toMatch(/gatehouse_http_request_duration_seconds_count\{method="POST",route="\/oauth\/token",status="200"\} \d+/);
+  });
+
+  it('counts made-up paths under one label, so requests cannot add time series without bound', async () => {
+    for (const path of ['/made-up-one', '/made-up-two/x', '/api/v1/nowhere']) expect((await fetch(`${server.url}${path}`)).status).toBe(404);
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    expect(text).not.toContain('made-up');
+    expect(text).not.toContain('nowhere');
+    expect(text).toMatch(/gatehouse_http_requests_total\{method="GET",route="\(unmatched\)",status="404"\} [3-9]/);
   });
 });

@@ -1,8 +1,8 @@
 import type { Context, Next } from 'koa';
 import { ApiError } from './errors.js';
 
-/** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** ES2024 String.prototype.isWellFormed (Node 20+): no lone surrogate. Not yet in TypeScript's ES2023 lib. */
+const isWellFormed = (value: string) => (value as string & { isWellFormed(): boolean }).isWellFormed();
 
 /**
  * PostgreSQL text cannot hold NUL, and a string that is not well-formed UTF-16 (a lone surrogate)
@@ -11,7 +11,7 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  * grant or provider code sees them.
  */
 export function isCleanText(value: string): boolean {
-  return !value.includes('\u0000') && !LONE_SURROGATE.test(value);
+  return !value.includes('\u0000') && isWellFormed(value);
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
@@ -126,6 +126,9 @@ function assertCleanHeaders(ctx: Context) {
 function assertCleanPath(ctx: Context) {
   assertUtf8Latin1Bytes(ctx.path, 'path');
   for (const segment of ctx.path.split('/')) {
+    // Without a percent-escape the segment is itself, already checked as UTF-8; NUL and lone
+    // surrogates can only arrive escaped.
+    if (!segment.includes('%')) continue;
     let decoded: string;
     try {
       decoded = decodeURIComponent(segment);

@@ -38,16 +38,43 @@ export function routeLabel(ctx: Context): string {
     .join('/');
 }
 
+/**
+ * Any path can be asked for, so a 404 nobody declared gets one label: otherwise each made-up
+ * path would be a new time series, kept for the life of the process.
+ */
+const UNMATCHED = '(unmatched)';
+
+/** The counter's and the histogram's children for one label set, so a request hashes its labels once. */
+interface LabelledSeries {
+  count(): void;
+  observe(seconds: number): void;
+}
+
 export function measureRequests(metrics: Metrics) {
+  const series = new Map<string, LabelledSeries>();
+  const seriesFor = (method: string, route: string, status: string): LabelledSeries => {
+    const key = `${method} ${status} ${route}`;
+    let found = series.get(key);
+    if (!found) {
+      const labels = { method, route, status };
+      const requests = metrics.requests.labels(labels);
+      const latency = metrics.latency.labels(labels);
+      found = { count: () => requests.inc(), observe: (seconds) => latency.observe(seconds) };
+      series.set(key, found);
+    }
+    return found;
+  };
   return async (ctx: Context, next: Next) => {
-    const stop = metrics.latency.startTimer();
+    const started = performance.now();
     try {
       await next();
     } finally {
-      const status = String(ctx.respond === false ? ctx.res.statusCode : ctx.status);
-      const labels = { method: ctx.method, route: routeLabel(ctx), status };
-      metrics.requests.inc(labels);
-      stop(labels);
+      const status = ctx.respond === false ? ctx.res.statusCode : ctx.status;
+      const matched = typeof (ctx as Context & { _matchedRoute?: string })._matchedRoute === 'string';
+      const route = status === 404 && !matched ? UNMATCHED : routeLabel(ctx);
+      const measured = seriesFor(ctx.method, route, String(status));
+      measured.count();
+      measured.observe((performance.now() - started) / 1000);
     }
   };
 }
