@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { findCredentialTokenByIdentifier } from '../credentials/credential-tokens/queries.js';
 import { CredentialTokenLinkEntity } from '../credentials/credential-tokens/entities.js';
@@ -10,6 +9,7 @@ import { recordEvent } from '../events/outbox.js';
 import { ContactOrganisationEntity, OrganisationEntity, type OrganisationRelation, type OrganisationRow } from './entities.js';
 import { contactIdOf, findPersonByContactId } from '../customers/contact-lookup.js';
 import { normalizeContactPhone } from './phone.js';
+import { customerTaken } from '../customers/taken.js';
 import type { CreateContactInput, ListContactsQuery, UpdateContactInput } from './schemas.js';
 
 /** A CRM.COM contact: a person (a customer row) or an organisation. */
@@ -94,13 +94,6 @@ function misplacedField(field: string, type: ContactRecord['type']) {
   return new Invalid('invalid_request', `${field}: not a field of a ${type} contact`, { fields: { [field]: [`not a field of a ${type} contact`] } });
 }
 
-function takenConflict(error: unknown): unknown {
-  if (!(error instanceof UniqueConstraintViolationException)) return error;
-  const constraint = String((error as { constraint?: string }).constraint ?? error.message);
-  if (constraint.includes('phone')) return conflict('A customer with this phone number already exists', 'phone_taken');
-  return conflict('A customer with this e-mail already exists', 'email_taken');
-}
-
 /** Changes the fields given (null clears); a changed e-mail address or phone number is no longer verified. */
 export async function updateContact(em: EntityManager, record: ContactRecord, input: UpdateContactInput): Promise<ContactRecord> {
   const forbidden =
@@ -151,7 +144,7 @@ export async function updateContact(em: EntityManager, record: ContactRecord, in
   try {
     await em.flush();
   } catch (error) {
-    throw takenConflict(error);
+    throw customerTaken(error);
   }
   return record;
 }

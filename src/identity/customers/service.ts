@@ -4,7 +4,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ReadMostlyOptions } from '../../platform/db/read-replica.js';
 import { z } from 'zod';
 import { hashPassword, passwordPolicy, verifyPassword } from '../../platform/crypto/passwords.js';
-import { conflict } from '../../platform/errors.js';
+import { customerTaken } from './taken.js';
 import { CustomerEntity, type CustomerRow } from './entities.js';
 import { flushOrConflict } from '../../platform/db/orm.js';
 
@@ -37,10 +37,7 @@ export async function insertCustomer(em: EntityManager, input: NewCustomer): Pro
   await flushOrConflict(em, (error) => {
     // The failed insert stays in the unit of work otherwise, and the request's next flush would retry it.
     em.clear();
-    const constraint = String((error as { constraint?: string }).constraint ?? error.message);
-    if (constraint.includes('phone')) return conflict('A customer with this phone number already exists', 'phone_taken');
-    if (constraint.includes('external_id')) return conflict('A customer with this external id already exists', 'external_id_taken');
-    return conflict('A customer with this e-mail already exists', 'email_taken');
+    return customerTaken(error);
   });
   return customer;
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SessionmProfileEntity } from '../customers/sessionm/entities.js';
-import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
+import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AddressChangeRequestEntity, AddressEntity } from '../customers/addresses/entities.js';
 import { AutologinTokenEntity } from '../credentials/autologin/entities.js';
@@ -18,16 +18,10 @@ import { UserMetaEntity } from '../customers/meta/entities.js';
 import { recordEvent } from '../events/outbox.js';
 import { isDeliverableEmail, type UserRef } from '../customers/remp-fields.js';
 import { LIST_PAGE_SIZE, type CreateUserInput, type UpdateUserInput } from '../customers/remp-schemas.js';
+import { customerTaken } from '../customers/taken.js';
 
 const undeliverable = () =>
   new Invalid('invalid_request', 'email: the address cannot receive mail', { fields: { email: ['the address cannot receive mail'] } });
-
-/** Unique-index violations of the customer table as the 409 a caller can act on. */
-function takenConflict(error: UniqueConstraintViolationException): DomainError {
-  const constraint = String((error as { constraint?: string }).constraint ?? error.message);
-  if (constraint.includes('external_id')) return conflict('A user with this ext_id already exists', 'external_id_taken');
-  return conflict('A user with this e-mail already exists', 'email_taken');
-}
 
 /** REMP `users/email`: is the e-mail registered, and (rate-limited) does the password match it? */
 export async function checkEmail(em: EntityManager, limiter: Pick<CredentialLimiter, 'reserve'>, input: { email: string; password?: string; ip: string }) {
@@ -101,8 +95,7 @@ export async function updateRempUser(em: EntityManager, customer: CustomerRow, i
   try {
     await em.flush();
   } catch (error) {
-    if (error instanceof UniqueConstraintViolationException) throw takenConflict(error);
-    throw error;
+    throw customerTaken(error, 'user');
   }
   return customer;
 }

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
+import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ReadMostlyOptions } from '../../../platform/db/read-replica.js';
 import { CustomerEntity, CustomerPhoneEntity, type CustomerPhoneRow, type CustomerRow } from '../entities.js';
@@ -8,6 +8,7 @@ import { findCustomerByEmail, findCustomerById, insertCustomer, normalizeEmail }
 import { Invalid, conflict } from '../../../platform/errors.js';
 import { recordEvent } from '../../events/outbox.js';
 import { SessionmProfileEntity, type SessionmProfileRow } from './entities.js';
+import { customerTaken } from '../taken.js';
 import type { CreateProfileInput, PhoneNumberInput, SearchQuery, UpdateProfileInput } from './schemas.js';
 
 /** A SessionM profile: the shared customer record, its phone numbers and the SessionM-only fields. */
@@ -184,16 +185,6 @@ async function newReferrerCode(em: EntityManager, firstName?: string | null, las
   return null;
 }
 
-/** The unique index a write ran into, as the 409 SessionM callers get. */
-function conflictFrom(error: unknown): unknown {
-  if (!(error instanceof UniqueConstraintViolationException)) return error;
-  const constraint = String((error as { constraint?: string }).constraint ?? error.message);
-  if (constraint.includes('external_id')) return conflict('A customer with this external id already exists', 'external_id_taken');
-  if (constraint.includes('phone')) return conflict('A customer with this phone number already exists', 'phone_taken');
-  if (constraint.includes('email')) return conflict('A customer with this e-mail already exists', 'email_taken');
-  return error;
-}
-
 /** Step 2: one customer, its phone numbers, SessionM's extra fields and NewUserEvent + UserRegisteredEvent, in one transaction. */
 export async function createProfile(em: EntityManager, input: CreateProfileInput): Promise<SessionmProfile> {
   const phones = normalizePhones(input.phone_numbers ?? [], input.country);
@@ -237,7 +228,7 @@ export async function createProfile(em: EntityManager, input: CreateProfileInput
       return { customer, phones: phoneRows, extra };
     });
   } catch (error) {
-    throw conflictFrom(error);
+    throw customerTaken(error);
   }
 }
 
@@ -323,6 +314,6 @@ export async function updateProfile(em: EntityManager, customerId: string, input
       return { customer, phones, extra };
     });
   } catch (error) {
-    throw conflictFrom(error);
+    throw customerTaken(error);
   }
 }
