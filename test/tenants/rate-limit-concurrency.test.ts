@@ -113,4 +113,47 @@ describe('passcode budgets under concurrency', () => {
     expect(Number.isInteger(details[0].id)).toBe(true);
     expect(saves.filter((save) => save.body.data.message === 'Tenant Configuration created successfully')).toHaveLength(1);
   });
+
+  it('turns a first save that loses the insert race into an update of the winner, every time (the collision forced)', async () => {
+    const fresh = await readyTenant(server, await serviceAdminToken(server));
+    const knex = server.gatehouse.orm.em.getConnection().getKnex();
+    // The winner: another node's first save, inserted and not yet committed, so the save below
+    // finds no row, inserts, and waits on the unique tenant_id until the winner commits.
+    const winner = await knex.transaction();
+    try {
+      await winner.raw(
+        `insert into passcode_config (tenant_id, pass_key_expires, pass_phrase_mode, allowed_characters, pass_phrase_length, created_by, created_at, updated_at)
+         select ?::uuid, 30, 'system', 'numeric', 6, id, now(), now() from tenant_admin limit 1`,
+        [fresh.tenantId],
+      );
+      const save = call(server, 'POST', `/api/v2/${fresh.tenantId}/identity/passcode/config`, {
+        token: fresh.admin.token,
+        json: { tenant_config_details: { pass_key_expires: 90, pass_phrase: 'system' } },
+      });
+      await waitForInsertBlockedOnLock(knex);
+      await winner.commit();
+      const saved = await save;
+      expect(saved.status).toBe(200);
+      expect(saved.body.data.message).toBe('Tenant Configuration updated successfully');
+    } finally {
+      if (!winner.isCompleted()) await winner.rollback();
+    }
+    const rows: Array<{ pass_key_expires: number }> = await server
+      .em()
+      .getConnection()
+      .execute('select pass_key_expires from passcode_config where tenant_id = ?', [fresh.tenantId]);
+    expect(rows).toEqual([{ pass_key_expires: 90 }]);
+  });
 });
+
+/** Until a backend's insert into passcode_config waits on a lock (the winner's uncommitted row). */
+async function waitForInsertBlockedOnLock(knex: { raw(sql: string): Promise<{ rows: Array<{ n: number }> }> }) {
+  for (let attempt = 0; attempt < 200; attempt += 1) {
+    const { rows } = await knex.raw(
+      `select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query ilike 'insert into%passcode_config%'`,
+    );
+    if (rows[0]!.n > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error('the save never waited on the uncommitted row');
+}
