@@ -175,8 +175,8 @@ describe('npm start stops cleanly', () => {
 });
 
 describe('npm start runs node as production does', () => {
-  it('runs node itself, as the child of npm, with the flags of bin/gatehouse (the Docker image runs the same script)', async () => {
-    const started = await npmStart();
+  it('runs node itself, as the child of npm, with the flags of bin/gatehouse and GATEHOUSE_NODE_FLAGS (the Docker image runs the same script)', async () => {
+    const started = await npmStart({ GATEHOUSE_NODE_FLAGS: '--heap-growing-percent=100' });
     try {
       const line = commandLine(started.server);
       expect(line).toMatch(/(^|\/)node /);
