@@ -60,7 +60,13 @@ interface RequestState {
   pendingConsume?: string;
 }
 
-const requestStates = new WeakMap<object, RequestState>();
+/**
+ * Kept on the request's own context, not in a module-level WeakMap keyed by it: V8's young-generation
+ * collections keep a WeakMap's entries alive until the next full collection, so every rotation's
+ * rows were promoted to the old generation as garbage (README, Benchmarks, Memory).
+ */
+const REQUEST_STATE = Symbol('gatehouse adapter request state');
+type WithRequestState = { [REQUEST_STATE]?: RequestState };
 
 /**
  * The state of the oidc-provider request this call belongs to (`Provider.ctx`, the library's
@@ -69,10 +75,11 @@ const requestStates = new WeakMap<object, RequestState>();
 function currentRequest(): { state: RequestState; grantType?: unknown } | undefined {
   const ctx = Provider.ctx;
   if (!ctx) return undefined;
-  let state = requestStates.get(ctx);
+  const holder = ctx as unknown as WithRequestState;
+  let state = holder[REQUEST_STATE];
   if (!state) {
     state = { grants: new Map(), accounts: new Map() };
-    requestStates.set(ctx, state);
+    holder[REQUEST_STATE] = state;
   }
   return { state, grantType: ctx.oidc?.params?.grant_type };
 }
