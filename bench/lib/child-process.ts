@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,7 +43,11 @@ export function startScript(
     stdio: ['ignore', 'pipe', 'pipe', ...(options.ipc ? (['ipc'] as const) : [])],
   });
   const lines: string[] = [];
+  // BENCH_TEE=/tmp/run: each child's whole output also goes to /tmp/run.<name>, e.g. the server's
+  // --trace-gc-nvp lines (BENCH_NODE_FLAGS) when looking at what a scenario promotes.
+  const tee = process.env.BENCH_TEE;
   const keep = (chunk: Buffer) => {
+    if (tee) appendFileSync(`${tee}.${name}`, chunk);
     lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
     if (lines.length > 40) lines.splice(0, lines.length - 40);
   };
