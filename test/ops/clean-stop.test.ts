@@ -188,15 +188,15 @@ describe('npm start runs node as production does', () => {
     }
   }, 90_000);
 
-  it("starts libuv's pool with two threads beside the password hashes (src/platform/runtime/thread-pool.ts)", async () => {
+  it("starts libuv's pool with one thread beside the password hashes (src/platform/runtime/thread-pool.ts)", async () => {
     const started = await npmStart({ PASSWORD_HASH_CONCURRENCY: '5' });
     try {
       const poolThreads = readdirSync(`/proc/${started.server}/task`).filter((task) =>
         readFileSync(`/proc/${started.server}/task/${task}/comm`, 'utf8').startsWith('libuv-worker'),
       );
       // Start-up signs and hashes on the pool, so it exists by now, at the size main.ts set.
-      expect(poolThreads, started.output()).toHaveLength(7);
-      expect(started.output()).toMatch(/"threadPool":7,"passwordHashesAtOnce":5/);
+      expect(poolThreads, started.output()).toHaveLength(6);
+      expect(started.output()).toMatch(/"threadPool":6,"passwordHashesAtOnce":5/);
     } finally {
       killGroup(started.npm.pid!);
     }
