@@ -88,48 +88,57 @@ async function issueTokens(input: IssueCustomerTokensInput): Promise<CustomerTok
   if (input.deviceToken && !(await pairDeviceWithGrant(requestEntityManager(input.orm), input.deviceToken, grant.jti!, customerId))) {
     throw new DevicePairingError('device_token is invalid or revoked');
   }
-  // The Grant and the RefreshToken are stored together, in one statement (issue 14 item 2).
-  const response = await withBatchedModelWrites(async () => {
-    const grantId = await grant.save();
+  const grantId = grant.jti!;
+  const accessToken = new provider.AccessToken({ accountId: customerId, client, grantId, scope: resourceScopes.join(' '), gty: input.grantType } as never);
+  accessToken.resourceServer = new provider.ResourceServer(config.apiAudience, api);
+  input.ctx?.oidc.entity('AccessToken', accessToken);
+  const refreshToken =
+    (input.refreshToken ?? client.grantTypeAllowed('refresh_token'))
+      ? new provider.RefreshToken({
+          accountId: customerId,
+          client,
+          grantId,
+          scope: requested.join(' '),
+          gty: input.grantType,
+          resource: config.apiAudience,
+          rotations: 0,
+          iiat: Math.floor(Date.now() / 1000),
+        } as never)
+      : undefined;
+  if (refreshToken) input.ctx?.oidc.entity('RefreshToken', refreshToken);
 
-    const accessToken = new provider.AccessToken({ accountId: customerId, client, grantId, scope: resourceScopes.join(' '), gty: input.grantType } as never);
-    accessToken.resourceServer = new provider.ResourceServer(config.apiAudience, api);
-    input.ctx?.oidc.entity('AccessToken', accessToken);
-    const response: CustomerTokenResponse & { grantId: string } = {
-      access_token: await accessToken.save(),
-      token_type: 'Bearer',
-      expires_in: accessToken.expiration,
-      scope: requested.join(' '),
-      grantId,
-    };
-
-    if (input.refreshToken ?? client.grantTypeAllowed('refresh_token')) {
-      const refreshToken = new provider.RefreshToken({
-        accountId: customerId,
-        client,
-        grantId,
-        scope: requested.join(' '),
-        gty: input.grantType,
-        resource: config.apiAudience,
-        rotations: 0,
-        iiat: Math.floor(Date.now() / 1000),
-      } as never);
-      input.ctx?.oidc.entity('RefreshToken', refreshToken);
-      response.refresh_token = await refreshToken.save();
-    }
-    return response;
-  }, input.settlement);
-
-  if (input.ctx && oidcScopes.includes('openid')) {
-    const customer = input.customer ?? (await readCustomerSummary(connectionEntityManager(input.orm), customerId));
-    if (customer) {
-      const all = customerClaims(customer);
-      const released = oidcScopes.flatMap((scope) => CLAIMS_BY_SCOPE[scope] ?? []);
-      const claims = Object.fromEntries(released.filter((claim) => all[claim] !== undefined).map((claim) => [claim, all[claim]]));
-      const idToken = new provider.IdToken({ sub: customerId, ...claims, auth_time: Math.floor(Date.now() / 1000) }, { ctx: input.ctx });
-      (idToken as unknown as { scope: string }).scope = oidcScopes.join(' ');
-      response.id_token = await idToken.issue({ use: 'idtoken' });
-    }
-  }
+  // What is stored and what is signed go out together: the Grant and the RefreshToken (with the
+  // sign-in's settlement) in one statement (issue 14 item 2) while the JWTs are signed on the
+  // libuv pool. One wait instead of three in a row, so the event loop wakes for the request
+  // fewer times; the response still waits for the statement's commit.
+  const [refreshTokenValue, accessTokenValue, idTokenValue] = await Promise.all([
+    withBatchedModelWrites(async () => {
+      await grant.save();
+      return refreshToken?.save();
+    }, input.settlement),
+    accessToken.save(),
+    input.ctx && oidcScopes.includes('openid') ? issueIdToken(input, input.ctx, oidcScopes) : undefined,
+  ]);
+  const response: CustomerTokenResponse & { grantId: string } = {
+    access_token: accessTokenValue,
+    token_type: 'Bearer',
+    expires_in: accessToken.expiration,
+    scope: requested.join(' '),
+    grantId,
+  };
+  if (refreshTokenValue) response.refresh_token = refreshTokenValue;
+  if (idTokenValue) response.id_token = idTokenValue;
   return response;
+}
+
+/** The ID token of a customer's tokens, with the claims its OIDC scopes release (OIDC Core §5.4). */
+async function issueIdToken(input: IssueCustomerTokensInput, ctx: KoaContextWithOIDC, oidcScopes: string[]): Promise<string | undefined> {
+  const customer = input.customer ?? (await readCustomerSummary(connectionEntityManager(input.orm), input.customerId));
+  if (!customer) return undefined;
+  const all = customerClaims(customer);
+  const released = oidcScopes.flatMap((scope) => CLAIMS_BY_SCOPE[scope] ?? []);
+  const claims = Object.fromEntries(released.filter((claim) => all[claim] !== undefined).map((claim) => [claim, all[claim]]));
+  const idToken = new input.provider.IdToken({ sub: input.customerId, ...claims, auth_time: Math.floor(Date.now() / 1000) }, { ctx });
+  (idToken as unknown as { scope: string }).scope = oidcScopes.join(' ');
+  return idToken.issue({ use: 'idtoken' });
 }
