@@ -66,7 +66,22 @@ const INTERNAL_CLIENT = (config: Config) => ({
 });
 
 /** Every access token is a JWT (RFC 9068) for the Gatehouse API, so resource servers verify it locally. */
+/** Asked for on every token request: built once per configuration. */
+const resourceServers = new WeakMap<Config, ReturnType<typeof describeResourceServer>>();
+
 export function resourceServer(config: Config) {
+  let described = resourceServers.get(config);
+  if (!described) {
+    described = describeResourceServer(config);
+    // Shared by every request: frozen, so a caller's change would throw instead of leaking into others.
+    Object.freeze(described.jwt.sign);
+    Object.freeze(described.jwt);
+    resourceServers.set(config, Object.freeze(described));
+  }
+  return described;
+}
+
+function describeResourceServer(config: Config) {
   return {
     scope: [...OIDC_SCOPES.filter((scope) => scope !== 'offline_access'), ...API_SCOPES].join(' '),
     audience: config.apiAudience,

@@ -1,4 +1,4 @@
-import { constantTimeEqual } from '../../platform/crypto/secrets.js';
+import { digestsEqual } from '../../platform/crypto/secrets.js';
 import { type Orm, detachedEntityManager } from '../../platform/db/orm.js';
 import type { Logger } from '../../platform/logger.js';
 import { findActiveApiKeyByHash, hashApiKey, isWellFormedApiKey, looksLikeApiKey, recordApiKeyUse } from './service.js';
@@ -73,7 +73,7 @@ export function createApiKeyVerifier(deps: { orm: Orm; logger: Logger; cacheSeco
       const row = await findActiveApiKeyByHash(detachedEntityManager(deps.orm), keyHash);
       // The index lookup already matched; the constant-time comparison keeps the final decision
       // independent of how the database compares strings.
-      if (!row || !constantTimeEqual(row.keyHash, keyHash)) return undefined;
+      if (!row || !digestsEqual(row.keyHash, keyHash)) return undefined;
       const identity: ApiKeyIdentity = { keyId: row.id, name: row.name, endpoints: [...row.endpoints], scopes: [...row.scopes] };
       if (valid.size >= MAX_CACHED_KEYS) valid.delete(valid.keys().next().value!);
       valid.set(keyHash, { identity, expiresAt: Date.now() + deps.cacheSeconds * 1000 });

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { constantTimeEqual, randomToken, sha256 } from '../../platform/crypto/secrets.js';
+import { digestsEqual, randomToken, sha256 } from '../../platform/crypto/secrets.js';
 import { OAuthClientEntity, type OAuthClientRow } from './entities.js';
 import { createClientInput, type CreateClientInput } from './schemas.js';
 
@@ -64,5 +64,5 @@ export async function findClientMetadata(em: EntityManager, clientId: string): P
 }
 
 export function clientSecretMatches(storedHash: string, presented: string): boolean {
-  return constantTimeEqual(storedHash, sha256(presented));
+  return digestsEqual(storedHash, sha256(presented));
 }
