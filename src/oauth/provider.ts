@@ -65,10 +65,10 @@ const INTERNAL_CLIENT = (config: Config) => ({
   scope: [...OIDC_SCOPES, ...API_SCOPES].join(' '),
 });
 
-/** Every access token is a JWT (RFC 9068) for the Gatehouse API, so resource servers verify it locally. */
 /** Asked for on every token request: built once per configuration. */
 const resourceServers = new WeakMap<Config, ReturnType<typeof describeResourceServer>>();
 
+/** Every access token is a JWT (RFC 9068) for the Gatehouse API, so resource servers verify it locally. */
 export function resourceServer(config: Config) {
   let described = resourceServers.get(config);
   if (!described) {
