@@ -42,7 +42,8 @@ export function constantTimeEqual(a: string, b: string): boolean {
 }
 
 /**
- * For two digests of the same kind (sha256 or hmac above: 43 base64url characters). Their length
+ * For a stored digest and the presented secret's digest of the same kind (sha256 or hmac above:
+ * 43 base64url characters: client secrets, API keys, OTP and verification codes). Their length
  * is no secret, so they are compared directly; constantTimeEqual's two extra hashes, which hide a
  * secret's length, cost about 1% of a client-credentials request (README Benchmarks).
  */

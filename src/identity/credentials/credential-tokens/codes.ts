@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { constantTimeEqual, deriveKey, hmac, randomToken, sha256 } from '../../../platform/crypto/secrets.js';
+import { digestsEqual, deriveKey, hmac, randomToken, sha256 } from '../../../platform/crypto/secrets.js';
 import { Invalid } from '../../../platform/errors.js';
 import { generateCode } from '../otp/codes.js';
 import type { PassCodeRules } from './entities.js';
@@ -75,5 +75,5 @@ export function hashVerificationCode(keys: VerificationCodeKey, tokenId: string,
 }
 
 export function verificationCodeMatches(keys: VerificationCodeKey, tokenId: string, presented: string, storedHash: string): boolean {
-  return constantTimeEqual(hashVerificationCode(keys, tokenId, presented.replace(/[\s-]/g, '').slice(0, 32)), storedHash);
+  return digestsEqual(storedHash, hashVerificationCode(keys, tokenId, presented.replace(/[\s-]/g, '').slice(0, 32)));
 }

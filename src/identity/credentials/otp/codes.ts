@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { constantTimeEqual, deriveKey, hmac } from '../../../platform/crypto/secrets.js';
+import { digestsEqual, deriveKey, hmac } from '../../../platform/crypto/secrets.js';
 import type { OtpIdentifier } from './identifier.js';
 
 /** Keys derived once from GATEHOUSE_SECRET, one per use, so a leaked hash of one kind says nothing about another. */
@@ -27,7 +27,7 @@ export function hashCode(keys: OtpKeys, challengeId: string, code: string): stri
 }
 
 export function codeMatches(keys: OtpKeys, challengeId: string, presented: string, storedHash: string): boolean {
-  return constantTimeEqual(hashCode(keys, challengeId, presented), storedHash);
+  return digestsEqual(storedHash, hashCode(keys, challengeId, presented));
 }
 
 export function hashIdentifier(keys: OtpKeys, identifier: OtpIdentifier): string {
