@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
+import { Socket } from 'node:net';
 import { readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -143,6 +144,32 @@ describe('bodies are bounded by bytes read and never touch the disk', () => {
     expectRempError(response, 413, 'payload_too_large');
   });
 
+
+  it('finishes a request whose client hangs up mid-body (400, logged), for the provider and the API alike', async () => {
+    const url = new URL(server.url);
+    for (const path of ['/oauth/token', '/api/v1/users/login']) {
+      const id = `abandoned-${randomBytes(6).toString('hex')}`;
+      await new Promise<void>((resolve, reject) => {
+        const socket = new Socket();
+        socket.once('error', reject);
+        socket.connect(Number(url.port), url.hostname, () => {
+          socket.write(
+            `POST ${path} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\nX-Request-Id: ${id}\r\n\r\ngrant_type=`,
+          );
+          // The body promised 1,000 bytes; 11 arrived before the client went away.
+          setTimeout(() => {
+            socket.destroy();
+            resolve();
+          }, 100);
+        });
+      });
+      // The access log line is written once the request's handling has ended: nothing is left waiting for the rest.
+      await expect
+        .poll(() => logLines.find((line) => line.includes(id) && line.includes('"msg":"request"')), { timeout: 5000 })
+        .toMatch(/"status":400/);
+    }
+    expect((await rawRequest(server.url, { method: 'GET', path: '/healthz' })).status).toBe(200);
+  });
   it('refuses multipart where no route documents it (415) and file parts where it does (415)', async () => {
     const form = new FormData();
     form.set('name', 'x');
