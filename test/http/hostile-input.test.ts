@@ -144,7 +144,6 @@ describe('bodies are bounded by bytes read and never touch the disk', () => {
     expectRempError(response, 413, 'payload_too_large');
   });
 
-
   it('finishes a request whose client hangs up mid-body (400, logged), for the provider and the API alike', async () => {
     const url = new URL(server.url);
     for (const path of ['/oauth/token', '/api/v1/users/login']) {
@@ -164,9 +163,7 @@ describe('bodies are bounded by bytes read and never touch the disk', () => {
         });
       });
       // The access log line is written once the request's handling has ended: nothing is left waiting for the rest.
-      await expect
-        .poll(() => logLines.find((line) => line.includes(id) && line.includes('"msg":"request"')), { timeout: 5000 })
-        .toMatch(/"status":400/);
+      await expect.poll(() => logLines.find((line) => line.includes(id) && line.includes('"msg":"request"')), { timeout: 5000 }).toMatch(/"status":400/);
     }
     expect((await rawRequest(server.url, { method: 'GET', path: '/healthz' })).status).toBe(200);
   });
