@@ -1,3 +1,4 @@
+import type autocannon from 'autocannon';
 import { randomBytes } from 'node:crypto';
 import { askChild, startScript, waitUntilServing, type NodeProcess } from '../lib/child-process.js';
 import { DatabaseCounters, type DatabaseActivityPerRequest } from '../lib/database-activity.js';
@@ -17,6 +18,7 @@ export type BaselineKey =
   | 'bare-fast-jwt-pg-read'
   | 'argon2id-verify'
   | 'argon2id-http'
+  | 'bare-login-http'
   | 'jose-sign';
 
 export const BASELINE_LABELS: Record<BaselineKey, string> = {
@@ -29,6 +31,7 @@ export const BASELINE_LABELS: Record<BaselineKey, string> = {
   'bare-fast-jwt-pg-read': "bare Koa + Gatehouse's fast-jwt verifier + one prepared pg read",
   'argon2id-verify': 'raw argon2id verify (in-process)',
   'argon2id-http': 'bare Koa + argon2id verify over HTTP',
+  'bare-login-http': 'bare Koa + minimal login (reserve, argon2id, 2 signs, store)',
   'jose-sign': 'raw jose signs (in-process)',
 };
 
@@ -92,6 +95,7 @@ export class Baselines {
   private bareJosePg?: { process: NodeProcess; url: string };
   private bareFastJwtPg?: { process: NodeProcess; url: string };
   private bareArgon2?: { process: NodeProcess; url: string };
+  private bareLogin?: { process: NodeProcess; url: string; counters: DatabaseCounters };
   private readonly refreshPools = new Map<string, RefreshTokenPool>();
 
   constructor(private readonly settings: BaselineSettings) {}
@@ -109,8 +113,10 @@ export class Baselines {
       this.bareJosePg?.process.stop(),
       this.bareFastJwtPg?.process.stop(),
       this.bareArgon2?.process.stop(),
+      this.bareLogin?.process.stop(),
     ]);
     await this.bareProviderPg?.counters?.close();
+    await this.bareLogin?.counters.close();
   }
 
   async measure(key: BaselineKey): Promise<BaselineResult> {
@@ -216,6 +222,28 @@ export class Baselines {
           timing,
         );
       }
+      case 'bare-login-http': {
+        const bare = await this.startBareLogin();
+        let next = 0;
+        // The accounts in turn across all connections, as scenario (c) cycles over its customers.
+        const requests = () => [
+          {
+            method: 'POST' as const,
+            path: '/oauth/token',
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            setupRequest: (request: autocannon.Request) => ({
+              ...request,
+              body: new URLSearchParams({
+                grant_type: 'password',
+                username: `bench-login-${next++ % BARE_LOGIN_USERS}@example.com`,
+                password: ARGON2_PASSWORD,
+                scope: 'openid profile email offline_access users:read',
+              }).toString(),
+            }),
+          },
+        ];
+        return this.http(key, bare, requests, timing, bare.counters);
+      }
       case 'argon2id-verify': {
         const argon2 = await measureArgon2(this.settings.durationSeconds, connections);
         return {
@@ -281,6 +309,19 @@ export class Baselines {
     return this.bareArgon2;
   }
 
+  private async startBareLogin() {
+    if (this.bareLogin) return this.bareLogin;
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const databaseUrl = await this.settings.bareDatabaseUrl();
+    const child = startScript('bare login', 'bench/baselines/bare-login.ts', {
+      env: { PORT: String(port), PASSWORD: ARGON2_PASSWORD, USERS: String(BARE_LOGIN_USERS), DATABASE_URL: databaseUrl, NODE_ENV: 'production' },
+    });
+    await waitUntilServing(child, `${url}/healthz`);
+    this.bareLogin = { process: child, url, counters: await DatabaseCounters.connect(databaseUrl) };
+    return this.bareLogin;
+  }
+
   private async startBareJose(withRead: boolean, verifier: 'jose' | 'fast-jwt' = 'jose') {
     const existing = verifier === 'fast-jwt' ? this.bareFastJwtPg : withRead ? this.bareJosePg : this.bareJose;
     if (existing) return existing;
@@ -309,3 +350,5 @@ export class Baselines {
 
 const round = (value: number) => Math.round(value * 10) / 10;
 const ARGON2_PASSWORD = 'bench password for the argon2id baseline';
+/** As many accounts as the bench's fixtures seed for scenario (c) (bench/lib/fixtures.ts). */
+const BARE_LOGIN_USERS = 8;

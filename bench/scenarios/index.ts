@@ -75,7 +75,7 @@ export const SCENARIOS: Scenario[] = [
   {
     id: 'c',
     title: 'password grant',
-    baselines: ['argon2id-http', 'argon2id-verify'],
+    baselines: ['argon2id-http', 'argon2id-verify', 'bare-login-http'],
     prepare: async ({ fixtures }) => ({ endpoint: 'POST /oauth/token', requests: passwordRequests(fixtures.app, fixtures.users, USER_SCOPE) }),
   },
   {
