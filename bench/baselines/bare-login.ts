@@ -90,7 +90,12 @@ app.use(async (ctx) => {
   });
   const { counters, account } = reserved.rows[0]!;
   if (counters.some((row) => row.points + row.pending > (row.key === idKey ? ALLOWANCE.id : ALLOWANCE.ip))) {
-    await pool.query({ name: 'refund', text: 'update login_counter set pending = greatest(pending - 1, 0) where key = any($1)', values: [[idKey, ipKey]] });
+    await pool.query({
+      name: 'refund',
+      text: `with first as (update login_counter set pending = greatest(pending - 1, 0) where key = $1 returning 1)
+             update login_counter set pending = greatest(pending - 1, 0) where key = $2 and (select count(*) from first) >= 0`,
+      values: [idKey, ipKey],
+    });
     ctx.status = 429;
     ctx.body = { error: 'slow_down' };
     return;
@@ -98,9 +103,10 @@ app.use(async (ctx) => {
   if (!account || !(await verifyPassword(account.password_hash, form.get('password') ?? ''))) {
     await pool.query({
       name: 'fail',
-      text: `with settled as (update login_counter set points = points + 1, pending = greatest(pending - 1, 0) where key = any($1) returning 1)
-             insert into login_attempt (account_id, ip, succeeded) select $2, $3, false where (select count(*) from settled) >= 0`,
-      values: [[idKey, ipKey], account?.id ?? null, ctx.ip],
+      text: `with first as (update login_counter set points = points + 1, pending = greatest(pending - 1, 0) where key = $1 returning 1),
+                  second as (update login_counter set points = points + 1, pending = greatest(pending - 1, 0) where key = $2 and (select count(*) from first) >= 0 returning 1)
+             insert into login_attempt (account_id, ip, succeeded) select $3, $4, false where (select count(*) from second) >= 0`,
+      values: [idKey, ipKey, account?.id ?? null, ctx.ip],
     });
     ctx.status = 400;
     ctx.body = { error: 'invalid_grant' };

@@ -167,6 +167,7 @@ describe('bodies are bounded by bytes read and never touch the disk', () => {
     }
     expect((await rawRequest(server.url, { method: 'GET', path: '/healthz' })).status).toBe(200);
   });
+
   it('refuses multipart where no route documents it (415) and file parts where it does (415)', async () => {
     const form = new FormData();
     form.set('name', 'x');
